@@ -1,0 +1,13 @@
+//! Table shapes of tessera, generated in style: no behaviour lives here (see `src/store`).
+//! Times are Unix seconds (`i64`) so both backends store them identically.
+
+pub mod access_token;
+pub mod audit_event;
+pub mod authorization_code;
+pub mod client;
+pub mod login_attempt;
+pub mod login_throttle;
+pub mod session;
+pub mod signing_key;
+pub mod tenant;
+pub mod user;

@@ -1,0 +1,25 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "sessions")]
+pub struct Model {
+    /// SHA-256 (hex) of the cookie value.
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: String,
+    /// Public, opaque session id for the `sid` claim.
+    pub sid: String,
+    pub tenant_id: String,
+    pub user_id: String,
+    pub auth_time: i64,
+    /// JSON array of authentication method references.
+    pub amr: String,
+    pub acr: String,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub expires_at: i64,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,17 @@
+app-name = tessera
+login-title = Sign in
+login-email = Email address
+login-password = Password
+login-submit = Sign in
+login-failed = Incorrect email address or password.
+login-missing-fields = Enter your email address and password.
+login-throttled = Too many failed attempts. Wait { $seconds } seconds and try again.
+login-form-expired = This page was open too long. Please try again.
+error-title = Something went wrong
+error-not-found = This page does not exist.
+error-unknown-tenant = There is no login space at this address.
+error-unknown-client = The app that sent you here is not registered with this login space. Go back to the app and contact its support team.
+error-redirect-uri = The app that sent you here gave a return address that is not registered. For your safety you were not sent back. Contact the app's support team.
+error-bad-request = The request could not be understood. Go back to the app and try again.
+error-attempt-expired = This sign-in link is no longer valid. Go back to the app and start signing in again.
+error-internal = Something went wrong on our side. Please try again in a few minutes.

@@ -1,0 +1,17 @@
+app-name = tessera
+login-title = Inloggen
+login-email = E-mailadres
+login-password = Wachtwoord
+login-submit = Inloggen
+login-failed = E-mailadres of wachtwoord onjuist.
+login-missing-fields = Vul uw e-mailadres en wachtwoord in.
+login-throttled = Te veel mislukte pogingen. Wacht { $seconds } seconden en probeer het opnieuw.
+login-form-expired = Deze pagina stond te lang open. Probeer het opnieuw.
+error-title = Er is iets misgegaan
+error-not-found = Deze pagina bestaat niet.
+error-unknown-tenant = Op dit adres is geen inlogomgeving.
+error-unknown-client = De app die u hierheen stuurde is niet bekend bij deze inlogomgeving. Ga terug naar de app en neem contact op met de helpdesk.
+error-redirect-uri = De app die u hierheen stuurde gaf een terugkeeradres op dat niet is geregistreerd. Voor uw veiligheid bent u niet teruggestuurd. Neem contact op met de helpdesk van de app.
+error-bad-request = Het verzoek is niet begrepen. Ga terug naar de app en probeer het opnieuw.
+error-attempt-expired = Deze inloglink is niet meer geldig. Ga terug naar de app en begin opnieuw met inloggen.
+error-internal = Er ging bij ons iets mis. Probeer het over een paar minuten opnieuw.

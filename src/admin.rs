@@ -1,0 +1,138 @@
+//! Administration services behind the CLI (and the demo seeding): tenants, clients, users.
+//! Input arrives as strings and is parsed here, so every caller gets the same checks.
+
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::json;
+
+use crate::audit::{self, AuditEvent};
+use crate::authn::password::PasswordError;
+use crate::crypto::{random_token, sha256_hex};
+use crate::domain::{ClientId, Email, RedirectUri, TenantSlug};
+use crate::keys::KeyError;
+use crate::state::AppState;
+use crate::store::{self, StoreError};
+use crate::tenants::{self, Tenant};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("unknown tenant {0:?}")]
+    UnknownTenant(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Keys(#[from] KeyError),
+    #[error(transparent)]
+    Password(#[from] PasswordError),
+}
+
+impl From<crate::domain::ParseError> for AdminError {
+    fn from(err: crate::domain::ParseError) -> Self {
+        Self::Invalid(err.0)
+    }
+}
+
+pub async fn tenant(state: &AppState, slug: &str) -> Result<Tenant, AdminError> {
+    tenants::find(state, slug)
+        .await?
+        .ok_or_else(|| AdminError::UnknownTenant(slug.to_string()))
+}
+
+/// Creates a tenant and its first signing key.
+pub async fn create_tenant(state: &AppState, slug: &str, display_name: &str) -> Result<Tenant, AdminError> {
+    let slug = TenantSlug::parse(slug)?;
+    let display_name = display_name.trim();
+    if display_name.is_empty() || display_name.chars().count() > 100 {
+        return Err(AdminError::Invalid("the tenant name must be 1-100 characters".into()));
+    }
+    let now = state.now();
+    let row = store::tenants::insert(&state.db, slug.as_str(), display_name, now).await?;
+    state.keys.create(&state.db, &row.id, now).await?;
+    audit::record(
+        &state.db,
+        AuditEvent { tenant_id: Some(&row.id), user_id: None, event: "tenant.created", detail: json!({ "slug": row.slug }), ip: None },
+        now,
+    )
+    .await?;
+    Ok(Tenant { issuer: tenants::issuer_for(state, &row.slug), row })
+}
+
+pub struct NewClientRequest {
+    pub client_id: String,
+    pub redirect_uris: Vec<String>,
+    pub public: bool,
+    pub first_party: bool,
+    /// A chosen secret (demo only); `None` generates one for confidential clients.
+    pub secret: Option<SecretString>,
+}
+
+/// Registers a client. Returns the row and, for confidential clients, the secret: the only time
+/// it is ever shown, since only its hash is stored.
+pub async fn create_client(
+    state: &AppState,
+    tenant: &Tenant,
+    request: NewClientRequest,
+) -> Result<(entity::client::Model, Option<SecretString>), AdminError> {
+    let client_id = ClientId::parse(&request.client_id)?;
+    if request.redirect_uris.is_empty() {
+        return Err(AdminError::Invalid("at least one --redirect-uri is required".into()));
+    }
+    let redirect_uris = request
+        .redirect_uris
+        .iter()
+        .map(|uri| RedirectUri::parse(uri))
+        .collect::<Result<Vec<_>, _>>()?;
+    let secret = match (request.public, request.secret) {
+        (true, Some(_)) => return Err(AdminError::Invalid("public clients have no secret".into())),
+        (true, None) => None,
+        (false, Some(secret)) => Some(secret),
+        (false, None) => Some(SecretString::from(random_token(32))),
+    };
+    let now = state.now();
+    let row = store::clients::insert(
+        &state.db,
+        store::clients::NewClient {
+            tenant_id: tenant.id(),
+            client_id: &client_id,
+            secret_hash: secret.as_ref().map(|s| sha256_hex(s.expose_secret())),
+            is_public: request.public,
+            first_party: request.first_party,
+            redirect_uris: &redirect_uris,
+        },
+        now,
+    )
+    .await?;
+    audit::record(
+        &state.db,
+        AuditEvent {
+            tenant_id: Some(tenant.id()),
+            user_id: None,
+            event: "client.created",
+            detail: json!({ "client_id": row.client_id, "public": row.is_public, "first_party": row.first_party }),
+            ip: None,
+        },
+        now,
+    )
+    .await?;
+    Ok((row, secret))
+}
+
+pub async fn create_user(
+    state: &AppState,
+    tenant: &Tenant,
+    email: &str,
+    password: SecretString,
+) -> Result<entity::user::Model, AdminError> {
+    let email = Email::parse(email)?;
+    let hash = state.passwords.hash(password).await?;
+    let now = state.now();
+    let row = store::users::insert(&state.db, tenant.id(), &email, hash, now).await?;
+    audit::record(
+        &state.db,
+        AuditEvent { tenant_id: Some(tenant.id()), user_id: Some(&row.id), event: "user.created", detail: json!({}), ip: None },
+        now,
+    )
+    .await?;
+    Ok(row)
+}

@@ -1,0 +1,49 @@
+//! Server-side sessions: the cookie holds a random token, the database its hash and everything
+//! else (who, when, how they authenticated).
+
+use crate::crypto::{random_token, sha256_hex};
+use crate::oidc::auth_context::AuthContext;
+use crate::state::AppState;
+use crate::store::{self, StoreError};
+use crate::tenants::Tenant;
+
+pub struct Session {
+    pub row: entity::session::Model,
+}
+
+impl Session {
+    pub fn auth_context(&self) -> AuthContext {
+        AuthContext::from_stored(&self.row.amr, &self.row.acr)
+    }
+}
+
+/// Starts a session; returns the cookie token (shown once) and the session.
+pub async fn start(
+    state: &AppState,
+    tenant: &Tenant,
+    user_id: &str,
+    context: &AuthContext,
+    now: i64,
+) -> Result<(String, Session), StoreError> {
+    let token = random_token(32);
+    let row = entity::session::Model {
+        id: sha256_hex(&token),
+        sid: random_token(16),
+        tenant_id: tenant.id().to_string(),
+        user_id: user_id.to_string(),
+        auth_time: now,
+        amr: context.amr_json(),
+        acr: context.acr.to_string(),
+        created_at: now,
+        last_seen_at: now,
+        expires_at: now + state.settings.sessions.lifetime_seconds,
+    };
+    let row = store::sessions::insert(&state.db, row).await?;
+    Ok((token, Session { row }))
+}
+
+/// The live session a cookie token names at this tenant.
+pub async fn resume(state: &AppState, tenant: &Tenant, token: &str, now: i64) -> Result<Option<Session>, StoreError> {
+    let row = store::sessions::find_active(&state.db, tenant.id(), &sha256_hex(token), now).await?;
+    Ok(row.map(|row| Session { row }))
+}

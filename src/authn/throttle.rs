@@ -1,0 +1,97 @@
+//! Growing delays after repeated password failures, per account and per client address, kept in
+//! the database so every instance sees the same counts. Never a permanent lock: the wait doubles
+//! per failure up to a ceiling, and old failures are forgotten.
+
+use sea_orm::ConnectionTrait;
+
+use crate::config::ThrottleSettings;
+use crate::crypto::sha256_hex;
+use crate::domain::Email;
+use crate::store::{self, StoreError};
+
+/// The counters one password attempt touches.
+pub struct ThrottleKeys {
+    pub account: String,
+    pub address: String,
+}
+
+impl ThrottleKeys {
+    /// The account key is derived from the typed email, whether or not such a user exists, so the
+    /// delays reveal nothing about which accounts exist.
+    pub fn new(tenant_id: &str, email: &Email, ip: &str) -> Self {
+        Self {
+            account: format!("account:{tenant_id}:{}", sha256_hex(email.as_str())),
+            address: format!("ip:{tenant_id}:{ip}"),
+        }
+    }
+
+    fn all(&self) -> [&str; 2] {
+        [&self.account, &self.address]
+    }
+}
+
+/// Seconds to wait after `failures` failures.
+pub fn delay_after(failures: i32, settings: &ThrottleSettings) -> i64 {
+    if failures < settings.free_failures {
+        return 0;
+    }
+    let exponent = (failures - settings.free_failures).min(30) as u32;
+    2i64.saturating_pow(exponent).min(settings.max_delay_seconds)
+}
+
+/// Seconds the caller must still wait before another try, if any.
+pub async fn wait_seconds(
+    db: &impl ConnectionTrait,
+    settings: &ThrottleSettings,
+    keys: &ThrottleKeys,
+    now: i64,
+) -> Result<Option<i64>, StoreError> {
+    let mut wait = 0;
+    for key in keys.all() {
+        if let Some(row) = store::throttles::find(db, key).await? {
+            if now - row.last_failure_at > settings.forget_after_seconds {
+                continue;
+            }
+            let until = row.last_failure_at + delay_after(row.failures, settings);
+            wait = wait.max(until - now);
+        }
+    }
+    Ok((wait > 0).then_some(wait))
+}
+
+pub async fn record_failure(
+    db: &impl ConnectionTrait,
+    settings: &ThrottleSettings,
+    keys: &ThrottleKeys,
+    now: i64,
+) -> Result<(), StoreError> {
+    for key in keys.all() {
+        if let Some(row) = store::throttles::find(db, key).await?
+            && now - row.last_failure_at > settings.forget_after_seconds
+        {
+            store::throttles::clear(db, key).await?;
+        }
+        store::throttles::add_failure(db, key, now).await?;
+    }
+    Ok(())
+}
+
+/// A correct password resets the account's counter (not the address's: one attacker address
+/// must not clear its record by signing in to its own account).
+pub async fn record_success(db: &impl ConnectionTrait, keys: &ThrottleKeys) -> Result<(), StoreError> {
+    store::throttles::clear(db, &keys.account).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delays_grow_and_stop_at_the_ceiling() {
+        let settings = ThrottleSettings { free_failures: 5, max_delay_seconds: 900, forget_after_seconds: 86_400 };
+        let delays: Vec<i64> = (0..8).map(|f| delay_after(f, &settings)).collect();
+        assert_eq!(delays, vec![0, 0, 0, 0, 0, 1, 2, 4]);
+        assert_eq!(delay_after(40, &settings), 900);
+        assert_eq!(delay_after(i32::MAX, &settings), 900);
+    }
+}

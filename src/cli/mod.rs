@@ -1,0 +1,250 @@
+//! The `tessera` command line: serve, migrate, and the admin commands.
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Args, Parser, Subcommand};
+use secrecy::SecretString;
+
+use crate::admin::{self, NewClientRequest};
+use crate::clock::SystemClock;
+use crate::config::Settings;
+use crate::state::AppState;
+use crate::{demo, startup, store};
+
+#[derive(Parser)]
+#[command(name = "tessera", version, about = "OpenID Connect identity provider with second-factor sign-in")]
+pub struct Cli {
+    /// Configuration file (TOML) layered over the built-in defaults.
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (applies migrations first).
+    Serve {
+        /// Create a demo tenant, client and user when missing (development mode only).
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage tenants (login spaces).
+    #[command(subcommand)]
+    Tenant(TenantCommand),
+    /// Manage relying-party clients.
+    #[command(subcommand)]
+    Client(ClientCommand),
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Subcommand)]
+enum TenantCommand {
+    /// Create a tenant; its issuer is {public_url}/t/SLUG.
+    Create {
+        slug: String,
+        #[arg(long)]
+        name: String,
+    },
+    /// List tenants.
+    List,
+}
+
+#[derive(Subcommand)]
+enum ClientCommand {
+    /// Register a client; prints its secret once (confidential clients).
+    Create(ClientCreate),
+    /// List the clients of a tenant.
+    List {
+        #[arg(long)]
+        tenant: String,
+    },
+}
+
+#[derive(Args)]
+struct ClientCreate {
+    #[arg(long)]
+    tenant: String,
+    #[arg(long)]
+    client_id: String,
+    /// Exact redirect URI; repeat for several.
+    #[arg(long = "redirect-uri", required = true)]
+    redirect_uris: Vec<String>,
+    /// A public client (native app or SPA): no secret, PKCE required.
+    #[arg(long)]
+    public: bool,
+    /// A first-party app of the tenant itself (no consent screen).
+    #[arg(long)]
+    first_party: bool,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a user; the password is read from standard input.
+    Create {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        email: String,
+        /// Read the password from standard input (required: passwords never go on the command line).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+    /// List the users of a tenant.
+    List {
+        #[arg(long)]
+        tenant: String,
+    },
+}
+
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = match Settings::load(cli.config.as_deref()) {
+        Ok(settings) => settings,
+        Err(err) => return fail(err),
+    };
+    let serving = matches!(cli.command, Command::Serve { .. });
+    init_logging(&settings, serving);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(err) => return fail(err),
+    };
+    match runtime.block_on(execute(cli.command, settings)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => fail(message),
+    }
+}
+
+fn fail(message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::FAILURE
+}
+
+fn init_logging(settings: &Settings, serving: bool) {
+    use tracing_subscriber::EnvFilter;
+    let default = if serving { settings.log.as_str() } else { "warn" };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+async fn execute(command: Command, settings: Settings) -> Result<(), String> {
+    let listen = settings.listen;
+    let state = startup::build_state(settings, Arc::new(SystemClock))
+        .await
+        .map_err(|e| e.to_string())?;
+    match command {
+        Command::Serve { demo } => {
+            if demo {
+                demo::ensure(&state).await.map_err(|e| e.to_string())?;
+            }
+            let listener = startup::bind(listen).await.map_err(|e| e.to_string())?;
+            tracing::info!(address = %listen, public_url = %state.settings.public_url, "tessera is listening");
+            startup::serve(state, listener, startup::shutdown_signal())
+                .await
+                .map_err(|e| e.to_string())
+        }
+        Command::Migrate => {
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Tenant(command) => tenant(&state, command).await,
+        Command::Client(command) => client(&state, command).await,
+        Command::User(command) => user(&state, command).await,
+    }
+}
+
+async fn tenant(state: &AppState, command: TenantCommand) -> Result<(), String> {
+    match command {
+        TenantCommand::Create { slug, name } => {
+            let tenant = admin::create_tenant(state, &slug, &name).await.map_err(|e| e.to_string())?;
+            println!("created tenant {} ({})\nissuer: {}", tenant.slug(), tenant.row.display_name, tenant.issuer);
+        }
+        TenantCommand::List => {
+            let tenants = store::tenants::list(&state.db).await.map_err(|e| e.to_string())?;
+            println!("{:<24} {:<32} ISSUER", "SLUG", "NAME");
+            for row in tenants {
+                let issuer = crate::tenants::issuer_for(state, &row.slug);
+                println!("{:<24} {:<32} {issuer}", row.slug, row.display_name);
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn client(state: &AppState, command: ClientCommand) -> Result<(), String> {
+    use secrecy::ExposeSecret;
+    match command {
+        ClientCommand::Create(args) => {
+            let tenant = admin::tenant(state, &args.tenant).await.map_err(|e| e.to_string())?;
+            let request = NewClientRequest {
+                client_id: args.client_id,
+                redirect_uris: args.redirect_uris,
+                public: args.public,
+                first_party: args.first_party,
+                secret: None,
+            };
+            let (row, secret) = admin::create_client(state, &tenant, request).await.map_err(|e| e.to_string())?;
+            println!("created client {} in tenant {}", row.client_id, tenant.slug());
+            match secret {
+                Some(secret) => println!(
+                    "client secret (shown only now, store it safely): {}",
+                    secret.expose_secret()
+                ),
+                None => println!("public client: no secret; use PKCE (S256)"),
+            }
+        }
+        ClientCommand::List { tenant } => {
+            let tenant = admin::tenant(state, &tenant).await.map_err(|e| e.to_string())?;
+            let clients = store::clients::list(&state.db, tenant.id()).await.map_err(|e| e.to_string())?;
+            println!("{:<32} {:<13} {:<12} REDIRECT URIS", "CLIENT ID", "TYPE", "PARTY");
+            for row in clients {
+                let uris = store::clients::redirect_uris(&row).map_err(|e| e.to_string())?.join(" ");
+                let kind = if row.is_public { "public" } else { "confidential" };
+                let party = if row.first_party { "first-party" } else { "third-party" };
+                println!("{:<32} {kind:<13} {party:<12} {uris}", row.client_id);
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn user(state: &AppState, command: UserCommand) -> Result<(), String> {
+    match command {
+        UserCommand::Create { tenant, email, password_stdin: _ } => {
+            let tenant = admin::tenant(state, &tenant).await.map_err(|e| e.to_string())?;
+            let mut input = String::new();
+            std::io::stdin()
+                .read_to_string(&mut input)
+                .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
+            // One trailing newline comes from `echo` or a terminal; it is not part of the password.
+            let password = input.strip_suffix('\n').unwrap_or(&input);
+            let password = password.strip_suffix('\r').unwrap_or(password);
+            if password.is_empty() {
+                return Err("the password on standard input is empty".into());
+            }
+            let row = admin::create_user(state, &tenant, &email, SecretString::from(password.to_string()))
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("created user {} in tenant {} (sub {})", row.email, tenant.slug(), row.id);
+        }
+        UserCommand::List { tenant } => {
+            let tenant = admin::tenant(state, &tenant).await.map_err(|e| e.to_string())?;
+            let users = store::users::list(&state.db, tenant.id()).await.map_err(|e| e.to_string())?;
+            println!("{:<40} {:<38} CREATED", "EMAIL", "SUB");
+            for row in users {
+                let created = chrono::DateTime::from_timestamp(row.created_at, 0)
+                    .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+                    .unwrap_or_default();
+                println!("{:<40} {:<38} {created}", row.email, row.id);
+            }
+        }
+    }
+    Ok(())
+}

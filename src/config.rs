@@ -1,0 +1,167 @@
+//! Typed settings: embedded defaults (`config/default.toml`) < a `--config` file < `TESSERA_*` env.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use secrecy::SecretString;
+use serde::Deserialize;
+use url::Url;
+
+pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration file {0} does not exist")]
+    MissingFile(PathBuf),
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    Development,
+    Production,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub mode: Mode,
+    pub listen: SocketAddr,
+    pub public_url: Url,
+    pub data_dir: PathBuf,
+    database_url: String,
+    master_key: SecretString,
+    pub log: String,
+    pub trust_forwarded_for: bool,
+    pub tokens: TokenSettings,
+    pub sessions: SessionSettings,
+    pub throttle: ThrottleSettings,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenSettings {
+    pub authorization_code_seconds: i64,
+    pub access_token_seconds: i64,
+    pub id_token_seconds: i64,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionSettings {
+    pub lifetime_seconds: i64,
+    pub login_attempt_seconds: i64,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThrottleSettings {
+    pub free_failures: i32,
+    pub max_delay_seconds: i64,
+    pub forget_after_seconds: i64,
+}
+
+impl Settings {
+    /// Loads defaults, then `file` (which must exist when given), then the environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut figment = Figment::from(Toml::string(DEFAULT_TOML));
+        if let Some(path) = file {
+            if !path.is_file() {
+                return Err(ConfigError::MissingFile(path.to_path_buf()));
+            }
+            figment = figment.merge(Toml::file(path));
+        }
+        // TESSERA_TEST_* variables belong to the test suite, not to the server.
+        let env = Env::prefixed("TESSERA_")
+            .filter(|key| !key.as_str().starts_with("test"))
+            .split("__");
+        Self::from_figment(figment.merge(env))
+    }
+
+    /// The embedded defaults alone: the starting point for tests and tools.
+    pub fn defaults() -> Result<Self, ConfigError> {
+        Self::from_figment(Figment::from(Toml::string(DEFAULT_TOML)))
+    }
+
+    fn from_figment(figment: Figment) -> Result<Self, ConfigError> {
+        let settings: Settings = figment
+            .extract()
+            .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if !matches!(self.public_url.scheme(), "http" | "https") {
+            return Err(ConfigError::Invalid("public_url must be an http or https URL".into()));
+        }
+        if self.public_url.query().is_some() || self.public_url.fragment().is_some() {
+            return Err(ConfigError::Invalid("public_url must not have a query or fragment".into()));
+        }
+        if self.mode == Mode::Production && self.public_url.scheme() != "https" && !self.is_loopback_http() {
+            return Err(ConfigError::Invalid("public_url must be https in production mode".into()));
+        }
+        let positive = [
+            ("tokens.authorization_code_seconds", self.tokens.authorization_code_seconds),
+            ("tokens.access_token_seconds", self.tokens.access_token_seconds),
+            ("tokens.id_token_seconds", self.tokens.id_token_seconds),
+            ("sessions.lifetime_seconds", self.sessions.lifetime_seconds),
+            ("sessions.login_attempt_seconds", self.sessions.login_attempt_seconds),
+            ("throttle.max_delay_seconds", self.throttle.max_delay_seconds),
+        ];
+        for (name, value) in positive {
+            if value <= 0 {
+                return Err(ConfigError::Invalid(format!("{name} must be greater than 0")));
+            }
+        }
+        Ok(())
+    }
+
+    /// `public_url` without a trailing slash, the prefix of every issuer.
+    pub fn public_base(&self) -> String {
+        self.public_url.as_str().trim_end_matches('/').to_string()
+    }
+
+    /// True for http:// on localhost or a loopback address: the one case where cookies may be
+    /// sent without `Secure` (and so without the `__Host-` prefix).
+    pub fn is_loopback_http(&self) -> bool {
+        if self.public_url.scheme() != "http" {
+            return false;
+        }
+        match self.public_url.host() {
+            Some(url::Host::Domain(d)) => d == "localhost",
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            None => false,
+        }
+    }
+
+    pub fn database_url(&self) -> String {
+        if self.database_url.trim().is_empty() {
+            format!("sqlite://{}/tessera.db?mode=rwc", self.data_dir.display())
+        } else {
+            self.database_url.trim().to_string()
+        }
+    }
+
+    pub fn set_database_url(&mut self, url: String) {
+        self.database_url = url;
+    }
+
+    pub fn master_key(&self) -> Option<&SecretString> {
+        use secrecy::ExposeSecret;
+        if self.master_key.expose_secret().trim().is_empty() {
+            None
+        } else {
+            Some(&self.master_key)
+        }
+    }
+
+    pub fn set_master_key(&mut self, key: SecretString) {
+        self.master_key = key;
+    }
+}

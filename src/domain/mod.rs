@@ -1,0 +1,17 @@
+//! Values parsed at the edge: once a string became one of these, nothing re-checks it.
+
+mod client_id;
+mod email;
+mod redirect_uri;
+mod scope;
+mod tenant_slug;
+
+pub use client_id::ClientId;
+pub use email::Email;
+pub use redirect_uri::RedirectUri;
+pub use scope::Scope;
+pub use tenant_slug::TenantSlug;
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("{0}")]
+pub struct ParseError(pub String);

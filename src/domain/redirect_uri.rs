@@ -1,0 +1,63 @@
+use url::Url;
+
+use super::ParseError;
+
+/// A registered redirect URI: absolute, no fragment (RFC 6749 3.1.2), https or http on a loopback
+/// host, or a private-use scheme for native apps (RFC 8252). Compared by exact string.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RedirectUri(String);
+
+impl RedirectUri {
+    pub fn parse(value: &str) -> Result<Self, ParseError> {
+        let url = Url::parse(value).map_err(|e| ParseError(format!("invalid redirect URI {value:?}: {e}")))?;
+        if url.fragment().is_some() {
+            return Err(ParseError(format!("invalid redirect URI {value:?}: it must not contain a fragment")));
+        }
+        let ok = match url.scheme() {
+            "https" => url.host().is_some(),
+            "http" => matches!(
+                url.host(),
+                Some(url::Host::Domain("localhost"))
+            ) || matches!(url.host(), Some(url::Host::Ipv4(ip)) if ip.is_loopback())
+                || matches!(url.host(), Some(url::Host::Ipv6(ip)) if ip.is_loopback()),
+            // Private-use schemes of native apps contain a dot (reverse domain name).
+            scheme => scheme.contains('.'),
+        };
+        if !ok {
+            return Err(ParseError(format!(
+                "invalid redirect URI {value:?}: use https, http on localhost, or a reverse-domain app scheme"
+            )));
+        }
+        Ok(Self(value.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_and_refuses() {
+        for good in [
+            "https://portal.example.org/callback",
+            "http://localhost:3000/callback",
+            "http://127.0.0.1:9/cb",
+            "org.example.app:/callback",
+        ] {
+            assert!(RedirectUri::parse(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "not a url",
+            "/relative",
+            "http://portal.example.org/callback",
+            "https://portal.example.org/cb#frag",
+            "javascript:alert(1)",
+        ] {
+            assert!(RedirectUri::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

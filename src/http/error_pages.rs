@@ -1,0 +1,40 @@
+//! Renders `PageError`s as themed HTML pages in the person's language.
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, header};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Response};
+
+use super::page;
+use crate::error::PageError;
+use crate::state::AppState;
+use crate::views::pages::ErrorPage;
+
+pub async fn not_found() -> PageError {
+    PageError::not_found("error-not-found")
+}
+
+pub async fn render_error_pages(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let lang = page::language(request.headers(), None, None);
+    let mut response = next.run(request).await;
+    let Some(error) = response.extensions_mut().remove::<PageError>() else {
+        return response;
+    };
+    let context = ErrorPage {
+        frame: page::frame(&state, None, lang),
+        title: state.views.message(lang, "error-title"),
+        message: state.views.message(lang, error.message_key),
+    };
+    let body = match state.views.render("error.html", context) {
+        Ok(html) => html,
+        Err(err) => {
+            tracing::error!(error = %err, "error page failed to render");
+            "<!doctype html><title>Error</title><p>Something went wrong.</p>".to_string()
+        }
+    };
+    let mut response = (error.status, Html(body)).into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}

@@ -1,0 +1,50 @@
+//! Thin axum handlers: parse, call one flow or service, render. Each file exposes `router()`.
+
+mod authorize;
+mod client_ip;
+mod cookies;
+mod discovery;
+mod error_pages;
+mod health;
+mod login;
+mod page;
+mod security_headers;
+mod static_files;
+mod tenant;
+mod token;
+mod userinfo;
+
+pub use static_files::stylesheet_url;
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::middleware;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::state::AppState;
+
+/// Form posts are small; anything larger is refused before a handler sees it.
+const BODY_LIMIT_BYTES: usize = 64 * 1024;
+
+pub fn router(state: AppState) -> Router {
+    let tenant_routes = Router::new()
+        .merge(discovery::router())
+        .merge(authorize::router())
+        .merge(login::router())
+        .merge(token::router())
+        .merge(userinfo::router());
+    Router::new()
+        .nest("/t/{tenant}", tenant_routes)
+        .merge(health::router())
+        .merge(static_files::router())
+        .fallback(error_pages::not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), error_pages::render_error_pages))
+        .layer(middleware::from_fn_with_state(state.clone(), security_headers::add_security_headers))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
+        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}

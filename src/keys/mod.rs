@@ -1,0 +1,95 @@
+//! Per-tenant signing keys: generated on first need, sealed at rest with the master key, parsed
+//! once and cached by kid (a kid names immutable key material, so the cache never goes stale).
+
+mod jws;
+mod rsa_key;
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use sea_orm::ConnectionTrait;
+
+pub use jws::SigningKey;
+
+use crate::crypto::{MasterKey, MasterKeyError};
+use crate::store::{self, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    MasterKey(#[from] MasterKeyError),
+    #[error("signing key {0} could not be used: {1}")]
+    Unusable(String, &'static str),
+    #[error("key generation failed")]
+    Generation,
+}
+
+pub struct KeyStore {
+    master: MasterKey,
+    cache: RwLock<HashMap<String, Arc<SigningKey>>>,
+}
+
+impl KeyStore {
+    pub fn new(master: MasterKey) -> Self {
+        Self { master, cache: RwLock::new(HashMap::new()) }
+    }
+
+    /// The key that signs for this tenant now; a first key is made if the tenant has none.
+    pub async fn signer(&self, db: &impl ConnectionTrait, tenant_id: &str, now: i64) -> Result<Arc<SigningKey>, KeyError> {
+        let row = match store::signing_keys::newest_active(db, tenant_id).await? {
+            Some(row) => row,
+            None => self.create(db, tenant_id, now).await?,
+        };
+        if let Some(key) = self.cached(&row.kid) {
+            return Ok(key);
+        }
+        let der = self.master.open(&row.private_key_sealed, &row.kid)?;
+        let key = Arc::new(SigningKey::from_pkcs8(&row.kid, &der)?);
+        if let Ok(mut cache) = self.cache.write() {
+            cache.insert(row.kid.clone(), key.clone());
+        }
+        Ok(key)
+    }
+
+    fn cached(&self, kid: &str) -> Option<Arc<SigningKey>> {
+        self.cache.read().ok().and_then(|cache| cache.get(kid).cloned())
+    }
+
+    /// Generates, seals and stores a new active RS256 key for the tenant.
+    pub async fn create(
+        &self,
+        db: &impl ConnectionTrait,
+        tenant_id: &str,
+        now: i64,
+    ) -> Result<entity::signing_key::Model, KeyError> {
+        // RSA generation takes tens of milliseconds of CPU: keep it off the async workers.
+        let generated = tokio::task::spawn_blocking(rsa_key::generate)
+            .await
+            .map_err(|_| KeyError::Generation)??;
+        let row = entity::signing_key::Model {
+            kid: generated.kid.clone(),
+            tenant_id: tenant_id.to_string(),
+            alg: "RS256".to_string(),
+            private_key_sealed: self.master.seal(&generated.pkcs8_der, &generated.kid)?,
+            public_jwk: generated.public_jwk.to_string(),
+            status: store::signing_keys::ACTIVE.to_string(),
+            created_at: now,
+        };
+        store::signing_keys::insert(db, row.clone()).await?;
+        Ok(row)
+    }
+
+    /// The tenant's JWK Set document.
+    pub async fn jwks(&self, db: &impl ConnectionTrait, tenant_id: &str) -> Result<serde_json::Value, KeyError> {
+        let rows = store::signing_keys::published(db, tenant_id).await?;
+        let mut keys = Vec::with_capacity(rows.len());
+        for row in rows {
+            let jwk: serde_json::Value = serde_json::from_str(&row.public_jwk)
+                .map_err(|_| KeyError::Unusable(row.kid.clone(), "public JWK is not JSON"))?;
+            keys.push(jwk);
+        }
+        Ok(serde_json::json!({ "keys": keys }))
+    }
+}

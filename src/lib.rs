@@ -1,0 +1,23 @@
+//! tessera: a self-hosted OpenID Connect identity provider.
+//!
+//! Dependencies point one way: `http` -> `authn`/`oauth`/`oidc` -> `store`.
+
+pub mod admin;
+pub mod audit;
+pub mod authn;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod crypto;
+pub mod demo;
+pub mod domain;
+pub mod error;
+pub mod http;
+pub mod keys;
+pub mod oauth;
+pub mod oidc;
+pub mod startup;
+pub mod state;
+pub mod store;
+pub mod tenants;
+pub mod views;

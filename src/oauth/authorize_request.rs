@@ -1,0 +1,154 @@
+//! Validation of an authorization request (RFC 6749 4.1.1, OIDC Core 3.1.2.1, RFC 7636).
+//!
+//! Order matters: until client and redirect URI are proven, errors go to a page and never to
+//! the redirect URI (RFC 6749 4.1.2.1); after that, errors go back to the client.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::{KNOWN_SCOPES, pkce};
+use crate::domain::Scope;
+use crate::state::AppState;
+use crate::store::{self, StoreError};
+use crate::tenants::Tenant;
+
+/// A validated request, kept with the login attempt until the code is issued.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct AuthorizationRequest {
+    /// Row id of the client.
+    pub client_row_id: String,
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub scope: String,
+    pub state: Option<String>,
+    pub nonce: Option<String>,
+    pub code_challenge: Option<String>,
+    pub prompt: Vec<String>,
+    pub max_age: Option<i64>,
+    pub login_hint: Option<String>,
+    pub ui_locales: Option<String>,
+}
+
+#[derive(Debug)]
+pub enum AuthorizeError {
+    /// Shown to the person; the client is not trusted enough to receive it.
+    Page(&'static str),
+    /// Sent back to the verified redirect URI.
+    Redirect { redirect_uri: String, state: Option<String>, error: &'static str, description: String },
+    Store(StoreError),
+}
+
+impl From<StoreError> for AuthorizeError {
+    fn from(err: StoreError) -> Self {
+        Self::Store(err)
+    }
+}
+
+/// Parses `application/x-www-form-urlencoded` parameters, refusing repeated names (RFC 6749 3.1).
+pub fn parse_params(raw: &str) -> Result<HashMap<String, String>, &'static str> {
+    let mut params = HashMap::new();
+    for (name, value) in url::form_urlencoded::parse(raw.as_bytes()) {
+        if params.insert(name.into_owned(), value.into_owned()).is_some() {
+            return Err("a parameter was given more than once");
+        }
+    }
+    Ok(params)
+}
+
+pub async fn validate(
+    state: &AppState,
+    tenant: &Tenant,
+    params: Result<HashMap<String, String>, &'static str>,
+) -> Result<AuthorizationRequest, AuthorizeError> {
+    let params = params.map_err(|_| AuthorizeError::Page("error-bad-request"))?;
+    let get = |name: &str| params.get(name).map(String::as_str).filter(|v| !v.is_empty());
+
+    let client_id = get("client_id").ok_or(AuthorizeError::Page("error-unknown-client"))?;
+    let client = store::clients::find(&state.db, tenant.id(), client_id)
+        .await?
+        .ok_or(AuthorizeError::Page("error-unknown-client"))?;
+    let redirect_uri = get("redirect_uri").ok_or(AuthorizeError::Page("error-redirect-uri"))?;
+    let registered = store::clients::redirect_uris(&client)?;
+    if !registered.iter().any(|uri| uri == redirect_uri) {
+        return Err(AuthorizeError::Page("error-redirect-uri"));
+    }
+
+    let request_state = get("state").map(str::to_string);
+    let fail = |error: &'static str, description: &str| AuthorizeError::Redirect {
+        redirect_uri: redirect_uri.to_string(),
+        state: request_state.clone(),
+        error,
+        description: description.to_string(),
+    };
+
+    if get("request").is_some() {
+        return Err(fail("request_not_supported", "request objects are not supported"));
+    }
+    if get("request_uri").is_some() {
+        return Err(fail("request_uri_not_supported", "request_uri is not supported"));
+    }
+    match get("response_type") {
+        Some("code") => {}
+        None => return Err(fail("invalid_request", "response_type is required")),
+        Some(_) => return Err(fail("unsupported_response_type", "only response_type=code is supported")),
+    }
+    if let Some(mode) = get("response_mode")
+        && mode != "query"
+    {
+        return Err(fail("invalid_request", "only response_mode=query is supported"));
+    }
+    let scope = Scope::parse(get("scope").unwrap_or(""));
+    if !scope.contains("openid") {
+        return Err(fail("invalid_scope", "the openid scope is required"));
+    }
+
+    let code_challenge = get("code_challenge").map(str::to_string);
+    match (&code_challenge, get("code_challenge_method")) {
+        (Some(challenge), Some("S256")) if pkce::is_valid_verifier_or_challenge(challenge) => {}
+        (Some(_), Some("S256")) => return Err(fail("invalid_request", "code_challenge is malformed")),
+        (Some(_), None | Some("plain")) => {
+            return Err(fail("invalid_request", "code_challenge_method must be S256"));
+        }
+        (Some(_), Some(_)) => return Err(fail("invalid_request", "unsupported code_challenge_method")),
+        (None, Some(_)) => return Err(fail("invalid_request", "code_challenge_method without code_challenge")),
+        (None, None) if client.is_public => {
+            return Err(fail("invalid_request", "public clients must use PKCE (code_challenge with S256)"));
+        }
+        (None, None) => {}
+    }
+
+    let prompt: Vec<String> = get("prompt")
+        .unwrap_or("")
+        .split(' ')
+        .filter(|p| !p.is_empty())
+        .map(str::to_string)
+        .collect();
+    if prompt.iter().any(|p| !matches!(p.as_str(), "none" | "login" | "consent" | "select_account")) {
+        return Err(fail("invalid_request", "unsupported prompt value"));
+    }
+    if prompt.iter().any(|p| p == "none") && prompt.len() > 1 {
+        return Err(fail("invalid_request", "prompt=none cannot be combined with other values"));
+    }
+    let max_age = match get("max_age") {
+        Some(value) => match value.parse::<i64>() {
+            Ok(age) if age >= 0 => Some(age),
+            _ => return Err(fail("invalid_request", "max_age must be a non-negative integer")),
+        },
+        None => None,
+    };
+
+    Ok(AuthorizationRequest {
+        client_row_id: client.id,
+        client_id: client.client_id,
+        redirect_uri: redirect_uri.to_string(),
+        scope: scope.retain_known(&KNOWN_SCOPES).as_string(),
+        state: request_state.clone(),
+        nonce: get("nonce").map(str::to_string),
+        code_challenge,
+        prompt,
+        max_age,
+        login_hint: get("login_hint").map(str::to_string),
+        ui_locales: get("ui_locales").map(str::to_string),
+    })
+}

@@ -1,0 +1,130 @@
+//! Client authentication at the token endpoint: `client_secret_basic`, `client_secret_post`, and
+//! `none` for public clients (which must then prove possession with PKCE).
+
+use std::collections::HashMap;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use sea_orm::ConnectionTrait;
+
+use crate::crypto::{constant_time_eq, sha256_hex};
+use crate::error::OAuthError;
+use crate::store;
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Presented {
+    Basic { client_id: String, secret: String },
+    Post { client_id: String, secret: String },
+    None { client_id: String },
+}
+
+impl Presented {
+    pub fn client_id(&self) -> &str {
+        match self {
+            Self::Basic { client_id, .. } | Self::Post { client_id, .. } | Self::None { client_id } => client_id,
+        }
+    }
+}
+
+/// Reads the credentials from the `Authorization` header and the form; using two methods at once
+/// is an error (RFC 6749 2.3).
+pub fn presented(authorization: Option<&str>, form: &HashMap<String, String>) -> Result<Presented, OAuthError> {
+    let form_id = form.get("client_id").filter(|v| !v.is_empty());
+    let form_secret = form.get("client_secret").filter(|v| !v.is_empty());
+    if let Some(header) = authorization {
+        let (scheme, value) = header.split_once(' ').unwrap_or((header, ""));
+        if !scheme.eq_ignore_ascii_case("basic") {
+            return Err(OAuthError::invalid_client("unsupported authorization scheme", true));
+        }
+        if form_secret.is_some() {
+            return Err(OAuthError::invalid_request("use one client authentication method only"));
+        }
+        let decoded = STANDARD
+            .decode(value.trim())
+            .ok()
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+            .ok_or_else(|| OAuthError::invalid_client("malformed Basic credentials", true))?;
+        let (id, secret) = decoded
+            .split_once(':')
+            .ok_or_else(|| OAuthError::invalid_client("malformed Basic credentials", true))?;
+        // RFC 6749 2.3.1: both parts are form-urlencoded before base64.
+        let decode = |s: &str| {
+            url::form_urlencoded::parse(format!("x={s}").as_bytes())
+                .next()
+                .map(|(_, v)| v.into_owned())
+                .unwrap_or_default()
+        };
+        let client_id = decode(id);
+        if let Some(form_id) = form_id
+            && form_id != &client_id
+        {
+            return Err(OAuthError::invalid_request("client_id does not match the authenticated client"));
+        }
+        return Ok(Presented::Basic { client_id, secret: decode(secret) });
+    }
+    match (form_id, form_secret) {
+        (Some(id), Some(secret)) => Ok(Presented::Post { client_id: id.clone(), secret: secret.clone() }),
+        (Some(id), None) => Ok(Presented::None { client_id: id.clone() }),
+        (None, _) => Err(OAuthError::invalid_client("client authentication is required", false)),
+    }
+}
+
+/// The authenticated client, or `invalid_client` without saying which part was wrong.
+pub async fn authenticate(
+    db: &impl ConnectionTrait,
+    tenant_id: &str,
+    presented: &Presented,
+) -> Result<entity::client::Model, OAuthError> {
+    let basic = matches!(presented, Presented::Basic { .. });
+    let refuse = || OAuthError::invalid_client("client authentication failed", basic);
+    let client = store::clients::find(db, tenant_id, presented.client_id())
+        .await
+        .map_err(OAuthError::internal)?
+        .ok_or_else(refuse)?;
+    match (presented, &client.secret_hash, client.is_public) {
+        (Presented::None { .. }, None, true) => Ok(client),
+        (Presented::Basic { secret, .. } | Presented::Post { secret, .. }, Some(hash), false)
+            if constant_time_eq(&sha256_hex(secret), hash) =>
+        {
+            Ok(client)
+        }
+        _ => Err(refuse()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn basic_credentials_are_url_decoded() {
+        let header = format!("Basic {}", STANDARD.encode("my%20app:s%3Acret"));
+        assert_eq!(
+            presented(Some(&header), &form(&[])).unwrap(),
+            Presented::Basic { client_id: "my app".into(), secret: "s:cret".into() }
+        );
+    }
+
+    #[test]
+    fn two_methods_at_once_are_refused() {
+        let header = format!("Basic {}", STANDARD.encode("app:secret"));
+        assert!(presented(Some(&header), &form(&[("client_secret", "x")])).is_err());
+    }
+
+    #[test]
+    fn post_and_none() {
+        assert_eq!(
+            presented(None, &form(&[("client_id", "a"), ("client_secret", "b")])).unwrap(),
+            Presented::Post { client_id: "a".into(), secret: "b".into() }
+        );
+        assert_eq!(
+            presented(None, &form(&[("client_id", "a")])).unwrap(),
+            Presented::None { client_id: "a".into() }
+        );
+        assert!(presented(None, &form(&[])).is_err());
+    }
+}

@@ -1,0 +1,11 @@
+//! OAuth 2.0 protocol logic without HTTP types: request validation, PKCE, client authentication,
+//! the authorization response and the grants of the token endpoint.
+
+pub mod authorization_response;
+pub mod authorize_request;
+pub mod client_auth;
+pub mod pkce;
+pub mod token;
+
+/// Scopes tessera knows; others are ignored (RFC 6749 3.3 lets the server narrow the scope).
+pub const KNOWN_SCOPES: [&str; 2] = ["openid", "email"];

@@ -1,0 +1,38 @@
+//! The token endpoint's grants, one file each.
+
+pub mod authorization_code;
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use super::client_auth;
+use crate::error::OAuthError;
+use crate::state::AppState;
+use crate::tenants::Tenant;
+
+#[derive(Debug, Serialize)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub token_type: &'static str,
+    pub expires_in: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
+    pub scope: String,
+}
+
+/// Authenticates the client, then runs the requested grant.
+pub async fn exchange(
+    state: &AppState,
+    tenant: &Tenant,
+    authorization: Option<&str>,
+    form: &HashMap<String, String>,
+) -> Result<TokenResponse, OAuthError> {
+    let presented = client_auth::presented(authorization, form)?;
+    let client = client_auth::authenticate(&state.db, tenant.id(), &presented).await?;
+    match form.get("grant_type").map(String::as_str) {
+        Some("authorization_code") => authorization_code::grant(state, tenant, &client, form).await,
+        Some(_) => Err(OAuthError::new("unsupported_grant_type", "this grant type is not supported")),
+        None => Err(OAuthError::invalid_request("grant_type is required")),
+    }
+}

@@ -1,0 +1,36 @@
+//! The discovery document (OpenID Connect Discovery 1.0 section 3): exactly what is supported.
+
+use serde_json::{Value, json};
+
+use super::auth_context::ACR_ORDER;
+use crate::oauth::KNOWN_SCOPES;
+use crate::tenants::Tenant;
+
+pub fn document(tenant: &Tenant) -> Value {
+    json!({
+        "issuer": tenant.issuer,
+        "authorization_endpoint": tenant.url("/authorize"),
+        "token_endpoint": tenant.url("/token"),
+        "userinfo_endpoint": tenant.url("/userinfo"),
+        "jwks_uri": tenant.url("/jwks.json"),
+        "scopes_supported": KNOWN_SCOPES,
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "code_challenge_methods_supported": ["S256"],
+        "acr_values_supported": ACR_ORDER,
+        "claims_supported": [
+            "iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "amr", "acr", "sid", "azp", "at_hash",
+            "email", "email_verified"
+        ],
+        "prompt_values_supported": ["none", "login"],
+        "ui_locales_supported": crate::views::i18n::SUPPORTED,
+        "claims_parameter_supported": false,
+        "request_parameter_supported": false,
+        "request_uri_parameter_supported": false,
+        "authorization_response_iss_parameter_supported": true,
+    })
+}

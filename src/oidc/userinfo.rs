@@ -1,0 +1,38 @@
+//! The userinfo endpoint's claims (OIDC Core 5.3) for a bearer access token (RFC 6750).
+
+use serde_json::{Value, json};
+
+use crate::crypto::sha256_hex;
+use crate::error::OAuthError;
+use crate::state::AppState;
+use crate::store;
+use crate::tenants::Tenant;
+
+pub async fn claims(state: &AppState, tenant: &Tenant, access_token: &str) -> Result<Value, OAuthError> {
+    let now = state.now();
+    let token = store::access_tokens::find_active(&state.db, tenant.id(), &sha256_hex(access_token), now)
+        .await
+        .map_err(OAuthError::internal)?
+        .ok_or_else(|| OAuthError::invalid_token("the access token is invalid or expired"))?;
+    let user_id = token
+        .user_id
+        .ok_or_else(|| OAuthError::invalid_token("the access token does not belong to a user"))?;
+    if !token.scope.split(' ').any(|s| s == "openid") {
+        return Err(OAuthError {
+            status: axum::http::StatusCode::FORBIDDEN,
+            error: "insufficient_scope",
+            description: "the openid scope is required".to_string(),
+            challenge: Some("Bearer error=\"insufficient_scope\", scope=\"openid\"".to_string()),
+        });
+    }
+    let user = store::users::find(&state.db, tenant.id(), &user_id)
+        .await
+        .map_err(OAuthError::internal)?
+        .ok_or_else(|| OAuthError::invalid_token("the user no longer exists"))?;
+    let mut claims = json!({ "sub": user.id });
+    if token.scope.split(' ').any(|s| s == "email") {
+        claims["email"] = json!(user.email);
+        claims["email_verified"] = json!(user.email_verified);
+    }
+    Ok(claims)
+}

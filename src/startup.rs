@@ -1,0 +1,167 @@
+//! Builds the application from settings, binds, serves, and shuts down gracefully.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use secrecy::SecretString;
+use tokio::net::TcpListener;
+
+use crate::authn::password::{PasswordError, PasswordHasher};
+use crate::clock::Clock;
+use crate::config::{ConfigError, Mode, Settings};
+use crate::crypto::{MasterKey, MasterKeyError};
+use crate::keys::KeyStore;
+use crate::state::{AppState, Inner};
+use crate::store::{self, StoreError};
+use crate::views::i18n::CatalogueError;
+use crate::views::{I18n, ViewError, Views};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("TESSERA_MASTER_KEY is required in production mode (base64 of 32 random bytes)")]
+    MasterKeyRequired,
+    #[error("master key: {0}")]
+    MasterKey(#[from] MasterKeyError),
+    #[error("{0}: {1}")]
+    Io(String, std::io::Error),
+    #[error("database: {0}")]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Views(#[from] ViewError),
+    #[error(transparent)]
+    Catalogue(#[from] CatalogueError),
+    #[error(transparent)]
+    Password(#[from] PasswordError),
+}
+
+/// Connects (creating the SQLite file when needed), migrates, and assembles the state.
+pub async fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState, StartupError> {
+    let database_url = settings.database_url();
+    if database_url.starts_with("sqlite:") {
+        std::fs::create_dir_all(&settings.data_dir)
+            .map_err(|e| StartupError::Io(format!("cannot create {}", settings.data_dir.display()), e))?;
+    }
+    let master = resolve_master_key(&settings)?;
+    let db = store::connect(&database_url).await?;
+    store::migrate(&db).await?;
+    let views = Views::new(Arc::new(I18n::load()?))?;
+    let passwords = PasswordHasher::new()?;
+    Ok(AppState::new(Inner {
+        db,
+        settings,
+        clock,
+        keys: KeyStore::new(master),
+        views,
+        passwords,
+        stylesheet_url: crate::http::stylesheet_url(),
+    }))
+}
+
+/// The configured master key; in development mode a generated one kept in the data folder.
+fn resolve_master_key(settings: &Settings) -> Result<MasterKey, StartupError> {
+    if let Some(key) = settings.master_key() {
+        return Ok(MasterKey::parse(key)?);
+    }
+    if settings.mode == Mode::Production {
+        return Err(StartupError::MasterKeyRequired);
+    }
+    let path = settings.data_dir.join("master.key");
+    if path.is_file() {
+        let encoded = std::fs::read_to_string(&path)
+            .map_err(|e| StartupError::Io(format!("cannot read {}", path.display()), e))?;
+        return Ok(MasterKey::parse(&SecretString::from(encoded))?);
+    }
+    std::fs::create_dir_all(&settings.data_dir)
+        .map_err(|e| StartupError::Io(format!("cannot create {}", settings.data_dir.display()), e))?;
+    let encoded = MasterKey::generate_encoded()?;
+    write_private_file(&path, &encoded)?;
+    tracing::warn!(
+        path = %path.display(),
+        "no TESSERA_MASTER_KEY set: generated a development master key; set TESSERA_MASTER_KEY in production"
+    );
+    Ok(MasterKey::parse(&encoded)?)
+}
+
+fn write_private_file(path: &Path, secret: &SecretString) -> Result<(), StartupError> {
+    use secrecy::ExposeSecret;
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options
+        .open(path)
+        .map_err(|e| StartupError::Io(format!("cannot create {}", path.display()), e))?;
+    file.write_all(secret.expose_secret().as_bytes())
+        .map_err(|e| StartupError::Io(format!("cannot write {}", path.display()), e))
+}
+
+pub async fn bind(addr: SocketAddr) -> Result<TcpListener, StartupError> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|e| StartupError::Io(format!("cannot listen on {addr}"), e))
+}
+
+/// Serves until `shutdown` resolves, then finishes the requests in flight.
+pub async fn serve(
+    state: AppState,
+    listener: TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), StartupError> {
+    let housekeeping = tokio::spawn(housekeeping(state.clone()));
+    let app = crate::http::router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let result = axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(|e| StartupError::Io("server failed".into(), e));
+    housekeeping.abort();
+    result
+}
+
+/// Removes expired login attempts and authorization codes now and then.
+async fn housekeeping(state: AppState) {
+    let mut tick = tokio::time::interval(Duration::from_secs(600));
+    loop {
+        tick.tick().await;
+        let now = state.now();
+        if let Err(err) = store::attempts::delete_expired(&state.db, now).await {
+            tracing::warn!(error = %err, "housekeeping: login attempts");
+        }
+        // Used codes are kept a day past expiry so a late replay is still recognised and revoked.
+        if let Err(err) = store::authorization_codes::delete_expired(&state.db, now - 86_400).await {
+            tracing::warn!(error = %err, "housekeeping: authorization codes");
+        }
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,44 @@
+//! Everything a request handler may use, built once at start and shared.
+
+use std::ops::Deref;
+use std::sync::Arc;
+
+use sea_orm::DatabaseConnection;
+
+use crate::authn::password::PasswordHasher;
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::keys::KeyStore;
+use crate::views::Views;
+
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+pub struct Inner {
+    pub db: DatabaseConnection,
+    pub settings: Settings,
+    pub clock: Arc<dyn Clock>,
+    pub keys: KeyStore,
+    pub views: Views,
+    pub passwords: PasswordHasher,
+    /// Content-hashed URL of the default stylesheet.
+    pub stylesheet_url: String,
+}
+
+impl AppState {
+    pub fn new(inner: Inner) -> Self {
+        Self(Arc::new(inner))
+    }
+
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+}
+
+impl Deref for AppState {
+    type Target = Inner;
+
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}

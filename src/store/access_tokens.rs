@@ -1,0 +1,37 @@
+use entity::access_token;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+
+use super::StoreError;
+
+pub async fn insert(db: &impl ConnectionTrait, model: access_token::Model) -> Result<(), StoreError> {
+    let active: access_token::ActiveModel = model.into();
+    active.insert(db).await?;
+    Ok(())
+}
+
+/// The token with this hash at this tenant, if it is neither expired nor revoked.
+pub async fn find_active(
+    db: &impl ConnectionTrait,
+    tenant_id: &str,
+    token_hash: &str,
+    now: i64,
+) -> Result<Option<access_token::Model>, StoreError> {
+    Ok(access_token::Entity::find_by_id(token_hash.to_string())
+        .filter(access_token::Column::TenantId.eq(tenant_id))
+        .filter(access_token::Column::ExpiresAt.gt(now))
+        .filter(access_token::Column::RevokedAt.is_null())
+        .one(db)
+        .await?)
+}
+
+/// Revokes everything issued for an authorization code (RFC 6749 4.1.2: a replayed code).
+pub async fn revoke_by_code(db: &impl ConnectionTrait, code_hash: &str, now: i64) -> Result<u64, StoreError> {
+    let result = access_token::Entity::update_many()
+        .col_expr(access_token::Column::RevokedAt, Expr::value(now))
+        .filter(access_token::Column::CodeHash.eq(code_hash))
+        .filter(access_token::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected)
+}

@@ -1,0 +1,55 @@
+use entity::client;
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+
+use super::{StoreError, duplicate_as};
+use crate::domain::{ClientId, RedirectUri};
+
+pub struct NewClient<'a> {
+    pub tenant_id: &'a str,
+    pub client_id: &'a ClientId,
+    pub secret_hash: Option<String>,
+    pub is_public: bool,
+    pub first_party: bool,
+    pub redirect_uris: &'a [RedirectUri],
+}
+
+pub async fn insert(db: &impl ConnectionTrait, new: NewClient<'_>, now: i64) -> Result<client::Model, StoreError> {
+    let uris: Vec<&str> = new.redirect_uris.iter().map(RedirectUri::as_str).collect();
+    let uris = serde_json::to_string(&uris).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let model = client::ActiveModel {
+        id: Set(uuid::Uuid::new_v4().to_string()),
+        tenant_id: Set(new.tenant_id.to_string()),
+        client_id: Set(new.client_id.as_str().to_string()),
+        secret_hash: Set(new.secret_hash),
+        is_public: Set(new.is_public),
+        first_party: Set(new.first_party),
+        redirect_uris: Set(uris),
+        created_at: Set(now),
+    };
+    model.insert(db).await.map_err(duplicate_as("a client with this client id"))
+}
+
+pub async fn find(
+    db: &impl ConnectionTrait,
+    tenant_id: &str,
+    client_id: &str,
+) -> Result<Option<client::Model>, StoreError> {
+    Ok(client::Entity::find()
+        .filter(client::Column::TenantId.eq(tenant_id))
+        .filter(client::Column::ClientId.eq(client_id))
+        .one(db)
+        .await?)
+}
+
+pub async fn list(db: &impl ConnectionTrait, tenant_id: &str) -> Result<Vec<client::Model>, StoreError> {
+    Ok(client::Entity::find()
+        .filter(client::Column::TenantId.eq(tenant_id))
+        .order_by_asc(client::Column::ClientId)
+        .all(db)
+        .await?)
+}
+
+/// The registered redirect URIs of a client row.
+pub fn redirect_uris(client: &client::Model) -> Result<Vec<String>, StoreError> {
+    serde_json::from_str(&client.redirect_uris).map_err(|e| StoreError::Corrupt(format!("client redirect_uris: {e}")))
+}

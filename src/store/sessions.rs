@@ -1,0 +1,28 @@
+use entity::session;
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+
+use super::StoreError;
+
+pub async fn insert(db: &impl ConnectionTrait, model: session::Model) -> Result<session::Model, StoreError> {
+    let active: session::ActiveModel = model.into();
+    Ok(active.insert(db).await?)
+}
+
+/// The unexpired session with this id hash at this tenant.
+pub async fn find_active(
+    db: &impl ConnectionTrait,
+    tenant_id: &str,
+    id_hash: &str,
+    now: i64,
+) -> Result<Option<session::Model>, StoreError> {
+    Ok(session::Entity::find_by_id(id_hash.to_string())
+        .filter(session::Column::TenantId.eq(tenant_id))
+        .filter(session::Column::ExpiresAt.gt(now))
+        .one(db)
+        .await?)
+}
+
+pub async fn delete(db: &impl ConnectionTrait, id_hash: &str) -> Result<(), StoreError> {
+    session::Entity::delete_by_id(id_hash.to_string()).exec(db).await?;
+    Ok(())
+}

@@ -1,0 +1,34 @@
+use entity::tenant;
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+
+use super::{StoreError, duplicate_as};
+
+pub async fn insert(
+    db: &impl ConnectionTrait,
+    slug: &str,
+    display_name: &str,
+    now: i64,
+) -> Result<tenant::Model, StoreError> {
+    let model = tenant::ActiveModel {
+        id: Set(uuid::Uuid::new_v4().to_string()),
+        slug: Set(slug.to_string()),
+        display_name: Set(display_name.to_string()),
+        default_locale: Set("en".to_string()),
+        created_at: Set(now),
+    };
+    model.insert(db).await.map_err(duplicate_as("tenant"))
+}
+
+pub async fn find_by_slug(db: &impl ConnectionTrait, slug: &str) -> Result<Option<tenant::Model>, StoreError> {
+    Ok(tenant::Entity::find()
+        .filter(tenant::Column::Slug.eq(slug))
+        .one(db)
+        .await?)
+}
+
+pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<tenant::Model>, StoreError> {
+    Ok(tenant::Entity::find()
+        .order_by_asc(tenant::Column::Slug)
+        .all(db)
+        .await?)
+}

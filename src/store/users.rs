@@ -1,0 +1,52 @@
+use entity::user;
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+
+use super::{StoreError, duplicate_as};
+use crate::domain::Email;
+
+pub async fn insert(
+    db: &impl ConnectionTrait,
+    tenant_id: &str,
+    email: &Email,
+    password_hash: String,
+    now: i64,
+) -> Result<user::Model, StoreError> {
+    let model = user::ActiveModel {
+        // A random UUID: the stable, opaque `sub` of the user.
+        id: Set(uuid::Uuid::new_v4().to_string()),
+        tenant_id: Set(tenant_id.to_string()),
+        email: Set(email.as_str().to_string()),
+        email_verified: Set(false),
+        password_hash: Set(password_hash),
+        created_at: Set(now),
+        updated_at: Set(now),
+    };
+    model.insert(db).await.map_err(duplicate_as("a user with this email address"))
+}
+
+pub async fn find_by_email(
+    db: &impl ConnectionTrait,
+    tenant_id: &str,
+    email: &Email,
+) -> Result<Option<user::Model>, StoreError> {
+    Ok(user::Entity::find()
+        .filter(user::Column::TenantId.eq(tenant_id))
+        .filter(user::Column::Email.eq(email.as_str()))
+        .one(db)
+        .await?)
+}
+
+pub async fn find(db: &impl ConnectionTrait, tenant_id: &str, id: &str) -> Result<Option<user::Model>, StoreError> {
+    Ok(user::Entity::find_by_id(id.to_string())
+        .filter(user::Column::TenantId.eq(tenant_id))
+        .one(db)
+        .await?)
+}
+
+pub async fn list(db: &impl ConnectionTrait, tenant_id: &str) -> Result<Vec<user::Model>, StoreError> {
+    Ok(user::Entity::find()
+        .filter(user::Column::TenantId.eq(tenant_id))
+        .order_by_asc(user::Column::Email)
+        .all(db)
+        .await?)
+}

@@ -34,9 +34,7 @@ impl From<crate::domain::ParseError> for AdminError {
 }
 
 pub async fn tenant(state: &AppState, slug: &str) -> Result<Tenant, AdminError> {
-    tenants::find(state, slug)
-        .await?
-        .ok_or_else(|| AdminError::UnknownTenant(slug.to_string()))
+    tenants::find(state, slug).await?.ok_or_else(|| AdminError::UnknownTenant(slug.to_string()))
 }
 
 /// Creates a tenant and its first signing key.
@@ -51,7 +49,13 @@ pub async fn create_tenant(state: &AppState, slug: &str, display_name: &str) -> 
     state.keys.create(&state.db, &row.id, now).await?;
     audit::record(
         &state.db,
-        AuditEvent { tenant_id: Some(&row.id), user_id: None, event: "tenant.created", detail: json!({ "slug": row.slug }), ip: None },
+        AuditEvent {
+            tenant_id: Some(&row.id),
+            user_id: None,
+            event: "tenant.created",
+            detail: json!({ "slug": row.slug }),
+            ip: None,
+        },
         now,
     )
     .await?;
@@ -78,11 +82,8 @@ pub async fn create_client(
     if request.redirect_uris.is_empty() {
         return Err(AdminError::Invalid("at least one --redirect-uri is required".into()));
     }
-    let redirect_uris = request
-        .redirect_uris
-        .iter()
-        .map(|uri| RedirectUri::parse(uri))
-        .collect::<Result<Vec<_>, _>>()?;
+    let redirect_uris =
+        request.redirect_uris.iter().map(|uri| RedirectUri::parse(uri)).collect::<Result<Vec<_>, _>>()?;
     let secret = match (request.public, request.secret) {
         (true, Some(_)) => return Err(AdminError::Invalid("public clients have no secret".into())),
         (true, None) => None,
@@ -130,7 +131,13 @@ pub async fn create_user(
     let row = store::users::insert(&state.db, tenant.id(), &email, hash, now).await?;
     audit::record(
         &state.db,
-        AuditEvent { tenant_id: Some(tenant.id()), user_id: Some(&row.id), event: "user.created", detail: json!({}), ip: None },
+        AuditEvent {
+            tenant_id: Some(tenant.id()),
+            user_id: Some(&row.id),
+            event: "user.created",
+            detail: json!({}),
+            ip: None,
+        },
         now,
     )
     .await?;

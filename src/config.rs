@@ -76,9 +76,7 @@ impl Settings {
             figment = figment.merge(Toml::file(path));
         }
         // TESSERA_TEST_* variables belong to the test suite, not to the server.
-        let env = Env::prefixed("TESSERA_")
-            .filter(|key| !key.as_str().starts_with("test"))
-            .split("__");
+        let env = Env::prefixed("TESSERA_").filter(|key| !key.as_str().starts_with("test")).split("__");
         Self::from_figment(figment.merge(env))
     }
 
@@ -88,9 +86,7 @@ impl Settings {
     }
 
     fn from_figment(figment: Figment) -> Result<Self, ConfigError> {
-        let settings: Settings = figment
-            .extract()
-            .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        let settings: Settings = figment.extract().map_err(|e| ConfigError::Invalid(e.to_string()))?;
         settings.validate()?;
         Ok(settings)
     }
@@ -154,11 +150,7 @@ impl Settings {
 
     pub fn master_key(&self) -> Option<&SecretString> {
         use secrecy::ExposeSecret;
-        if self.master_key.expose_secret().trim().is_empty() {
-            None
-        } else {
-            Some(&self.master_key)
-        }
+        if self.master_key.expose_secret().trim().is_empty() { None } else { Some(&self.master_key) }
     }
 
     pub fn set_master_key(&mut self, key: SecretString) {

@@ -96,17 +96,14 @@ fn write_private_file(path: &Path, secret: &SecretString) -> Result<(), StartupE
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let mut file = options
-        .open(path)
-        .map_err(|e| StartupError::Io(format!("cannot create {}", path.display()), e))?;
+    let mut file =
+        options.open(path).map_err(|e| StartupError::Io(format!("cannot create {}", path.display()), e))?;
     file.write_all(secret.expose_secret().as_bytes())
         .map_err(|e| StartupError::Io(format!("cannot write {}", path.display()), e))
 }
 
 pub async fn bind(addr: SocketAddr) -> Result<TcpListener, StartupError> {
-    TcpListener::bind(addr)
-        .await
-        .map_err(|e| StartupError::Io(format!("cannot listen on {addr}"), e))
+    TcpListener::bind(addr).await.map_err(|e| StartupError::Io(format!("cannot listen on {addr}"), e))
 }
 
 /// Serves until `shutdown` resolves, then finishes the requests in flight.

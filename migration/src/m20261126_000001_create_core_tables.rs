@@ -15,7 +15,12 @@ fn create(name: &'static str, columns: Vec<ColumnDef>) -> TableCreateStatement {
     table.to_owned()
 }
 
-fn index(name: &'static str, table: &'static str, columns: &[&'static str], unique: bool) -> IndexCreateStatement {
+fn index(
+    name: &'static str,
+    table: &'static str,
+    columns: &[&'static str],
+    unique: bool,
+) -> IndexCreateStatement {
     let mut index = Index::create();
     index.name(name).table(table).if_not_exists();
     for column in columns {
@@ -193,9 +198,7 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         for name in TABLES {
-            manager
-                .drop_table(Table::drop().table(name).if_exists().to_owned())
-                .await?;
+            manager.drop_table(Table::drop().table(name).if_exists().to_owned()).await?;
         }
         Ok(())
     }

@@ -157,7 +157,8 @@ pub async fn submit_password(
         ip: Some(ip),
     };
     audit::record(&state.db, event, now).await?;
-    let redirect_to = authorization_response::issue_code(state, tenant, &attempt.request, &session, now).await?;
+    let redirect_to =
+        authorization_response::issue_code(state, tenant, &attempt.request, &session, now).await?;
     Ok(PasswordOutcome::SignedIn { session_token, redirect_to })
 }
 

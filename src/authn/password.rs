@@ -102,10 +102,7 @@ mod tests {
     fn policy_refuses_short_and_huge() {
         assert!(matches!(check_policy(&SecretString::from("short")), Err(PasswordError::TooShort)));
         assert!(matches!(check_policy(&SecretString::from("")), Err(PasswordError::TooShort)));
-        assert!(matches!(
-            check_policy(&SecretString::from("x".repeat(2000))),
-            Err(PasswordError::TooLong)
-        ));
+        assert!(matches!(check_policy(&SecretString::from("x".repeat(2000))), Err(PasswordError::TooLong)));
         assert!(check_policy(&SecretString::from("long enough")).is_ok());
     }
 }

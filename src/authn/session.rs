@@ -43,7 +43,12 @@ pub async fn start(
 }
 
 /// The live session a cookie token names at this tenant.
-pub async fn resume(state: &AppState, tenant: &Tenant, token: &str, now: i64) -> Result<Option<Session>, StoreError> {
+pub async fn resume(
+    state: &AppState,
+    tenant: &Tenant,
+    token: &str,
+    now: i64,
+) -> Result<Option<Session>, StoreError> {
     let row = store::sessions::find_active(&state.db, tenant.id(), &sha256_hex(token), now).await?;
     Ok(row.map(|row| Session { row }))
 }

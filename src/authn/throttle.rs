@@ -88,7 +88,8 @@ mod tests {
 
     #[test]
     fn delays_grow_and_stop_at_the_ceiling() {
-        let settings = ThrottleSettings { free_failures: 5, max_delay_seconds: 900, forget_after_seconds: 86_400 };
+        let settings =
+            ThrottleSettings { free_failures: 5, max_delay_seconds: 900, forget_after_seconds: 86_400 };
         let delays: Vec<i64> = (0..8).map(|f| delay_after(f, &settings)).collect();
         assert_eq!(delays, vec![0, 0, 0, 0, 0, 1, 2, 4]);
         assert_eq!(delay_after(40, &settings), 900);

@@ -136,9 +136,7 @@ fn init_logging(settings: &Settings, serving: bool) {
 
 async fn execute(command: Command, settings: Settings) -> Result<(), String> {
     let listen = settings.listen;
-    let state = startup::build_state(settings, Arc::new(SystemClock))
-        .await
-        .map_err(|e| e.to_string())?;
+    let state = startup::build_state(settings, Arc::new(SystemClock)).await.map_err(|e| e.to_string())?;
     match command {
         Command::Serve { demo } => {
             if demo {
@@ -146,9 +144,7 @@ async fn execute(command: Command, settings: Settings) -> Result<(), String> {
             }
             let listener = startup::bind(listen).await.map_err(|e| e.to_string())?;
             tracing::info!(address = %listen, public_url = %state.settings.public_url, "tessera is listening");
-            startup::serve(state, listener, startup::shutdown_signal())
-                .await
-                .map_err(|e| e.to_string())
+            startup::serve(state, listener, startup::shutdown_signal()).await.map_err(|e| e.to_string())
         }
         Command::Migrate => {
             println!("migrations applied");
@@ -164,7 +160,12 @@ async fn tenant(state: &AppState, command: TenantCommand) -> Result<(), String> 
     match command {
         TenantCommand::Create { slug, name } => {
             let tenant = admin::create_tenant(state, &slug, &name).await.map_err(|e| e.to_string())?;
-            println!("created tenant {} ({})\nissuer: {}", tenant.slug(), tenant.row.display_name, tenant.issuer);
+            println!(
+                "created tenant {} ({})\nissuer: {}",
+                tenant.slug(),
+                tenant.row.display_name,
+                tenant.issuer
+            );
         }
         TenantCommand::List => {
             let tenants = store::tenants::list(&state.db).await.map_err(|e| e.to_string())?;
@@ -190,13 +191,13 @@ async fn client(state: &AppState, command: ClientCommand) -> Result<(), String> 
                 first_party: args.first_party,
                 secret: None,
             };
-            let (row, secret) = admin::create_client(state, &tenant, request).await.map_err(|e| e.to_string())?;
+            let (row, secret) =
+                admin::create_client(state, &tenant, request).await.map_err(|e| e.to_string())?;
             println!("created client {} in tenant {}", row.client_id, tenant.slug());
             match secret {
-                Some(secret) => println!(
-                    "client secret (shown only now, store it safely): {}",
-                    secret.expose_secret()
-                ),
+                Some(secret) => {
+                    println!("client secret (shown only now, store it safely): {}", secret.expose_secret())
+                }
                 None => println!("public client: no secret; use PKCE (S256)"),
             }
         }

@@ -30,9 +30,7 @@ impl std::fmt::Debug for MasterKey {
 
 impl MasterKey {
     pub fn parse(encoded: &SecretString) -> Result<Self, MasterKeyError> {
-        let bytes = STANDARD
-            .decode(encoded.expose_secret().trim())
-            .map_err(|_| MasterKeyError::Malformed)?;
+        let bytes = STANDARD.decode(encoded.expose_secret().trim()).map_err(|_| MasterKeyError::Malformed)?;
         if bytes.len() != 32 {
             return Err(MasterKeyError::Malformed);
         }

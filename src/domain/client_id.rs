@@ -8,9 +8,7 @@ pub struct ClientId(String);
 impl ClientId {
     pub fn parse(value: &str) -> Result<Self, ParseError> {
         let ok = (1..=100).contains(&value.len())
-            && value
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '~'));
+            && value.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '~'));
         if ok {
             Ok(Self(value.to_string()))
         } else {

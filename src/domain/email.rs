@@ -21,11 +21,7 @@ impl Email {
             }
             None => false,
         };
-        if valid {
-            Ok(Self(normalized))
-        } else {
-            Err(ParseError(format!("invalid email address {value:?}")))
-        }
+        if valid { Ok(Self(normalized)) } else { Err(ParseError(format!("invalid email address {value:?}"))) }
     }
 
     pub fn as_str(&self) -> &str {

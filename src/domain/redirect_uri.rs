@@ -9,17 +9,20 @@ pub struct RedirectUri(String);
 
 impl RedirectUri {
     pub fn parse(value: &str) -> Result<Self, ParseError> {
-        let url = Url::parse(value).map_err(|e| ParseError(format!("invalid redirect URI {value:?}: {e}")))?;
+        let url =
+            Url::parse(value).map_err(|e| ParseError(format!("invalid redirect URI {value:?}: {e}")))?;
         if url.fragment().is_some() {
-            return Err(ParseError(format!("invalid redirect URI {value:?}: it must not contain a fragment")));
+            return Err(ParseError(format!(
+                "invalid redirect URI {value:?}: it must not contain a fragment"
+            )));
         }
         let ok = match url.scheme() {
             "https" => url.host().is_some(),
-            "http" => matches!(
-                url.host(),
-                Some(url::Host::Domain("localhost"))
-            ) || matches!(url.host(), Some(url::Host::Ipv4(ip)) if ip.is_loopback())
-                || matches!(url.host(), Some(url::Host::Ipv6(ip)) if ip.is_loopback()),
+            "http" => {
+                matches!(url.host(), Some(url::Host::Domain("localhost")))
+                    || matches!(url.host(), Some(url::Host::Ipv4(ip)) if ip.is_loopback())
+                    || matches!(url.host(), Some(url::Host::Ipv6(ip)) if ip.is_loopback())
+            }
             // Private-use schemes of native apps contain a dot (reverse domain name).
             scheme => scheme.contains('.'),
         };

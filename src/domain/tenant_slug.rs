@@ -7,9 +7,7 @@ pub struct TenantSlug(String);
 
 impl TenantSlug {
     pub fn parse(value: &str) -> Result<Self, ParseError> {
-        let ok_chars = value
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        let ok_chars = value.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
         if (2..=40).contains(&value.len()) && ok_chars && !value.starts_with('-') && !value.ends_with('-') {
             Ok(Self(value.to_string()))
         } else {

@@ -41,9 +41,15 @@ async fn by_post(
     authorize(&state, &tenant, &body, &headers).await
 }
 
-async fn authorize(state: &AppState, tenant: &Tenant, raw: &str, headers: &HeaderMap) -> Result<Response, PageError> {
+async fn authorize(
+    state: &AppState,
+    tenant: &Tenant,
+    raw: &str,
+    headers: &HeaderMap,
+) -> Result<Response, PageError> {
     let now = state.now();
-    let request = match authorize_request::validate(state, tenant, authorize_request::parse_params(raw)).await {
+    let request = match authorize_request::validate(state, tenant, authorize_request::parse_params(raw)).await
+    {
         Ok(request) => request,
         Err(AuthorizeError::Page(key)) => return Err(PageError::bad_request(key)),
         Err(AuthorizeError::Store(err)) => return Err(PageError::internal(err)),
@@ -84,12 +90,12 @@ async fn authorize(state: &AppState, tenant: &Tenant, raw: &str, headers: &Heade
     let browser_cookie = cookies::browser_name(state);
     let existing_browser = cookies::read(headers, &browser_cookie);
     let browser_token = existing_browser.clone().unwrap_or_else(|| random_token(32));
-    let attempt = flow::start(state, tenant, &request, &browser_token, now)
-        .await
-        .map_err(PageError::internal)?;
+    let attempt =
+        flow::start(state, tenant, &request, &browser_token, now).await.map_err(PageError::internal)?;
     let mut response = Redirect::to(&tenant.path(state, &format!("/login/{attempt}"))).into_response();
     if existing_browser.is_none()
-        && let Some(cookie) = cookies::set(state, &browser_cookie, &browser_token, Some(BROWSER_COOKIE_SECONDS))
+        && let Some(cookie) =
+            cookies::set(state, &browser_cookie, &browser_token, Some(BROWSER_COOKIE_SECONDS))
     {
         response.headers_mut().append(header::SET_COOKIE, cookie);
     }

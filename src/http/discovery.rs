@@ -31,13 +31,12 @@ async fn configuration(CurrentTenant(tenant): CurrentTenant) -> Response {
     cacheable(discovery::document(&tenant), 3600)
 }
 
-async fn jwks(State(state): State<AppState>, CurrentTenant(tenant): CurrentTenant) -> Result<Response, OAuthError> {
+async fn jwks(
+    State(state): State<AppState>,
+    CurrentTenant(tenant): CurrentTenant,
+) -> Result<Response, OAuthError> {
     // Make sure a key exists before publishing the set, so the first JWKS fetch is never empty.
-    state
-        .keys
-        .signer(&state.db, tenant.id(), state.now())
-        .await
-        .map_err(OAuthError::internal)?;
+    state.keys.signer(&state.db, tenant.id(), state.now()).await.map_err(OAuthError::internal)?;
     let body = state.keys.jwks(&state.db, tenant.id()).await.map_err(OAuthError::internal)?;
     Ok(cacheable(body, 300))
 }

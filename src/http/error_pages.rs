@@ -33,8 +33,6 @@ pub async fn render_error_pages(State(state): State<AppState>, request: Request,
         }
     };
     let mut response = (error.status, Html(body)).into_response();
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }

@@ -10,9 +10,9 @@ use secrecy::SecretString;
 use serde::Deserialize;
 
 use super::client_ip::ClientIp;
+use super::cookies;
 use super::page;
 use super::tenant::CurrentTenant;
-use super::cookies;
 use crate::authn::flow::{self, FlowError, LoginAttempt, PasswordForm, PasswordOutcome};
 use crate::error::PageError;
 use crate::state::AppState;
@@ -47,9 +47,7 @@ async fn load_attempt(
     headers: &HeaderMap,
 ) -> Result<LoginAttempt, PageError> {
     let browser = cookies::read(headers, &cookies::browser_name(state));
-    flow::load(state, tenant, token, browser.as_deref(), state.now())
-        .await
-        .map_err(flow_error)
+    flow::load(state, tenant, token, browser.as_deref(), state.now()).await.map_err(flow_error)
 }
 
 struct Form<'a> {
@@ -106,9 +104,8 @@ async fn submit(
         password: SecretString::from(body.password),
         csrf_token: body.csrf_token,
     };
-    let outcome = flow::submit_password(&state, &tenant, &attempt, form, &ip, state.now())
-        .await
-        .map_err(flow_error)?;
+    let outcome =
+        flow::submit_password(&state, &tenant, &attempt, form, &ip, state.now()).await.map_err(flow_error)?;
     match outcome {
         PasswordOutcome::SignedIn { session_token, redirect_to } => {
             let mut response = Redirect::to(&redirect_to).into_response();
@@ -120,7 +117,8 @@ async fn submit(
         }
         PasswordOutcome::Retry { message_key, seconds, email } => {
             let lang = page::language(&headers, attempt.request.ui_locales.as_deref(), Some(&tenant));
-            let args: Vec<(&str, FluentValue<'_>)> = seconds.map(|s| ("seconds", FluentValue::from(s))).into_iter().collect();
+            let args: Vec<(&str, FluentValue<'_>)> =
+                seconds.map(|s| ("seconds", FluentValue::from(s))).into_iter().collect();
             let message = state.views.message_with(lang, message_key, &args);
             let status = match message_key {
                 "login-throttled" => StatusCode::TOO_MANY_REQUESTS,

@@ -10,7 +10,8 @@ use crate::state::AppState;
 
 // No `form-action`: Chromium applies it to the redirect that follows a form post, which would
 // block the redirect back to the client's own origin.
-const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'; frame-ancestors 'none'";
+const CSP: &str =
+    "default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'; frame-ancestors 'none'";
 
 pub async fn add_security_headers(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;

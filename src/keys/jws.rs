@@ -17,7 +17,8 @@ pub struct SigningKey {
 
 impl SigningKey {
     pub fn from_pkcs8(kid: &str, der: &[u8]) -> Result<Self, KeyError> {
-        let key_pair = KeyPair::from_pkcs8(der).map_err(|_| KeyError::Unusable(kid.to_string(), "not an RSA PKCS#8 key"))?;
+        let key_pair = KeyPair::from_pkcs8(der)
+            .map_err(|_| KeyError::Unusable(kid.to_string(), "not an RSA PKCS#8 key"))?;
         Ok(Self { kid: kid.to_string(), key_pair, rng: SystemRandom::new() })
     }
 
@@ -28,8 +29,10 @@ impl SigningKey {
     /// `header.payload.signature` for a JWT with these claims.
     pub fn sign_jwt(&self, claims: &impl Serialize) -> Result<String, KeyError> {
         let header = serde_json::json!({ "alg": self.alg(), "typ": "JWT", "kid": self.kid });
-        let header = serde_json::to_vec(&header).map_err(|_| KeyError::Unusable(self.kid.clone(), "header"))?;
-        let payload = serde_json::to_vec(claims).map_err(|_| KeyError::Unusable(self.kid.clone(), "claims"))?;
+        let header =
+            serde_json::to_vec(&header).map_err(|_| KeyError::Unusable(self.kid.clone(), "header"))?;
+        let payload =
+            serde_json::to_vec(claims).map_err(|_| KeyError::Unusable(self.kid.clone(), "claims"))?;
         let mut token = String::with_capacity(1024);
         URL_SAFE_NO_PAD.encode_string(header, &mut token);
         token.push('.');
@@ -61,9 +64,7 @@ mod tests {
         let e = URL_SAFE_NO_PAD.decode(generated.public_jwk["e"].as_str().unwrap()).unwrap();
         let public = RsaPublicKeyComponents { n: &n, e: &e };
         let signature = URL_SAFE_NO_PAD.decode(signature).unwrap();
-        public
-            .verify(&RSA_PKCS1_2048_8192_SHA256, signed.as_bytes(), &signature)
-            .unwrap();
+        public.verify(&RSA_PKCS1_2048_8192_SHA256, signed.as_bytes(), &signature).unwrap();
         let mut tampered = signed.to_string();
         tampered.push('x');
         assert!(public.verify(&RSA_PKCS1_2048_8192_SHA256, tampered.as_bytes(), &signature).is_err());

@@ -37,7 +37,12 @@ impl KeyStore {
     }
 
     /// The key that signs for this tenant now; a first key is made if the tenant has none.
-    pub async fn signer(&self, db: &impl ConnectionTrait, tenant_id: &str, now: i64) -> Result<Arc<SigningKey>, KeyError> {
+    pub async fn signer(
+        &self,
+        db: &impl ConnectionTrait,
+        tenant_id: &str,
+        now: i64,
+    ) -> Result<Arc<SigningKey>, KeyError> {
         let row = match store::signing_keys::newest_active(db, tenant_id).await? {
             Some(row) => row,
             None => self.create(db, tenant_id, now).await?,
@@ -65,9 +70,8 @@ impl KeyStore {
         now: i64,
     ) -> Result<entity::signing_key::Model, KeyError> {
         // RSA generation takes tens of milliseconds of CPU: keep it off the async workers.
-        let generated = tokio::task::spawn_blocking(rsa_key::generate)
-            .await
-            .map_err(|_| KeyError::Generation)??;
+        let generated =
+            tokio::task::spawn_blocking(rsa_key::generate).await.map_err(|_| KeyError::Generation)??;
         let row = entity::signing_key::Model {
             kid: generated.kid.clone(),
             tenant_id: tenant_id.to_string(),
@@ -82,7 +86,11 @@ impl KeyStore {
     }
 
     /// The tenant's JWK Set document.
-    pub async fn jwks(&self, db: &impl ConnectionTrait, tenant_id: &str) -> Result<serde_json::Value, KeyError> {
+    pub async fn jwks(
+        &self,
+        db: &impl ConnectionTrait,
+        tenant_id: &str,
+    ) -> Result<serde_json::Value, KeyError> {
         let rows = store::signing_keys::published(db, tenant_id).await?;
         let mut keys = Vec::with_capacity(rows.len());
         for row in rows {

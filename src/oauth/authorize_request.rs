@@ -35,7 +35,12 @@ pub enum AuthorizeError {
     /// Shown to the person; the client is not trusted enough to receive it.
     Page(&'static str),
     /// Sent back to the verified redirect URI.
-    Redirect { redirect_uri: String, state: Option<String>, error: &'static str, description: String },
+    Redirect {
+        redirect_uri: String,
+        state: Option<String>,
+        error: &'static str,
+        description: String,
+    },
     Store(StoreError),
 }
 
@@ -111,19 +116,17 @@ pub async fn validate(
             return Err(fail("invalid_request", "code_challenge_method must be S256"));
         }
         (Some(_), Some(_)) => return Err(fail("invalid_request", "unsupported code_challenge_method")),
-        (None, Some(_)) => return Err(fail("invalid_request", "code_challenge_method without code_challenge")),
+        (None, Some(_)) => {
+            return Err(fail("invalid_request", "code_challenge_method without code_challenge"));
+        }
         (None, None) if client.is_public => {
             return Err(fail("invalid_request", "public clients must use PKCE (code_challenge with S256)"));
         }
         (None, None) => {}
     }
 
-    let prompt: Vec<String> = get("prompt")
-        .unwrap_or("")
-        .split(' ')
-        .filter(|p| !p.is_empty())
-        .map(str::to_string)
-        .collect();
+    let prompt: Vec<String> =
+        get("prompt").unwrap_or("").split(' ').filter(|p| !p.is_empty()).map(str::to_string).collect();
     if prompt.iter().any(|p| !matches!(p.as_str(), "none" | "login" | "consent" | "select_account")) {
         return Err(fail("invalid_request", "unsupported prompt value"));
     }

@@ -21,14 +21,19 @@ pub enum Presented {
 impl Presented {
     pub fn client_id(&self) -> &str {
         match self {
-            Self::Basic { client_id, .. } | Self::Post { client_id, .. } | Self::None { client_id } => client_id,
+            Self::Basic { client_id, .. } | Self::Post { client_id, .. } | Self::None { client_id } => {
+                client_id
+            }
         }
     }
 }
 
 /// Reads the credentials from the `Authorization` header and the form; using two methods at once
 /// is an error (RFC 6749 2.3).
-pub fn presented(authorization: Option<&str>, form: &HashMap<String, String>) -> Result<Presented, OAuthError> {
+pub fn presented(
+    authorization: Option<&str>,
+    form: &HashMap<String, String>,
+) -> Result<Presented, OAuthError> {
     let form_id = form.get("client_id").filter(|v| !v.is_empty());
     let form_secret = form.get("client_secret").filter(|v| !v.is_empty());
     if let Some(header) = authorization {

@@ -5,13 +5,12 @@ use crate::crypto::{constant_time_eq, sha256_b64url};
 /// RFC 7636 4.1: 43-128 characters of `[A-Z] / [a-z] / [0-9] / "-" / "." / "_" / "~"`.
 pub fn is_valid_verifier_or_challenge(value: &str) -> bool {
     (43..=128).contains(&value.len())
-        && value
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | '~'))
+        && value.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | '~'))
 }
 
 pub fn verify_s256(verifier: &str, challenge: &str) -> bool {
-    is_valid_verifier_or_challenge(verifier) && constant_time_eq(&sha256_b64url(verifier.as_bytes()), challenge)
+    is_valid_verifier_or_challenge(verifier)
+        && constant_time_eq(&sha256_b64url(verifier.as_bytes()), challenge)
 }
 
 #[cfg(test)]

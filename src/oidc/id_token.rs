@@ -39,7 +39,12 @@ struct Claims<'a> {
     email_verified: Option<bool>,
 }
 
-pub async fn issue(state: &AppState, tenant: &Tenant, input: IdTokenInput<'_>, now: i64) -> Result<String, KeyError> {
+pub async fn issue(
+    state: &AppState,
+    tenant: &Tenant,
+    input: IdTokenInput<'_>,
+    now: i64,
+) -> Result<String, KeyError> {
     let key = state.keys.signer(&state.db, tenant.id(), now).await?;
     let with_email = input.scope.split(' ').any(|s| s == "email");
     let claims = Claims {

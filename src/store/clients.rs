@@ -13,7 +13,11 @@ pub struct NewClient<'a> {
     pub redirect_uris: &'a [RedirectUri],
 }
 
-pub async fn insert(db: &impl ConnectionTrait, new: NewClient<'_>, now: i64) -> Result<client::Model, StoreError> {
+pub async fn insert(
+    db: &impl ConnectionTrait,
+    new: NewClient<'_>,
+    now: i64,
+) -> Result<client::Model, StoreError> {
     let uris: Vec<&str> = new.redirect_uris.iter().map(RedirectUri::as_str).collect();
     let uris = serde_json::to_string(&uris).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let model = client::ActiveModel {
@@ -51,5 +55,6 @@ pub async fn list(db: &impl ConnectionTrait, tenant_id: &str) -> Result<Vec<clie
 
 /// The registered redirect URIs of a client row.
 pub fn redirect_uris(client: &client::Model) -> Result<Vec<String>, StoreError> {
-    serde_json::from_str(&client.redirect_uris).map_err(|e| StoreError::Corrupt(format!("client redirect_uris: {e}")))
+    serde_json::from_str(&client.redirect_uris)
+        .map_err(|e| StoreError::Corrupt(format!("client redirect_uris: {e}")))
 }

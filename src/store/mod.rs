@@ -46,8 +46,7 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, StoreError> {
     let db = Database::connect(options).await?;
     if db.get_database_backend() == DbBackend::Sqlite {
         // WAL lets readers go on while one writer commits; NORMAL sync is safe with WAL.
-        db.execute_unprepared("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
-            .await?;
+        db.execute_unprepared("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;").await?;
     }
     Ok(db)
 }

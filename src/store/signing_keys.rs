@@ -26,7 +26,10 @@ pub async fn newest_active(
 }
 
 /// Every key a verifier may still meet: published in the JWKS.
-pub async fn published(db: &impl ConnectionTrait, tenant_id: &str) -> Result<Vec<signing_key::Model>, StoreError> {
+pub async fn published(
+    db: &impl ConnectionTrait,
+    tenant_id: &str,
+) -> Result<Vec<signing_key::Model>, StoreError> {
     Ok(signing_key::Entity::find()
         .filter(signing_key::Column::TenantId.eq(tenant_id))
         .filter(signing_key::Column::Status.eq(ACTIVE))

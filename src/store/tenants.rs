@@ -19,16 +19,13 @@ pub async fn insert(
     model.insert(db).await.map_err(duplicate_as("tenant"))
 }
 
-pub async fn find_by_slug(db: &impl ConnectionTrait, slug: &str) -> Result<Option<tenant::Model>, StoreError> {
-    Ok(tenant::Entity::find()
-        .filter(tenant::Column::Slug.eq(slug))
-        .one(db)
-        .await?)
+pub async fn find_by_slug(
+    db: &impl ConnectionTrait,
+    slug: &str,
+) -> Result<Option<tenant::Model>, StoreError> {
+    Ok(tenant::Entity::find().filter(tenant::Column::Slug.eq(slug)).one(db).await?)
 }
 
 pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<tenant::Model>, StoreError> {
-    Ok(tenant::Entity::find()
-        .order_by_asc(tenant::Column::Slug)
-        .all(db)
-        .await?)
+    Ok(tenant::Entity::find().order_by_asc(tenant::Column::Slug).all(db).await?)
 }

@@ -36,11 +36,12 @@ pub async fn find_by_email(
         .await?)
 }
 
-pub async fn find(db: &impl ConnectionTrait, tenant_id: &str, id: &str) -> Result<Option<user::Model>, StoreError> {
-    Ok(user::Entity::find_by_id(id.to_string())
-        .filter(user::Column::TenantId.eq(tenant_id))
-        .one(db)
-        .await?)
+pub async fn find(
+    db: &impl ConnectionTrait,
+    tenant_id: &str,
+    id: &str,
+) -> Result<Option<user::Model>, StoreError> {
+    Ok(user::Entity::find_by_id(id.to_string()).filter(user::Column::TenantId.eq(tenant_id)).one(db).await?)
 }
 
 pub async fn list(db: &impl ConnectionTrait, tenant_id: &str) -> Result<Vec<user::Model>, StoreError> {

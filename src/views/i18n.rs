@@ -27,15 +27,14 @@ impl I18n {
     pub fn load() -> Result<Self, CatalogueError> {
         let mut bundles = HashMap::new();
         for (lang, source) in CATALOGUES {
-            let id: LanguageIdentifier = lang.parse().map_err(|_| CatalogueError(lang, "bad language id".into()))?;
+            let id: LanguageIdentifier =
+                lang.parse().map_err(|_| CatalogueError(lang, "bad language id".into()))?;
             let resource = FluentResource::try_new(source.to_string())
                 .map_err(|(_, errors)| CatalogueError(lang, format!("{errors:?}")))?;
             let mut bundle = FluentBundle::new_concurrent(vec![id]);
             // Isolation marks would end up inside HTML attributes and plain-text SMS.
             bundle.set_use_isolating(false);
-            bundle
-                .add_resource(resource)
-                .map_err(|errors| CatalogueError(lang, format!("{errors:?}")))?;
+            bundle.add_resource(resource).map_err(|errors| CatalogueError(lang, format!("{errors:?}")))?;
             bundles.insert(lang, bundle);
         }
         Ok(Self { bundles })
@@ -84,7 +83,11 @@ impl I18n {
 
 /// Picks the first supported language from `ui_locales` (space-separated), then the
 /// `Accept-Language` header (by q-value), then `tenant_default`.
-pub fn negotiate(ui_locales: Option<&str>, accept_language: Option<&str>, tenant_default: &str) -> &'static str {
+pub fn negotiate(
+    ui_locales: Option<&str>,
+    accept_language: Option<&str>,
+    tenant_default: &str,
+) -> &'static str {
     let primary = |tag: &str| -> Option<&'static str> {
         let lang = tag.trim().split(['-', '_']).next()?.to_ascii_lowercase();
         SUPPORTED.iter().copied().find(|s| *s == lang)

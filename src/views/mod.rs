@@ -57,9 +57,7 @@ impl Views {
                 };
                 args.push((name, fluent));
             }
-            kwargs
-                .assert_all_used()
-                .map_err(|e| Error::new(ErrorKind::InvalidOperation, e.to_string()))?;
+            kwargs.assert_all_used().map_err(|e| Error::new(ErrorKind::InvalidOperation, e.to_string()))?;
             Ok(catalogue.message(&lang, key, &args))
         });
         Ok(Self { env, i18n })

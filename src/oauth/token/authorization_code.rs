@@ -57,10 +57,7 @@ pub async fn grant(
         (None, None) => {}
     }
 
-    if !store::authorization_codes::consume(&state.db, &code_hash, now)
-        .await
-        .map_err(OAuthError::internal)?
-    {
+    if !store::authorization_codes::consume(&state.db, &code_hash, now).await.map_err(OAuthError::internal)? {
         return Err(replayed(state, tenant, &row, now).await);
     }
 

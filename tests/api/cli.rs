@@ -1,0 +1,188 @@
+//! The admin CLI, run as the real binary against a SQLite file in a temporary folder.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+struct Cli {
+    dir: tempfile::TempDir,
+}
+
+impl Cli {
+    fn new() -> Self {
+        Self { dir: tempfile::tempdir().unwrap() }
+    }
+
+    fn run(&self, args: &[&str], stdin: Option<&str>) -> Output {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tessera"))
+            .args(args)
+            .env("TESSERA_DATA_DIR", self.dir.path())
+            .env("TESSERA_PUBLIC_URL", "https://login.example.org")
+            .env_remove("TESSERA_DATABASE_URL")
+            .env_remove("TESSERA_MASTER_KEY")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut input = child.stdin.take().unwrap();
+        input.write_all(stdin.unwrap_or("").as_bytes()).unwrap();
+        drop(input);
+        child.wait_with_output().unwrap()
+    }
+
+    fn ok(&self, args: &[&str], stdin: Option<&str>) -> String {
+        let output = self.run(args, stdin);
+        assert!(output.status.success(), "{args:?} failed: {}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8(output.stdout).unwrap()
+    }
+
+    /// Runs a command that must fail; returns its standard error.
+    fn fails(&self, args: &[&str], stdin: Option<&str>) -> String {
+        let output = self.run(args, stdin);
+        assert!(!output.status.success(), "{args:?} should have failed");
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        stderr
+    }
+}
+
+#[test]
+fn tenants_clients_and_users_round_trip() {
+    let cli = Cli::new();
+    let created = cli.ok(&["tenant", "create", "kliniek-west", "--name", "Kliniek West"], None);
+    assert!(created.contains("issuer: https://login.example.org/t/kliniek-west"), "{created}");
+    assert!(cli.ok(&["tenant", "list"], None).contains("Kliniek West"));
+
+    let confidential = cli.ok(
+        &[
+            "client",
+            "create",
+            "--tenant",
+            "kliniek-west",
+            "--client-id",
+            "portal",
+            "--redirect-uri",
+            "https://portal.example.org/cb",
+            "--redirect-uri",
+            "https://portal.example.org/cb2",
+            "--first-party",
+        ],
+        None,
+    );
+    let secret = confidential.split("store it safely): ").nth(1).unwrap().trim();
+    assert_eq!(secret.len(), 43, "256-bit secret, printed once");
+    let public = cli.ok(
+        &[
+            "client",
+            "create",
+            "--tenant",
+            "kliniek-west",
+            "--client-id",
+            "app",
+            "--redirect-uri",
+            "nl.kliniekwest.app:/cb",
+            "--public",
+        ],
+        None,
+    );
+    assert!(public.contains("public client: no secret"));
+    let list = cli.ok(&["client", "list", "--tenant", "kliniek-west"], None);
+    assert!(
+        list.contains("portal")
+            && list.contains("confidential")
+            && list.contains("https://portal.example.org/cb2")
+    );
+    assert!(list.contains("app") && list.contains("public"));
+    assert!(!list.contains(secret), "the secret is never shown again");
+
+    cli.ok(
+        &["user", "create", "--tenant", "kliniek-west", "--email", "Zorg@Example.org", "--password-stdin"],
+        Some("a good passphrase\n"),
+    );
+    let users = cli.ok(&["user", "list", "--tenant", "kliniek-west"], None);
+    assert!(users.contains("zorg@example.org"), "{users}");
+    assert!(!users.contains("argon2"), "hashes stay inside");
+}
+
+#[test]
+fn bad_input_gets_clear_errors_and_a_failing_exit_code() {
+    let cli = Cli::new();
+    cli.ok(&["tenant", "create", "acme", "--name", "Acme"], None);
+
+    assert!(
+        cli.fails(&["tenant", "create", "acme", "--name", "Again"], None).contains("tenant already exists")
+    );
+    assert!(
+        cli.fails(&["tenant", "create", "Bad Slug", "--name", "X"], None).contains("invalid tenant slug")
+    );
+    let unknown = cli.fails(
+        &[
+            "client",
+            "create",
+            "--tenant",
+            "nope",
+            "--client-id",
+            "x",
+            "--redirect-uri",
+            "https://a.example/cb",
+        ],
+        None,
+    );
+    assert!(unknown.contains("unknown tenant \"nope\""), "{unknown}");
+
+    let create = ["client", "create", "--tenant", "acme", "--client-id", "portal", "--redirect-uri"];
+    cli.ok(&[&create[..], &["https://a.example/cb"]].concat(), None);
+    let duplicate = cli.fails(&[&create[..], &["https://a.example/cb"]].concat(), None);
+    assert!(duplicate.contains("a client with this client id already exists"), "{duplicate}");
+    for malformed in ["not a uri", "http://plain-http.example/cb", "https://a.example/cb#fragment"] {
+        let mut args = create.to_vec();
+        args[5] = "other";
+        args.push(malformed);
+        assert!(cli.fails(&args, None).contains("invalid redirect URI"), "{malformed}");
+    }
+
+    let user = ["user", "create", "--tenant", "acme", "--email", "a@example.org", "--password-stdin"];
+    assert!(cli.fails(&user, Some("")).contains("the password on standard input is empty"));
+    assert!(cli.fails(&user, Some("\n")).contains("the password on standard input is empty"));
+    assert!(cli.fails(&user, Some("short\n")).contains("at least 8 characters"));
+    assert!(
+        cli.fails(
+            &["user", "create", "--tenant", "acme", "--email", "nope", "--password-stdin"],
+            Some("long enough pw")
+        )
+        .contains("invalid email address")
+    );
+    cli.ok(&user, Some("long enough pw"));
+    assert!(cli.fails(&user, Some("long enough pw")).contains("already exists"));
+
+    let usage = cli.run(&["user", "create", "--tenant", "acme", "--email", "b@example.org"], None);
+    assert_eq!(usage.status.code(), Some(2), "clap usage error");
+}
+
+#[test]
+fn production_mode_requires_a_master_key() {
+    let cli = Cli::new();
+    let output = Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .args(["tenant", "list"])
+        .env("TESSERA_DATA_DIR", cli.dir.path())
+        .env("TESSERA_MODE", "production")
+        .env("TESSERA_PUBLIC_URL", "https://login.example.org")
+        .env_remove("TESSERA_MASTER_KEY")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("TESSERA_MASTER_KEY is required in production mode")
+    );
+}
+
+#[test]
+fn unknown_settings_and_missing_config_files_are_refused() {
+    let cli = Cli::new();
+    let missing = cli.fails(&["--config", "/nonexistent/tessera.toml", "tenant", "list"], None);
+    assert!(missing.contains("does not exist"), "{missing}");
+    let file = cli.dir.path().join("bad.toml");
+    std::fs::write(&file, "listen = \"127.0.0.1:1\"\ntypo_setting = 1\n").unwrap();
+    let unknown = cli.fails(&["--config", file.to_str().unwrap(), "tenant", "list"], None);
+    assert!(unknown.contains("typo_setting"), "{unknown}");
+}

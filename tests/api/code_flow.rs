@@ -1,0 +1,198 @@
+//! The authorization-code flow end to end, verified by the `openidconnect` crate.
+
+use openidconnect::core::{CoreIdToken, CoreIdTokenVerifier, CoreJsonWebKeySet};
+use openidconnect::{AccessToken, AccessTokenHash, ClientId, ClientSecret, IssuerUrl, Nonce};
+
+use crate::both_backends;
+use crate::helpers::*;
+
+async fn verifier_for(app: &TestApp, client_id: &str, secret: Option<&str>) -> CoreIdTokenVerifier<'static> {
+    let jwks: CoreJsonWebKeySet = serde_json::from_value(app.get_json("/jwks.json").await).unwrap();
+    let issuer = IssuerUrl::new(app.issuer.clone()).unwrap();
+    match secret {
+        Some(secret) => CoreIdTokenVerifier::new_confidential_client(
+            ClientId::new(client_id.into()),
+            ClientSecret::new(secret.into()),
+            issuer,
+            jwks,
+        ),
+        None => CoreIdTokenVerifier::new_public_client(ClientId::new(client_id.into()), issuer, jwks),
+    }
+}
+
+async fn confidential_client_signs_in_and_verifies_the_id_token(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else { return };
+    let browser = browser();
+    let pkce = pkce();
+    let request = AuthRequest::portal(&pkce);
+    let params = app.sign_in(&browser, &request).await;
+    assert_eq!(params["state"], "state-123");
+    assert_eq!(params["iss"], app.issuer, "RFC 9207 iss parameter");
+    let code = &params["code"];
+
+    let response = app.exchange_portal_code(code, &pkce.verifier).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    let tokens: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(tokens["token_type"], "Bearer");
+    assert_eq!(tokens["scope"], "openid email");
+    let access_token = tokens["access_token"].as_str().unwrap();
+
+    let verifier = verifier_for(&app, PORTAL, Some(&app.portal_secret)).await;
+    let id_token: CoreIdToken = tokens["id_token"].as_str().unwrap().parse().unwrap();
+    let claims = id_token.claims(&verifier, &Nonce::new("nonce-456".into())).unwrap();
+    assert_eq!(claims.issuer().as_str(), app.issuer);
+    assert_eq!(claims.audiences()[0].as_str(), PORTAL);
+    let amr: Vec<String> =
+        claims.auth_method_refs().unwrap().iter().map(|a| a.as_str().to_string()).collect();
+    assert_eq!(amr, vec!["pwd"]);
+    assert_eq!(claims.auth_context_ref().unwrap().as_str(), "urn:tessera:acr:1fa");
+    assert!(claims.auth_time().is_some());
+    assert_eq!(claims.email().unwrap().as_str(), EMAIL);
+    let expected_hash = AccessTokenHash::from_token(
+        &AccessToken::new(access_token.into()),
+        id_token.signing_alg().unwrap(),
+        id_token.signing_key(&verifier).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(claims.access_token_hash(), Some(&expected_hash));
+    let raw = decode_payload(tokens["id_token"].as_str().unwrap());
+    assert!(raw["sid"].as_str().is_some_and(|s| !s.is_empty()));
+
+    // A wrong nonce is rejected by the relying party library: the claim is really checked.
+    assert!(id_token.claims(&verifier, &Nonce::new("other".into())).is_err());
+
+    let userinfo: serde_json::Value = reqwest::Client::new()
+        .get(format!("{}/userinfo", app.issuer))
+        .bearer_auth(access_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(userinfo["sub"], claims.subject().as_str());
+    assert_eq!(userinfo["email"], EMAIL);
+}
+both_backends!(confidential_client_signs_in_and_verifies_the_id_token);
+
+fn decode_payload(jwt: &str) -> serde_json::Value {
+    use base64::Engine;
+    let payload = jwt.split('.').nth(1).unwrap();
+    serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap())
+        .unwrap()
+}
+
+async fn sub_is_stable_and_opaque(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else { return };
+    let mut subjects = Vec::new();
+    for _ in 0..2 {
+        let pkce = pkce();
+        let params = app.sign_in(&browser(), &AuthRequest::portal(&pkce)).await;
+        let tokens: serde_json::Value =
+            app.exchange_portal_code(&params["code"], &pkce.verifier).await.json().await.unwrap();
+        subjects.push(decode_payload(tokens["id_token"].as_str().unwrap())["sub"].clone());
+    }
+    assert_eq!(subjects[0], subjects[1]);
+    let sub = subjects[0].as_str().unwrap();
+    assert!(!sub.contains('@') && !sub.contains("patient"), "sub must not reveal the email: {sub}");
+}
+both_backends!(sub_is_stable_and_opaque);
+
+async fn public_client_uses_pkce_without_a_secret(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else { return };
+    let pkce = pkce();
+    let request = AuthRequest {
+        client_id: MOBILE,
+        redirect_uri: MOBILE_REDIRECT,
+        scope: "openid",
+        state: "s",
+        nonce: "n",
+        challenge: Some(&pkce.challenge),
+        extra: vec![],
+    };
+    let params = app.sign_in(&browser(), &request).await;
+    let form = |verifier: &'static str| {
+        vec![
+            ("grant_type", "authorization_code"),
+            ("code", params["code"].as_str()),
+            ("redirect_uri", MOBILE_REDIRECT),
+            ("client_id", MOBILE),
+            ("code_verifier", verifier),
+        ]
+    };
+    let wrong = app.token_request(&form("wrong-verifier-wrong-verifier-wrong-verifier-x"), None).await;
+    assert_eq!(wrong.status(), 400);
+    assert_eq!(wrong.json::<serde_json::Value>().await.unwrap()["error"], "invalid_grant");
+
+    let verifier: &'static str = Box::leak(pkce.verifier.clone().into_boxed_str());
+    let response = app.token_request(&form(verifier), None).await;
+    assert_eq!(response.status(), 200, "a failed verifier does not burn the code");
+    let tokens: serde_json::Value = response.json().await.unwrap();
+    let verifier = verifier_for(&app, MOBILE, None).await;
+    let id_token: CoreIdToken = tokens["id_token"].as_str().unwrap().parse().unwrap();
+    id_token.claims(&verifier, &Nonce::new("n".into())).unwrap();
+    assert!(tokens.get("refresh_token").is_none());
+}
+both_backends!(public_client_uses_pkce_without_a_secret);
+
+async fn client_secret_post_is_accepted(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else { return };
+    let pkce = pkce();
+    let params = app.sign_in(&browser(), &AuthRequest::portal(&pkce)).await;
+    let response = app
+        .token_request(
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &params["code"]),
+                ("redirect_uri", PORTAL_REDIRECT),
+                ("code_verifier", &pkce.verifier),
+                ("client_id", PORTAL),
+                ("client_secret", &app.portal_secret),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+}
+both_backends!(client_secret_post_is_accepted);
+
+async fn a_session_signs_in_to_a_second_request_without_a_password(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else { return };
+    let browser = browser();
+    let pkce = pkce();
+    let first = app.sign_in(&browser, &AuthRequest::portal(&pkce)).await;
+    app.clock.advance(5);
+    let response = browser.get(app.authorize_url(&AuthRequest::portal(&pkce))).send().await.unwrap();
+    assert_eq!(response.status(), 303);
+    let second = redirect_params(&response, PORTAL_REDIRECT);
+    assert_ne!(first["code"], second["code"]);
+    let tokens: serde_json::Value =
+        app.exchange_portal_code(&second["code"], &pkce.verifier).await.json().await.unwrap();
+    let claims = decode_payload(tokens["id_token"].as_str().unwrap());
+    assert_eq!(
+        claims["auth_time"].as_i64().unwrap() + 5,
+        claims["iat"].as_i64().unwrap(),
+        "auth_time is the real sign-in, not the second redirect"
+    );
+
+    // prompt=login asks for the password again.
+    let mut request = AuthRequest::portal(&pkce);
+    request.extra.push(("prompt", "login"));
+    let response = browser.get(app.authorize_url(&request)).send().await.unwrap();
+    assert!(location(&response).contains("/login/"));
+}
+both_backends!(a_session_signs_in_to_a_second_request_without_a_password);
+
+async fn prompt_none_without_a_session_returns_login_required(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else { return };
+    let pkce = pkce();
+    let mut request = AuthRequest::portal(&pkce);
+    request.extra.push(("prompt", "none"));
+    let response = browser().get(app.authorize_url(&request)).send().await.unwrap();
+    let params = redirect_params(&response, PORTAL_REDIRECT);
+    assert_eq!(params["error"], "login_required");
+    assert_eq!(params["state"], "state-123");
+    assert_eq!(params["iss"], app.issuer);
+}
+both_backends!(prompt_none_without_a_session_returns_login_required);

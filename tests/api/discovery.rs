@@ -1,0 +1,45 @@
+use crate::both_backends;
+use crate::helpers::{Backend, spawn_app};
+
+async fn discovery_lists_exactly_what_is_supported(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else { return };
+    let doc = app.get_json("/.well-known/openid-configuration").await;
+    assert_eq!(doc["issuer"], app.issuer);
+    assert_eq!(doc["authorization_endpoint"], format!("{}/authorize", app.issuer));
+    assert_eq!(doc["token_endpoint"], format!("{}/token", app.issuer));
+    assert_eq!(doc["userinfo_endpoint"], format!("{}/userinfo", app.issuer));
+    assert_eq!(doc["jwks_uri"], format!("{}/jwks.json", app.issuer));
+    assert_eq!(doc["code_challenge_methods_supported"], serde_json::json!(["S256"]));
+    assert_eq!(doc["response_types_supported"], serde_json::json!(["code"]));
+    assert_eq!(
+        doc["token_endpoint_auth_methods_supported"],
+        serde_json::json!(["client_secret_basic", "client_secret_post", "none"])
+    );
+    assert_eq!(doc["authorization_response_iss_parameter_supported"], true);
+    // The crate a relying party would use accepts the document.
+    let _: openidconnect::core::CoreProviderMetadata = serde_json::from_value(doc).unwrap();
+}
+both_backends!(discovery_lists_exactly_what_is_supported);
+
+async fn jwks_publishes_the_tenant_rs256_key(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else { return };
+    let jwks = app.get_json("/jwks.json").await;
+    let keys = jwks["keys"].as_array().unwrap();
+    assert_eq!(keys.len(), 1);
+    assert_eq!(keys[0]["kty"], "RSA");
+    assert_eq!(keys[0]["alg"], "RS256");
+    assert_eq!(keys[0]["use"], "sig");
+    assert!(keys[0]["kid"].as_str().unwrap().len() >= 43);
+    assert!(keys[0].get("d").is_none(), "no private parts");
+    let _: openidconnect::core::CoreJsonWebKeySet = serde_json::from_value(jwks).unwrap();
+}
+both_backends!(jwks_publishes_the_tenant_rs256_key);
+
+async fn unknown_tenant_is_a_404_page(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else { return };
+    let response =
+        reqwest::get(format!("{}/t/nope/.well-known/openid-configuration", app.address)).await.unwrap();
+    assert_eq!(response.status(), 404);
+    assert!(response.text().await.unwrap().contains("There is no login space at this address."));
+}
+both_backends!(unknown_tenant_is_a_404_page);

@@ -1,0 +1,338 @@
+//! `spawn_app()` and the steps of a browser's and a relying party's journey.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use reqwest::redirect::Policy;
+use sea_orm::{ConnectionTrait, Database};
+use secrecy::{ExposeSecret, SecretString};
+use sha2::{Digest, Sha256};
+use tempfile::TempDir;
+use tessera::admin::{self, NewClientRequest};
+use tessera::clock::ManualClock;
+use tessera::config::Settings;
+use tessera::state::AppState;
+use tokio::sync::oneshot;
+
+pub const EMAIL: &str = "an.patient@example.org";
+pub const PASSWORD: &str = "correct horse battery";
+pub const PORTAL: &str = "portal";
+pub const PORTAL_REDIRECT: &str = "https://portal.example.org/callback";
+pub const MOBILE: &str = "mobile";
+pub const MOBILE_REDIRECT: &str = "org.example.mobile:/callback";
+
+#[derive(Clone, Copy, Debug)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs an async test body once per backend: `both_backends!(name)` expects `async fn name(Backend)`.
+#[macro_export]
+macro_rules! both_backends {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name($crate::helpers::Backend::Sqlite).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$name($crate::helpers::Backend::Postgres).await
+            }
+        }
+    };
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub issuer: String,
+    pub state: AppState,
+    pub clock: Arc<ManualClock>,
+    pub portal_secret: String,
+    _data_dir: TempDir,
+    _postgres: Option<PostgresDatabase>,
+    _shutdown: oneshot::Sender<()>,
+}
+
+/// Starts tessera on 127.0.0.1:0 with a fresh database, seeded with tenant `acme`, a confidential
+/// client `portal`, a public client `mobile` and one user. `None` means: PostgreSQL is not
+/// reachable here and the test is skipped (CI sets TESSERA_TEST_REQUIRE_POSTGRES=1 to fail instead).
+pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
+    let data_dir = tempfile::tempdir().unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+
+    let mut settings = Settings::defaults().unwrap();
+    settings.data_dir = data_dir.path().to_path_buf();
+    settings.public_url = address.parse().unwrap();
+    settings.set_master_key(tessera::crypto::MasterKey::generate_encoded().unwrap());
+    let postgres = match backend {
+        Backend::Sqlite => None,
+        Backend::Postgres => Some(PostgresDatabase::create().await?),
+    };
+    if let Some(pg) = &postgres {
+        settings.set_database_url(pg.url.clone());
+    }
+
+    let clock = Arc::new(ManualClock::new());
+    let state = tessera::startup::build_state(settings, clock.clone()).await.unwrap();
+    let (shutdown, stopped) = oneshot::channel::<()>();
+    tokio::spawn(tessera::startup::serve(state.clone(), listener, async {
+        let _ = stopped.await;
+    }));
+
+    let tenant = admin::create_tenant(&state, "acme", "Acme Clinic").await.unwrap();
+    let (_, secret) = admin::create_client(
+        &state,
+        &tenant,
+        NewClientRequest {
+            client_id: PORTAL.into(),
+            redirect_uris: vec![PORTAL_REDIRECT.into()],
+            public: false,
+            first_party: true,
+            secret: None,
+        },
+    )
+    .await
+    .unwrap();
+    admin::create_client(
+        &state,
+        &tenant,
+        NewClientRequest {
+            client_id: MOBILE.into(),
+            redirect_uris: vec![MOBILE_REDIRECT.into()],
+            public: true,
+            first_party: true,
+            secret: None,
+        },
+    )
+    .await
+    .unwrap();
+    admin::create_user(&state, &tenant, EMAIL, SecretString::from(PASSWORD)).await.unwrap();
+
+    Some(TestApp {
+        issuer: format!("{address}/t/acme"),
+        address,
+        state,
+        clock,
+        portal_secret: secret.unwrap().expose_secret().to_string(),
+        _data_dir: data_dir,
+        _postgres: postgres,
+        _shutdown: shutdown,
+    })
+}
+
+/// A database of its own on the local PostgreSQL, dropped when the test ends.
+struct PostgresDatabase {
+    admin_url: String,
+    name: String,
+    url: String,
+}
+
+impl PostgresDatabase {
+    async fn create() -> Option<Self> {
+        let server = std::env::var("TESSERA_TEST_POSTGRES_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_string());
+        let admin_url = format!("{server}/postgres");
+        let required = std::env::var("TESSERA_TEST_REQUIRE_POSTGRES").is_ok_and(|v| v == "1");
+        let connected = tokio::time::timeout(Duration::from_secs(5), Database::connect(&admin_url)).await;
+        let admin = match connected {
+            Ok(Ok(db)) => db,
+            other => {
+                let reason = match other {
+                    Ok(Err(err)) => err.to_string(),
+                    _ => "timed out".to_string(),
+                };
+                assert!(!required, "PostgreSQL at {server} is required but does not answer: {reason}");
+                eprintln!(
+                    "SKIPPED: PostgreSQL at {server} does not answer ({reason}); set TESSERA_TEST_POSTGRES_URL to run this test"
+                );
+                return None;
+            }
+        };
+        let name = format!("t_{}", uuid::Uuid::new_v4().simple());
+        admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.unwrap();
+        Some(Self { url: format!("{server}/{name}"), admin_url, name })
+    }
+}
+
+impl Drop for PostgresDatabase {
+    fn drop(&mut self) {
+        let admin_url = self.admin_url.clone();
+        let name = self.name.clone();
+        // Drop runs outside async; a short-lived runtime on its own thread does the cleanup.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            runtime.block_on(async {
+                if let Ok(db) = Database::connect(&admin_url).await {
+                    let _ =
+                        db.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// A browser: keeps cookies, does not follow redirects (the tests look at each one).
+pub fn browser() -> reqwest::Client {
+    reqwest::Client::builder().cookie_store(true).redirect(Policy::none()).build().unwrap()
+}
+
+pub struct Pkce {
+    pub verifier: String,
+    pub challenge: String,
+}
+
+pub fn pkce() -> Pkce {
+    let verifier = tessera::crypto::random_token(32);
+    let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+    Pkce { verifier, challenge }
+}
+
+pub struct AuthRequest<'a> {
+    pub client_id: &'a str,
+    pub redirect_uri: &'a str,
+    pub scope: &'a str,
+    pub state: &'a str,
+    pub nonce: &'a str,
+    pub challenge: Option<&'a str>,
+    pub extra: Vec<(&'a str, &'a str)>,
+}
+
+impl<'a> AuthRequest<'a> {
+    pub fn portal(pkce: &'a Pkce) -> Self {
+        Self {
+            client_id: PORTAL,
+            redirect_uri: PORTAL_REDIRECT,
+            scope: "openid email",
+            state: "state-123",
+            nonce: "nonce-456",
+            challenge: Some(&pkce.challenge),
+            extra: vec![],
+        }
+    }
+}
+
+impl TestApp {
+    pub fn authorize_url(&self, request: &AuthRequest<'_>) -> String {
+        let mut url = url::Url::parse(&format!("{}/authorize", self.issuer)).unwrap();
+        {
+            let mut query = url.query_pairs_mut();
+            query
+                .append_pair("response_type", "code")
+                .append_pair("client_id", request.client_id)
+                .append_pair("redirect_uri", request.redirect_uri)
+                .append_pair("scope", request.scope)
+                .append_pair("state", request.state)
+                .append_pair("nonce", request.nonce);
+            if let Some(challenge) = request.challenge {
+                query.append_pair("code_challenge", challenge).append_pair("code_challenge_method", "S256");
+            }
+            for (name, value) in &request.extra {
+                query.append_pair(name, value);
+            }
+        }
+        url.to_string()
+    }
+
+    /// Absolute URL for a `Location` header value.
+    pub fn absolute(&self, location: &str) -> String {
+        if location.starts_with('/') { format!("{}{location}", self.address) } else { location.to_string() }
+    }
+
+    /// Opens the authorization URL and returns the login page URL it redirects to.
+    pub async fn open_login_page(&self, browser: &reqwest::Client, request: &AuthRequest<'_>) -> String {
+        let response = browser.get(self.authorize_url(request)).send().await.unwrap();
+        assert_eq!(response.status(), 303, "authorize should redirect to the login page");
+        let location = location(&response);
+        assert!(location.contains("/t/acme/login/"), "unexpected redirect {location}");
+        self.absolute(&location)
+    }
+
+    /// Loads the login page and submits the password form; returns the answer to the POST.
+    pub async fn submit_password(
+        &self,
+        browser: &reqwest::Client,
+        login_url: &str,
+        email: &str,
+        password: &str,
+    ) -> reqwest::Response {
+        let page = browser.get(login_url).send().await.unwrap();
+        assert_eq!(page.status(), 200);
+        let html = page.text().await.unwrap();
+        let csrf = csrf_token(&html);
+        browser
+            .post(login_url)
+            .form(&[("email", email), ("password", password), ("csrf_token", &csrf)])
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// The whole browser part: authorize, sign in, and return the redirect's query parameters.
+    pub async fn sign_in(
+        &self,
+        browser: &reqwest::Client,
+        request: &AuthRequest<'_>,
+    ) -> HashMap<String, String> {
+        let login_url = self.open_login_page(browser, request).await;
+        let response = self.submit_password(browser, &login_url, EMAIL, PASSWORD).await;
+        assert_eq!(response.status(), 303, "a correct password redirects to the client");
+        redirect_params(&response, request.redirect_uri)
+    }
+
+    pub async fn token_request(
+        &self,
+        form: &[(&str, &str)],
+        basic: Option<(&str, &str)>,
+    ) -> reqwest::Response {
+        let client = reqwest::Client::new();
+        let mut request = client.post(format!("{}/token", self.issuer)).form(form);
+        if let Some((id, secret)) = basic {
+            request = request.basic_auth(id, Some(secret));
+        }
+        request.send().await.unwrap()
+    }
+
+    /// Exchanges a portal code with client_secret_basic.
+    pub async fn exchange_portal_code(&self, code: &str, verifier: &str) -> reqwest::Response {
+        self.token_request(
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", code),
+                ("redirect_uri", PORTAL_REDIRECT),
+                ("code_verifier", verifier),
+            ],
+            Some((PORTAL, &self.portal_secret)),
+        )
+        .await
+    }
+
+    pub async fn get_json(&self, path: &str) -> serde_json::Value {
+        let response = reqwest::get(format!("{}{path}", self.issuer)).await.unwrap();
+        assert_eq!(response.status(), 200, "GET {path}");
+        response.json().await.unwrap()
+    }
+}
+
+pub fn location(response: &reqwest::Response) -> String {
+    response.headers().get("location").expect("a Location header").to_str().unwrap().to_string()
+}
+
+/// The query parameters of a redirect to `redirect_uri`.
+pub fn redirect_params(response: &reqwest::Response, redirect_uri: &str) -> HashMap<String, String> {
+    let location = location(response);
+    assert!(location.starts_with(redirect_uri), "redirected to {location}, not to {redirect_uri}");
+    url::Url::parse(&location).unwrap().query_pairs().into_owned().collect()
+}
+
+pub fn csrf_token(html: &str) -> String {
+    let marker = "name=\"csrf_token\" value=\"";
+    let start = html.find(marker).expect("a CSRF token in the form") + marker.len();
+    html[start..].split('"').next().unwrap().to_string()
+}

@@ -1,0 +1,146 @@
+//! The hosted password page: same answer for wrong password and unknown email, growing delays,
+//! CSRF and browser binding.
+
+use crate::both_backends;
+use crate::helpers::*;
+
+async fn wrong_password_and_unknown_email_get_the_same_answer(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else { return };
+    let pkce = pkce();
+    let mut answers = Vec::new();
+    for (email, password) in [(EMAIL, "wrong password!"), ("nobody@example.org", PASSWORD)] {
+        let browser = browser();
+        let login_url = app.open_login_page(&browser, &AuthRequest::portal(&pkce)).await;
+        let response = app.submit_password(&browser, &login_url, email, password).await;
+        assert!(response.headers().get("location").is_none(), "no redirect, no code");
+        let status = response.status();
+        let html = response.text().await.unwrap();
+        assert!(html.contains("Incorrect email address or password."), "{html}");
+        assert!(html.contains("role=\"alert\""));
+        let csrf = csrf_token(&html);
+        let attempt_token = login_url.rsplit('/').next().unwrap().to_string();
+        let normalized =
+            html.replace(email, "EMAIL").replace(&csrf, "CSRF").replace(&attempt_token, "ATTEMPT");
+        answers.push((status, normalized));
+    }
+    assert_eq!(answers[0].0, 401);
+    assert_eq!(answers[0], answers[1], "the two failures must be indistinguishable");
+}
+both_backends!(wrong_password_and_unknown_email_get_the_same_answer);
+
+async fn email_is_compared_case_insensitively(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else { return };
+    let pkce = pkce();
+    let browser = browser();
+    let login_url = app.open_login_page(&browser, &AuthRequest::portal(&pkce)).await;
+    let response = app.submit_password(&browser, &login_url, "  AN.Patient@Example.ORG ", PASSWORD).await;
+    assert_eq!(response.status(), 303);
+    assert!(redirect_params(&response, PORTAL_REDIRECT).contains_key("code"));
+}
+both_backends!(email_is_compared_case_insensitively);
+
+async fn repeated_failures_bring_growing_delays_but_no_lock(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else { return };
+    let pkce = pkce();
+    let browser = browser();
+    let login_url = app.open_login_page(&browser, &AuthRequest::portal(&pkce)).await;
+    for _ in 0..5 {
+        let response = app.submit_password(&browser, &login_url, EMAIL, "wrong password!").await;
+        assert_eq!(response.status(), 401);
+    }
+    // Sixth try, even with the right password: wait first.
+    let response = app.submit_password(&browser, &login_url, EMAIL, PASSWORD).await;
+    assert_eq!(response.status(), 429);
+    assert_eq!(response.headers()["retry-after"], "1");
+    assert!(response.text().await.unwrap().contains("Too many failed attempts. Wait 1 seconds"));
+
+    app.clock.advance(1);
+    let response = app.submit_password(&browser, &login_url, EMAIL, "still wrong!!").await;
+    assert_eq!(response.status(), 401);
+    let response = app.submit_password(&browser, &login_url, EMAIL, PASSWORD).await;
+    assert_eq!(response.status(), 429, "the wait doubled after the sixth failure");
+    assert_eq!(response.headers()["retry-after"], "2");
+
+    app.clock.advance(2);
+    let response = app.submit_password(&browser, &login_url, EMAIL, PASSWORD).await;
+    assert_eq!(response.status(), 303, "never a permanent lock");
+}
+both_backends!(repeated_failures_bring_growing_delays_but_no_lock);
+
+async fn a_form_without_the_right_csrf_token_signs_nobody_in(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else { return };
+    let pkce = pkce();
+    let browser = browser();
+    let login_url = app.open_login_page(&browser, &AuthRequest::portal(&pkce)).await;
+    let response = browser
+        .post(&login_url)
+        .form(&[("email", EMAIL), ("password", PASSWORD), ("csrf_token", "forged")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    assert!(response.headers().get("location").is_none());
+    assert!(response.text().await.unwrap().contains("This page was open too long"));
+}
+both_backends!(a_form_without_the_right_csrf_token_signs_nobody_in);
+
+async fn another_browser_cannot_use_a_login_attempt(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else { return };
+    let pkce = pkce();
+    let victim = browser();
+    let login_url = app.open_login_page(&victim, &AuthRequest::portal(&pkce)).await;
+    let attacker = browser();
+    let response = attacker.get(&login_url).send().await.unwrap();
+    assert_eq!(response.status(), 400);
+    assert!(response.text().await.unwrap().contains("no longer valid"));
+}
+both_backends!(another_browser_cannot_use_a_login_attempt);
+
+async fn login_page_carries_security_headers_and_cookies(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else { return };
+    let pkce = pkce();
+    let browser = browser();
+    let response = browser.get(app.authorize_url(&AuthRequest::portal(&pkce))).send().await.unwrap();
+    let cookie = response.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Path=/"),
+        "{cookie}"
+    );
+    let login_url = app.absolute(&location(&response));
+    let page = browser.get(&login_url).send().await.unwrap();
+    let headers = page.headers();
+    let csp = headers["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"));
+    assert!(!csp.contains("unsafe-inline"));
+    assert_eq!(headers["cache-control"], "no-store");
+    assert_eq!(headers["x-frame-options"], "DENY");
+    let html = page.text().await.unwrap();
+    assert!(html.contains("<html lang=\"en\">"));
+    assert!(!html.contains("<script"), "no script on the password page");
+
+    let html = html.replace("&#x2f;", "/");
+    let stylesheet = html.split("rel=\"stylesheet\" href=\"").nth(1).unwrap().split('"').next().unwrap();
+    let css = reqwest::get(format!("{}{stylesheet}", app.address)).await.unwrap();
+    assert_eq!(css.status(), 200);
+    assert!(css.headers()["cache-control"].to_str().unwrap().contains("immutable"));
+}
+both_backends!(login_page_carries_security_headers_and_cookies);
+
+async fn dutch_browsers_get_dutch_pages(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else { return };
+    let pkce = pkce();
+    let browser = browser();
+    let login_url = app.open_login_page(&browser, &AuthRequest::portal(&pkce)).await;
+    let html = browser
+        .get(&login_url)
+        .header("accept-language", "nl-NL,nl;q=0.9,en;q=0.5")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("<html lang=\"nl\">"));
+    assert!(html.contains("E-mailadres") && html.contains("Wachtwoord"));
+}
+both_backends!(dutch_browsers_get_dutch_pages);

@@ -1,0 +1,13 @@
+//! tessera's API tests: the real app on port 0 with a fresh database per test, driven over HTTP
+//! by a cookie-keeping client, with the `openidconnect` crate as the relying party.
+//! Every test marked with `both_backends!` runs on SQLite and on PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod helpers;
+
+mod authorize_errors;
+mod cli;
+mod code_flow;
+mod discovery;
+mod login_page;
+mod token_errors;

@@ -76,7 +76,9 @@ impl Settings {
             figment = figment.merge(Toml::file(path));
         }
         // TESSERA_TEST_* variables belong to the test suite, not to the server.
-        let env = Env::prefixed("TESSERA_").filter(|key| !key.as_str().starts_with("test")).split("__");
+        let env = Env::prefixed("TESSERA_")
+            .filter(|key| !key.as_str().to_ascii_lowercase().starts_with("test_"))
+            .split("__");
         Self::from_figment(figment.merge(env))
     }
 

@@ -19,6 +19,8 @@ impl Cli {
             .env("TESSERA_PUBLIC_URL", "https://login.example.org")
             .env_remove("TESSERA_DATABASE_URL")
             .env_remove("TESSERA_MASTER_KEY")
+            // Test-suite variables share the prefix and must not count as settings.
+            .env("TESSERA_TEST_EXAMPLE", "1")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

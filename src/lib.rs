@@ -2,6 +2,7 @@
 //!
 //! Dependencies point one way: `http` -> `authn`/`oauth`/`oidc` -> `store`.
 
+pub mod account;
 pub mod admin;
 pub mod audit;
 pub mod authn;

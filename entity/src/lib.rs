@@ -4,10 +4,13 @@
 pub mod access_token;
 pub mod audit_event;
 pub mod authorization_code;
+pub mod backup_code;
 pub mod client;
 pub mod login_attempt;
 pub mod login_throttle;
 pub mod session;
 pub mod signing_key;
 pub mod tenant;
+pub mod totp_credential;
+pub mod trusted_device;
 pub mod user;

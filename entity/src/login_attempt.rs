@@ -14,6 +14,14 @@ pub struct Model {
     pub request: String,
     pub created_at: i64,
     pub expires_at: i64,
+    /// `password`, `second_factor`, `enrol`, `notice`.
+    pub stage: String,
+    /// Set once the person is known (after the password, or from the session on step-up).
+    pub user_id: Option<String>,
+    /// Wrong second-factor codes in this attempt.
+    pub factor_failures: i32,
+    /// JSON of what the `notice` stage shows before finishing.
+    pub notice: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

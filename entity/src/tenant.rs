@@ -10,6 +10,10 @@ pub struct Model {
     pub display_name: String,
     pub default_locale: String,
     pub created_at: i64,
+    /// Users without a second factor must set one up during login.
+    pub require_2fa: bool,
+    /// How long "Skip this step for one month on this device" lasts; 0 turns it off.
+    pub trusted_device_days: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

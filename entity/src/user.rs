@@ -13,6 +13,8 @@ pub struct Model {
     pub password_hash: String,
     pub created_at: i64,
     pub updated_at: i64,
+    /// `totp` (later `sms`, `webauthn`); `None` means two-factor authentication is off.
+    pub two_factor_method: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,6 +1,12 @@
 //! Authentication of people: the login state machine and one file per factor.
 
+pub mod backup_codes;
 pub mod flow;
 pub mod password;
+pub mod second_factor;
 pub mod session;
+pub mod sso;
 pub mod throttle;
+pub mod totp;
+pub mod totp_enrolment;
+pub mod trusted_device;

@@ -37,6 +37,7 @@ pub async fn start(
         created_at: now,
         last_seen_at: now,
         expires_at: now + state.settings.sessions.lifetime_seconds,
+        csrf_token: random_token(32),
     };
     let row = store::sessions::insert(&state.db, row).await?;
     Ok((token, Session { row }))

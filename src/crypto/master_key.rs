@@ -20,6 +20,7 @@ pub enum MasterKeyError {
 
 pub struct MasterKey {
     key: LessSafeKey,
+    raw: secrecy::SecretBox<Vec<u8>>,
 }
 
 impl std::fmt::Debug for MasterKey {
@@ -35,7 +36,7 @@ impl MasterKey {
             return Err(MasterKeyError::Malformed);
         }
         let unbound = UnboundKey::new(&AES_256_GCM, &bytes).map_err(|_| MasterKeyError::Malformed)?;
-        Ok(Self { key: LessSafeKey::new(unbound) })
+        Ok(Self { key: LessSafeKey::new(unbound), raw: secrecy::SecretBox::new(Box::new(bytes)) })
     }
 
     /// A fresh random key, base64-encoded.
@@ -43,6 +44,19 @@ impl MasterKey {
         let mut bytes = [0u8; 32];
         SystemRandom::new().fill(&mut bytes).map_err(|_| MasterKeyError::Random)?;
         Ok(SecretString::from(STANDARD.encode(bytes)))
+    }
+
+    /// A 256-bit key for one purpose (HMAC-SHA-256 of the purpose under the master key), so
+    /// peppers and other derived keys never reuse the encryption key itself.
+    pub fn derive(&self, purpose: &str) -> Vec<u8> {
+        use hmac::{Hmac, Mac};
+        match Hmac::<sha2::Sha256>::new_from_slice(self.raw.expose_secret()) {
+            Ok(mut mac) => {
+                mac.update(purpose.as_bytes());
+                mac.finalize().into_bytes().to_vec()
+            }
+            Err(_) => Vec::new(),
+        }
     }
 
     /// base64(nonce || ciphertext || tag).
@@ -99,6 +113,15 @@ mod tests {
         let sealed = k.seal(b"private key", "kid-1").unwrap();
         assert!(k.open(&sealed, "kid-2").is_err());
         assert!(key().open(&sealed, "kid-1").is_err());
+    }
+
+    #[test]
+    fn derived_keys_differ_by_purpose_and_master() {
+        let k = key();
+        assert_eq!(k.derive("a").len(), 32);
+        assert_eq!(k.derive("a"), k.derive("a"));
+        assert_ne!(k.derive("a"), k.derive("b"));
+        assert_ne!(k.derive("a"), key().derive("a"));
     }
 
     #[test]

@@ -2,22 +2,22 @@
 
 use axum::Router;
 use axum::extract::{RawQuery, State};
-use axum::http::{HeaderMap, header};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 
+use super::browser;
 use super::cookies;
 use super::tenant::CurrentTenant;
-use crate::authn::{flow, session};
-use crate::crypto::random_token;
+use crate::authn::flow::{self, Purpose, Stage};
+use crate::authn::session;
+use crate::authn::sso::{self, SessionUse};
 use crate::error::PageError;
 use crate::oauth::authorization_response;
 use crate::oauth::authorize_request::{self, AuthorizeError};
 use crate::state::AppState;
+use crate::store;
 use crate::tenants::Tenant;
-
-/// The browser-binding cookie lives long enough for any login attempt.
-const BROWSER_COOKIE_SECONDS: i64 = 30 * 24 * 3600;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/authorize", get(by_get).post(by_post))
@@ -39,6 +39,22 @@ async fn by_post(
     body: String,
 ) -> Result<Response, PageError> {
     authorize(&state, &tenant, &body, &headers).await
+}
+
+fn error_redirect(
+    tenant: &Tenant,
+    request: &authorize_request::AuthorizationRequest,
+    error: &str,
+    description: &str,
+) -> Response {
+    let url = authorization_response::error_redirect(
+        &request.redirect_uri,
+        error,
+        description,
+        request.state.as_deref(),
+        &tenant.issuer,
+    );
+    Redirect::to(&url).into_response()
 }
 
 async fn authorize(
@@ -64,40 +80,49 @@ async fn authorize(
             return Ok(Redirect::to(&url).into_response());
         }
     };
+    let prompt_none = request.prompt.iter().any(|p| p == "none");
 
+    let mut step_up_user = None;
     if let Some(token) = cookies::read(headers, &cookies::session_name(state, tenant.slug())) {
         let existing = session::resume(state, tenant, &token, now).await.map_err(PageError::internal)?;
-        if let Some(existing) = existing
-            && flow::session_satisfies(&existing, &request, now)
-        {
-            let url = authorization_response::issue_code(state, tenant, &request, &existing, now)
-                .await
-                .map_err(PageError::internal)?;
-            return Ok(Redirect::to(&url).into_response());
+        if let Some(existing) = existing {
+            match sso::assess(&existing, &request, now) {
+                SessionUse::Reuse => {
+                    let url = authorization_response::issue_code(state, tenant, &request, &existing, now)
+                        .await
+                        .map_err(PageError::internal)?;
+                    return Ok(Redirect::to(&url).into_response());
+                }
+                SessionUse::StepUp => step_up_user = Some(existing.row.user_id.clone()),
+                SessionUse::SignInAgain => {}
+            }
         }
     }
-    if request.prompt.iter().any(|p| p == "none") {
-        let url = authorization_response::error_redirect(
-            &request.redirect_uri,
-            "login_required",
-            "the user is not signed in",
-            request.state.as_deref(),
-            &tenant.issuer,
-        );
-        return Ok(Redirect::to(&url).into_response());
+    if prompt_none {
+        return Ok(match step_up_user {
+            Some(_) => {
+                error_redirect(tenant, &request, "interaction_required", "a stronger sign-in is needed")
+            }
+            None => error_redirect(tenant, &request, "login_required", "the user is not signed in"),
+        });
     }
 
-    let browser_cookie = cookies::browser_name(state);
-    let existing_browser = cookies::read(headers, &browser_cookie);
-    let browser_token = existing_browser.clone().unwrap_or_else(|| random_token(32));
-    let attempt =
-        flow::start(state, tenant, &request, &browser_token, now).await.map_err(PageError::internal)?;
-    let mut response = Redirect::to(&tenant.path(state, &format!("/login/{attempt}"))).into_response();
-    if existing_browser.is_none()
-        && let Some(cookie) =
-            cookies::set(state, &browser_cookie, &browser_token, Some(BROWSER_COOKIE_SECONDS))
-    {
-        response.headers_mut().append(header::SET_COOKIE, cookie);
+    let (browser_token, set_cookie) = browser::binding(state, headers);
+    let purpose = Purpose::Authorize(request);
+    let attempt = match step_up_user {
+        Some(user_id) => {
+            let user =
+                store::users::find(&state.db, tenant.id(), &user_id).await.map_err(PageError::internal)?;
+            let stage = match user {
+                Some(user) if user.two_factor_method.is_some() => Stage::SecondFactor,
+                _ => Stage::Enrol,
+            };
+            flow::start_at(state, tenant, &purpose, &browser_token, stage, Some(&user_id), now).await
+        }
+        None => flow::start(state, tenant, &purpose, &browser_token, now).await,
     }
+    .map_err(PageError::internal)?;
+    let mut response = Redirect::to(&tenant.path(state, &format!("/login/{attempt}"))).into_response();
+    browser::attach(&mut response, set_cookie);
     Ok(response)
 }

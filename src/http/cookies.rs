@@ -23,6 +23,16 @@ pub fn browser_name(state: &AppState) -> String {
     prefixed(state, "tessera-browser")
 }
 
+/// "Skip this step for one month on this device": one per tenant per browser.
+pub fn trusted_device_name(state: &AppState, tenant_slug: &str) -> String {
+    prefixed(state, &format!("tessera-device-{tenant_slug}"))
+}
+
+/// A `Set-Cookie` that removes a cookie.
+pub fn clear(state: &AppState, name: &str) -> Option<HeaderValue> {
+    set(state, name, "", Some(0))
+}
+
 pub fn read(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)

@@ -1,4 +1,5 @@
-//! The hosted password page.
+//! The hosted login pages: each attempt's current stage at `GET /login/{attempt}`, and the
+//! password form posted to the same address.
 
 use axum::Router;
 use axum::extract::{Path, State};
@@ -9,71 +10,125 @@ use fluent_bundle::FluentValue;
 use secrecy::SecretString;
 use serde::Deserialize;
 
+use super::browser;
 use super::client_ip::ClientIp;
 use super::cookies;
 use super::page;
 use super::tenant::CurrentTenant;
-use crate::authn::flow::{self, FlowError, LoginAttempt, PasswordForm, PasswordOutcome};
+use crate::authn::backup_codes::LOW_WATERMARK;
+use crate::authn::flow::enrolment_step;
+use crate::authn::flow::password_step::{self, PasswordForm};
+use crate::authn::flow::{self, FlowError, LoginAttempt, Stage, StepOutcome};
 use crate::error::PageError;
 use crate::state::AppState;
 use crate::tenants::Tenant;
-use crate::views::pages::LoginPage;
+use crate::views::pages::{LoginPage, NoticePage, SecondFactorPage, TotpSetupPage};
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/login/{attempt}", get(show).post(submit))
+    Router::new().route("/login/{attempt}", get(show).post(submit_password))
 }
 
-#[derive(Deserialize)]
-struct LoginFormBody {
-    #[serde(default)]
-    email: String,
-    #[serde(default)]
-    password: String,
-    #[serde(default)]
-    csrf_token: String,
+/// The login attempt named in the path, for this browser.
+pub struct Attempt {
+    pub token: String,
+    pub attempt: LoginAttempt,
 }
 
-fn flow_error(err: FlowError) -> PageError {
+pub fn flow_error(err: FlowError) -> PageError {
     match err {
-        FlowError::AttemptGone => PageError::bad_request("error-attempt-expired"),
+        FlowError::AttemptGone | FlowError::WrongStage => PageError::bad_request("error-attempt-expired"),
         other => PageError::internal(other),
     }
 }
 
-async fn load_attempt(
+pub async fn load_attempt(
     state: &AppState,
     tenant: &Tenant,
     token: &str,
     headers: &HeaderMap,
-) -> Result<LoginAttempt, PageError> {
+) -> Result<Attempt, PageError> {
     let browser = cookies::read(headers, &cookies::browser_name(state));
-    flow::load(state, tenant, token, browser.as_deref(), state.now()).await.map_err(flow_error)
+    let attempt =
+        flow::load(state, tenant, token, browser.as_deref(), state.now()).await.map_err(flow_error)?;
+    Ok(Attempt { token: token.to_string(), attempt })
 }
 
-struct Form<'a> {
-    email: &'a str,
-    error: Option<String>,
+fn html(status: StatusCode, body: String) -> Response {
+    (status, Html(body)).into_response()
 }
 
-fn render(
+/// Renders the page of the attempt's current stage, optionally with an error message.
+pub async fn render_stage(
     state: &AppState,
     tenant: &Tenant,
-    attempt: &LoginAttempt,
-    attempt_token: &str,
+    current: &Attempt,
     headers: &HeaderMap,
-    form: Form<'_>,
+    error: Option<String>,
     status: StatusCode,
 ) -> Result<Response, PageError> {
-    let lang = page::language(headers, attempt.request.ui_locales.as_deref(), Some(tenant));
-    let context = LoginPage {
-        frame: page::frame(state, Some(tenant), lang),
-        action: tenant.path(state, &format!("/login/{attempt_token}")),
-        csrf_token: attempt.csrf_token.clone(),
-        email: form.email.to_string(),
-        error: form.error,
+    let attempt = &current.attempt;
+    let lang = page::language(headers, attempt.purpose.ui_locales(), Some(tenant));
+    let frame = page::frame(state, Some(tenant), lang);
+    let action = |suffix: &str| tenant.path(state, &format!("/login/{}{suffix}", current.token));
+    let body = match attempt.stage {
+        Stage::Password => {
+            let email = error
+                .as_ref()
+                .and_then(|_| {
+                    headers.get("x-tessera-email").and_then(|v| v.to_str().ok()).map(str::to_string)
+                })
+                .or_else(|| attempt.purpose.login_hint().map(str::to_string))
+                .unwrap_or_default();
+            state.views.render(
+                "login.html",
+                LoginPage { frame, action: action(""), csrf_token: attempt.csrf_token.clone(), email, error },
+            )
+        }
+        Stage::SecondFactor => state.views.render(
+            "second_factor.html",
+            SecondFactorPage {
+                frame,
+                action: action("/code"),
+                backup_url: action("/backup"),
+                csrf_token: attempt.csrf_token.clone(),
+                error,
+                offer_remember: tenant.row.trusted_device_days > 0 && attempt.purpose.allows_trusted_device(),
+                remember_days: tenant.row.trusted_device_days,
+            },
+        ),
+        Stage::Enrol => {
+            let setup =
+                enrolment_step::setup(state, tenant, attempt, state.now()).await.map_err(flow_error)?;
+            state.views.render(
+                "totp_setup.html",
+                TotpSetupPage {
+                    intro: Some(state.views.message(lang, "enrol-required-intro")),
+                    frame,
+                    action: action("/enrol"),
+                    csrf_token: attempt.csrf_token.clone(),
+                    error,
+                    setup_key: setup.setup_key,
+                    otpauth_uri: setup.otpauth_uri,
+                    qr_data_uri: setup.qr_data_uri,
+                    cancel_url: None,
+                },
+            )
+        }
+        Stage::Notice => {
+            let left = attempt.notice.as_ref().and_then(|n| n.backup_codes_left);
+            state.views.render(
+                "notice.html",
+                NoticePage {
+                    frame,
+                    action: action("/continue"),
+                    csrf_token: attempt.csrf_token.clone(),
+                    backup_codes_left: left,
+                    running_low: left.is_some_and(|l| l <= LOW_WATERMARK),
+                },
+            )
+        }
     };
-    let html = state.views.render("login.html", context).map_err(PageError::internal)?;
-    Ok((status, Html(html)).into_response())
+    Ok(html(status, body.map_err(PageError::internal)?))
 }
 
 async fn show(
@@ -82,55 +137,101 @@ async fn show(
     Path((_, token)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, PageError> {
-    let attempt = load_attempt(&state, &tenant, &token, &headers).await?;
-    let email = attempt.request.login_hint.clone().unwrap_or_default();
-    let form = Form { email: &email, error: None };
-    render(&state, &tenant, &attempt, &token, &headers, form, StatusCode::OK)
+    let current = load_attempt(&state, &tenant, &token, &headers).await?;
+    render_stage(&state, &tenant, &current, &headers, None, StatusCode::OK).await
 }
 
-async fn submit(
+#[derive(Deserialize)]
+struct PasswordBody {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    csrf_token: String,
+}
+
+async fn submit_password(
     State(state): State<AppState>,
     CurrentTenant(tenant): CurrentTenant,
     Path((_, token)): Path<(String, String)>,
     ClientIp(ip): ClientIp,
-    headers: HeaderMap,
+    mut headers: HeaderMap,
     body: String,
 ) -> Result<Response, PageError> {
-    let attempt = load_attempt(&state, &tenant, &token, &headers).await?;
-    let body: LoginFormBody =
+    let current = load_attempt(&state, &tenant, &token, &headers).await?;
+    let body: PasswordBody =
         serde_urlencoded::from_str(&body).map_err(|_| PageError::bad_request("error-bad-request"))?;
+    // The typed email goes back into the form when it is shown again.
+    if let Ok(value) = HeaderValue::from_str(&body.email) {
+        headers.insert("x-tessera-email", value);
+    }
     let form = PasswordForm {
         email: body.email,
         password: SecretString::from(body.password),
         csrf_token: body.csrf_token,
     };
+    let device = cookies::read(&headers, &cookies::trusted_device_name(&state, tenant.slug()));
     let outcome =
-        flow::submit_password(&state, &tenant, &attempt, form, &ip, state.now()).await.map_err(flow_error)?;
+        password_step::submit(&state, &tenant, &current.attempt, form, device.as_deref(), &ip, state.now())
+            .await
+            .map_err(flow_error)?;
+    respond(&state, &tenant, &current, &headers, outcome).await
+}
+
+/// Turns a step's outcome into the HTTP answer every login form shares.
+pub async fn respond(
+    state: &AppState,
+    tenant: &Tenant,
+    current: &Attempt,
+    headers: &HeaderMap,
+    outcome: StepOutcome,
+) -> Result<Response, PageError> {
     match outcome {
-        PasswordOutcome::SignedIn { session_token, redirect_to } => {
-            let mut response = Redirect::to(&redirect_to).into_response();
-            let name = cookies::session_name(&state, tenant.slug());
-            if let Some(cookie) = cookies::set(&state, &name, &session_token, None) {
-                response.headers_mut().append(header::SET_COOKIE, cookie);
+        StepOutcome::Finished(finished) => {
+            let mut response = Redirect::to(&finished.redirect_to).into_response();
+            let name = cookies::session_name(state, tenant.slug());
+            append_cookie(&mut response, cookies::set(state, &name, &finished.session_token, None));
+            if let Some((token, lifetime)) = finished.trusted_device {
+                let name = cookies::trusted_device_name(state, tenant.slug());
+                append_cookie(&mut response, cookies::set(state, &name, &token, Some(lifetime)));
             }
             Ok(response)
         }
-        PasswordOutcome::Retry { message_key, seconds, email } => {
-            let lang = page::language(&headers, attempt.request.ui_locales.as_deref(), Some(&tenant));
+        StepOutcome::NextStage { trusted_device } => {
+            let mut response =
+                Redirect::to(&tenant.path(state, &format!("/login/{}", current.token))).into_response();
+            if let Some((token, lifetime)) = trusted_device {
+                let name = cookies::trusted_device_name(state, tenant.slug());
+                append_cookie(&mut response, cookies::set(state, &name, &token, Some(lifetime)));
+            }
+            Ok(response)
+        }
+        StepOutcome::Retry { message_key, seconds } => {
+            let lang = page::language(headers, current.attempt.purpose.ui_locales(), Some(tenant));
             let args: Vec<(&str, FluentValue<'_>)> =
                 seconds.map(|s| ("seconds", FluentValue::from(s))).into_iter().collect();
             let message = state.views.message_with(lang, message_key, &args);
             let status = match message_key {
                 "login-throttled" => StatusCode::TOO_MANY_REQUESTS,
-                "login-failed" => StatusCode::UNAUTHORIZED,
+                "login-failed" | "second-factor-wrong-code" | "backup-code-wrong" => StatusCode::UNAUTHORIZED,
                 _ => StatusCode::BAD_REQUEST,
             };
-            let form = Form { email: &email, error: Some(message) };
-            let mut response = render(&state, &tenant, &attempt, &token, &headers, form, status)?;
+            let mut response = render_stage(state, tenant, current, headers, Some(message), status).await?;
             if let Some(value) = seconds.and_then(|s| HeaderValue::from_str(&s.to_string()).ok()) {
                 response.headers_mut().insert(header::RETRY_AFTER, value);
             }
             Ok(response)
         }
+        StepOutcome::Restarted { attempt_token } => {
+            let fresh = load_attempt(state, tenant, &attempt_token, headers).await?;
+            let lang = page::language(headers, fresh.attempt.purpose.ui_locales(), Some(tenant));
+            let message = state.views.message(lang, "second-factor-too-many");
+            render_stage(state, tenant, &fresh, headers, Some(message), StatusCode::UNAUTHORIZED).await
+        }
     }
+}
+
+fn append_cookie(response: &mut Response, cookie: Option<HeaderValue>) {
+    browser::attach(response, cookie);
 }

@@ -1,12 +1,16 @@
 //! Thin axum handlers: parse, call one flow or service, render. Each file exposes `router()`.
 
+mod account;
+mod account_two_factor;
 mod authorize;
+mod browser;
 mod client_ip;
 mod cookies;
 mod discovery;
 mod error_pages;
 mod health;
 mod login;
+mod login_second_factor;
 mod page;
 mod security_headers;
 mod static_files;
@@ -34,6 +38,8 @@ pub fn router(state: AppState) -> Router {
         .merge(discovery::router())
         .merge(authorize::router())
         .merge(login::router())
+        .merge(login_second_factor::router())
+        .merge(account::router())
         .merge(token::router())
         .merge(userinfo::router());
     Router::new()

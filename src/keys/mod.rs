@@ -28,12 +28,23 @@ pub enum KeyError {
 
 pub struct KeyStore {
     master: MasterKey,
+    backup_code_pepper: Vec<u8>,
     cache: RwLock<HashMap<String, Arc<SigningKey>>>,
 }
 
 impl KeyStore {
     pub fn new(master: MasterKey) -> Self {
-        Self { master, cache: RwLock::new(HashMap::new()) }
+        let backup_code_pepper = master.derive("tessera backup codes v1");
+        Self { master, backup_code_pepper, cache: RwLock::new(HashMap::new()) }
+    }
+
+    /// The master key, for other secrets that must be recoverable (TOTP seeds).
+    pub fn master(&self) -> &MasterKey {
+        &self.master
+    }
+
+    pub fn backup_code_pepper(&self) -> &[u8] {
+        &self.backup_code_pepper
     }
 
     /// The key that signs for this tenant now; a first key is made if the tenant has none.

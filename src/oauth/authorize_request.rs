@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{KNOWN_SCOPES, pkce};
 use crate::domain::Scope;
+use crate::oidc::auth_context::{ACR_PHR, minimum_rank, rank};
 use crate::state::AppState;
 use crate::store::{self, StoreError};
 use crate::tenants::Tenant;
@@ -28,6 +29,9 @@ pub struct AuthorizationRequest {
     pub max_age: Option<i64>,
     pub login_hint: Option<String>,
     pub ui_locales: Option<String>,
+    /// Minimum `acr` rank asked for with `acr_values` (see `oidc::auth_context::ACR_ORDER`).
+    #[serde(default)]
+    pub min_acr_rank: Option<usize>,
 }
 
 #[derive(Debug)]
@@ -141,6 +145,16 @@ pub async fn validate(
         None => None,
     };
 
+    let min_acr_rank = get("acr_values").and_then(minimum_rank);
+    if min_acr_rank == Some(rank(ACR_PHR)) {
+        // Security keys arrive with their own issue; until then nobody can reach phr, and
+        // a silent downgrade is never an option.
+        return Err(fail(
+            "unmet_authentication_requirements",
+            "phishing-resistant authentication is not available",
+        ));
+    }
+
     Ok(AuthorizationRequest {
         client_row_id: client.id,
         client_id: client.client_id,
@@ -153,5 +167,6 @@ pub async fn validate(
         max_age,
         login_hint: get("login_hint").map(str::to_string),
         ui_locales: get("ui_locales").map(str::to_string),
+        min_acr_rank,
     })
 }

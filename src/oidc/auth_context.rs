@@ -17,10 +17,35 @@ pub struct AuthContext {
     pub acr: String,
 }
 
+/// Position of an `acr` value in `ACR_ORDER`; unknown values count as the weakest.
+pub fn rank(acr: &str) -> usize {
+    ACR_ORDER.iter().position(|a| *a == acr).unwrap_or(0)
+}
+
+/// The minimum an `acr_values` request asks for: the weakest of the known values it lists
+/// (any of them is acceptable). `None` when it names none we know.
+pub fn minimum_rank(acr_values: &str) -> Option<usize> {
+    acr_values.split(' ').filter_map(|v| ACR_ORDER.iter().position(|a| *a == v)).min()
+}
+
 impl AuthContext {
     /// Password only, two-factor off.
     pub fn password() -> Self {
         Self { amr: vec!["pwd".to_string()], acr: ACR_1FA.to_string() }
+    }
+
+    /// Password plus an authenticator-app code or a backup code (RFC 8176 `otp`).
+    pub fn password_and_otp() -> Self {
+        Self { amr: vec!["pwd".into(), "otp".into(), "mfa".into()], acr: ACR_2FA.to_string() }
+    }
+
+    /// Password on a trusted device: the second factor was proven earlier, not now.
+    pub fn password_on_trusted_device() -> Self {
+        Self { amr: vec!["pwd".to_string()], acr: ACR_2FA_REMEMBERED.to_string() }
+    }
+
+    pub fn rank(&self) -> usize {
+        rank(&self.acr)
     }
 
     pub fn amr_json(&self) -> String {
@@ -46,6 +71,17 @@ mod tests {
         assert_eq!(context.amr, vec!["pwd"]);
         assert_eq!(context.acr, "urn:tessera:acr:1fa");
         assert_eq!(AuthContext::from_stored(&context.amr_json(), &context.acr), context);
+    }
+
+    #[test]
+    fn acr_values_ask_for_the_weakest_listed_minimum() {
+        assert_eq!(minimum_rank("urn:tessera:acr:2fa phr"), Some(2));
+        assert_eq!(minimum_rank("phr"), Some(3));
+        assert_eq!(minimum_rank("urn:other"), None);
+        assert!(rank(ACR_1FA) < rank(ACR_2FA_REMEMBERED));
+        assert!(rank(ACR_2FA_REMEMBERED) < rank(ACR_2FA));
+        assert!(rank(ACR_2FA) < rank(ACR_PHR));
+        assert_eq!(AuthContext::password_and_otp().amr, vec!["pwd", "otp", "mfa"]);
     }
 
     #[test]

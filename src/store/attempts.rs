@@ -1,4 +1,5 @@
 use entity::login_attempt;
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use super::StoreError;
@@ -36,4 +37,36 @@ pub async fn delete_expired(db: &impl ConnectionTrait, now: i64) -> Result<u64, 
         .exec(db)
         .await?;
     Ok(result.rows_affected)
+}
+
+/// Moves an attempt to `stage` for `user_id`, with an optional notice for the `notice` stage.
+pub async fn set_stage(
+    db: &impl ConnectionTrait,
+    id_hash: &str,
+    stage: &str,
+    user_id: &str,
+    notice: Option<String>,
+) -> Result<(), StoreError> {
+    login_attempt::Entity::update_many()
+        .col_expr(login_attempt::Column::Stage, Expr::value(stage))
+        .col_expr(login_attempt::Column::UserId, Expr::value(user_id))
+        .col_expr(login_attempt::Column::Notice, Expr::value(notice))
+        .filter(login_attempt::Column::Id.eq(id_hash))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Counts one wrong second-factor code in one statement; returns the new count.
+pub async fn add_factor_failure(db: &impl ConnectionTrait, id_hash: &str) -> Result<i32, StoreError> {
+    login_attempt::Entity::update_many()
+        .col_expr(
+            login_attempt::Column::FactorFailures,
+            Expr::col((login_attempt::Entity, login_attempt::Column::FactorFailures)).add(1),
+        )
+        .filter(login_attempt::Column::Id.eq(id_hash))
+        .exec(db)
+        .await?;
+    let row = login_attempt::Entity::find_by_id(id_hash.to_string()).one(db).await?;
+    Ok(row.map(|r| r.factor_failures).unwrap_or(i32::MAX))
 }

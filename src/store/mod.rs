@@ -5,11 +5,14 @@ pub mod access_tokens;
 pub mod attempts;
 pub mod audit_events;
 pub mod authorization_codes;
+pub mod backup_codes;
 pub mod clients;
 pub mod sessions;
 pub mod signing_keys;
 pub mod tenants;
 pub mod throttles;
+pub mod totp_credentials;
+pub mod trusted_devices;
 pub mod users;
 
 use std::time::Duration;

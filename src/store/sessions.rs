@@ -26,3 +26,17 @@ pub async fn delete(db: &impl ConnectionTrait, id_hash: &str) -> Result<(), Stor
     session::Entity::delete_by_id(id_hash.to_string()).exec(db).await?;
     Ok(())
 }
+
+/// Ends every session of a user except `keep` (after a password change).
+pub async fn delete_for_user_except(
+    db: &impl ConnectionTrait,
+    user_id: &str,
+    keep: Option<&str>,
+) -> Result<(), StoreError> {
+    let mut delete = session::Entity::delete_many().filter(session::Column::UserId.eq(user_id));
+    if let Some(keep) = keep {
+        delete = delete.filter(session::Column::Id.ne(keep));
+    }
+    delete.exec(db).await?;
+    Ok(())
+}

@@ -1,4 +1,5 @@
 use entity::tenant;
+use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 
 use super::{StoreError, duplicate_as};
@@ -15,6 +16,8 @@ pub async fn insert(
         display_name: Set(display_name.to_string()),
         default_locale: Set("en".to_string()),
         created_at: Set(now),
+        require_2fa: Set(false),
+        trusted_device_days: Set(30),
     };
     model.insert(db).await.map_err(duplicate_as("tenant"))
 }
@@ -28,4 +31,22 @@ pub async fn find_by_slug(
 
 pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<tenant::Model>, StoreError> {
     Ok(tenant::Entity::find().order_by_asc(tenant::Column::Slug).all(db).await?)
+}
+
+/// Changes the tenant's second-factor policy; `None` leaves a setting as it is.
+pub async fn update_policy(
+    db: &impl ConnectionTrait,
+    tenant_id: &str,
+    require_2fa: Option<bool>,
+    trusted_device_days: Option<i32>,
+) -> Result<(), StoreError> {
+    let mut update = tenant::Entity::update_many().filter(tenant::Column::Id.eq(tenant_id));
+    if let Some(value) = require_2fa {
+        update = update.col_expr(tenant::Column::Require2fa, Expr::value(value));
+    }
+    if let Some(value) = trusted_device_days {
+        update = update.col_expr(tenant::Column::TrustedDeviceDays, Expr::value(value));
+    }
+    update.exec(db).await?;
+    Ok(())
 }

@@ -1,4 +1,5 @@
 use entity::user;
+use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 
 use super::{StoreError, duplicate_as};
@@ -20,6 +21,7 @@ pub async fn insert(
         password_hash: Set(password_hash),
         created_at: Set(now),
         updated_at: Set(now),
+        two_factor_method: Set(None),
     };
     model.insert(db).await.map_err(duplicate_as("a user with this email address"))
 }
@@ -50,4 +52,35 @@ pub async fn list(db: &impl ConnectionTrait, tenant_id: &str) -> Result<Vec<user
         .order_by_asc(user::Column::Email)
         .all(db)
         .await?)
+}
+
+/// Switches two-factor authentication to `method`, or off with `None`.
+pub async fn set_two_factor_method(
+    db: &impl ConnectionTrait,
+    user_id: &str,
+    method: Option<&str>,
+    now: i64,
+) -> Result<(), StoreError> {
+    user::Entity::update_many()
+        .col_expr(user::Column::TwoFactorMethod, Expr::value(method.map(str::to_string)))
+        .col_expr(user::Column::UpdatedAt, Expr::value(now))
+        .filter(user::Column::Id.eq(user_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_password_hash(
+    db: &impl ConnectionTrait,
+    user_id: &str,
+    hash: String,
+    now: i64,
+) -> Result<(), StoreError> {
+    user::Entity::update_many()
+        .col_expr(user::Column::PasswordHash, Expr::value(hash))
+        .col_expr(user::Column::UpdatedAt, Expr::value(now))
+        .filter(user::Column::Id.eq(user_id))
+        .exec(db)
+        .await?;
+    Ok(())
 }

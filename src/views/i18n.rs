@@ -57,6 +57,10 @@ impl I18n {
         key.to_string()
     }
 
+    pub fn has_message(&self, lang: &str, key: &str) -> bool {
+        self.bundles.get(lang).is_some_and(|bundle| bundle.has_message(key))
+    }
+
     /// Keys present in one catalogue and missing in another, as `(lang, key)`.
     pub fn missing_keys() -> Vec<(String, String)> {
         let keys_of = |source: &str| -> Vec<String> {

@@ -12,10 +12,21 @@ use minijinja::{Environment, Error, ErrorKind, State, Value};
 
 pub use i18n::I18n;
 
-const TEMPLATES: [(&str, &str); 3] = [
+const TEMPLATES: [(&str, &str); 14] = [
     ("base.html", include_str!("../../themes/default/templates/base.html")),
+    ("_error_summary.html", include_str!("../../themes/default/templates/_error_summary.html")),
     ("login.html", include_str!("../../themes/default/templates/login.html")),
     ("error.html", include_str!("../../themes/default/templates/error.html")),
+    ("second_factor.html", include_str!("../../themes/default/templates/second_factor.html")),
+    ("backup_code.html", include_str!("../../themes/default/templates/backup_code.html")),
+    ("totp_setup.html", include_str!("../../themes/default/templates/totp_setup.html")),
+    ("backup_codes.html", include_str!("../../themes/default/templates/backup_codes.html")),
+    ("notice.html", include_str!("../../themes/default/templates/notice.html")),
+    ("account.html", include_str!("../../themes/default/templates/account.html")),
+    ("method_choice.html", include_str!("../../themes/default/templates/method_choice.html")),
+    ("confirm.html", include_str!("../../themes/default/templates/confirm.html")),
+    ("password_change.html", include_str!("../../themes/default/templates/password_change.html")),
+    ("message.html", include_str!("../../themes/default/templates/message.html")),
 ];
 
 pub const STYLESHEET: &str = include_str!("../../themes/default/static/style.css");
@@ -78,5 +89,22 @@ impl Views {
 
     pub fn template_names() -> impl Iterator<Item = &'static str> {
         TEMPLATES.iter().map(|(name, _)| *name)
+    }
+
+    /// Every message key the templates use (`t("key"...)`).
+    pub fn template_message_keys() -> Vec<&'static str> {
+        let mut keys = Vec::new();
+        for (_, source) in TEMPLATES {
+            for part in source.split("t(\"").skip(1) {
+                if let Some(key) = part.split('"').next() {
+                    keys.push(key);
+                }
+            }
+        }
+        keys
+    }
+
+    pub fn has_message(&self, lang: &str, key: &str) -> bool {
+        self.i18n.has_message(lang, key)
     }
 }

@@ -28,6 +28,144 @@ pub struct ErrorPage {
     pub message: String,
 }
 
+/// The second-factor step of a login.
+#[derive(Serialize)]
+pub struct SecondFactorPage {
+    #[serde(flatten)]
+    pub frame: Frame,
+    pub action: String,
+    pub backup_url: String,
+    pub csrf_token: String,
+    pub error: Option<String>,
+    /// Whether "Skip this step for one month on this device" is offered (tenant setting > 0).
+    pub offer_remember: bool,
+    pub remember_days: i32,
+}
+
+/// "No access to trusted devices?": the backup-code form.
+#[derive(Serialize)]
+pub struct BackupCodePage {
+    #[serde(flatten)]
+    pub frame: Frame,
+    pub action: String,
+    pub back_url: String,
+    pub csrf_token: String,
+    pub error: Option<String>,
+}
+
+/// Setting up an authenticator app (account pages and forced enrolment).
+#[derive(Serialize)]
+pub struct TotpSetupPage {
+    #[serde(flatten)]
+    pub frame: Frame,
+    pub action: String,
+    pub csrf_token: String,
+    pub error: Option<String>,
+    /// Shown above the setup, e.g. why enrolment is required now.
+    pub intro: Option<String>,
+    pub setup_key: String,
+    pub otpauth_uri: String,
+    pub qr_data_uri: String,
+    pub cancel_url: Option<String>,
+}
+
+/// A new set of backup codes, shown once.
+#[derive(Serialize)]
+pub struct BackupCodesPage {
+    #[serde(flatten)]
+    pub frame: Frame,
+    pub codes: Vec<String>,
+    /// Where "Continue" posts (a login attempt) or links (the account page).
+    pub continue_action: Option<String>,
+    pub continue_link: Option<String>,
+    pub csrf_token: String,
+}
+
+/// After a backup code: how many are left, then Continue.
+#[derive(Serialize)]
+pub struct NoticePage {
+    #[serde(flatten)]
+    pub frame: Frame,
+    pub action: String,
+    pub csrf_token: String,
+    pub backup_codes_left: Option<u64>,
+    pub running_low: bool,
+}
+
+#[derive(Serialize)]
+pub struct DeviceRow {
+    pub id: String,
+    pub browser: String,
+    pub first_used: String,
+    pub last_used: String,
+    pub expires: String,
+}
+
+#[derive(Serialize)]
+pub struct AccountPage {
+    #[serde(flatten)]
+    pub frame: Frame,
+    pub base: String,
+    pub csrf_token: String,
+    pub email: String,
+    pub two_factor_on: bool,
+    pub method_label: Option<String>,
+    pub backup_codes_left: u64,
+    pub running_low: bool,
+    pub devices: Vec<DeviceRow>,
+    pub message: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct MethodOption {
+    pub value: &'static str,
+    pub label: String,
+}
+
+#[derive(Serialize)]
+pub struct MethodChoicePage {
+    #[serde(flatten)]
+    pub frame: Frame,
+    pub action: String,
+    pub csrf_token: String,
+    pub methods: Vec<MethodOption>,
+    pub cancel_url: String,
+}
+
+/// A confirmation before a sensitive change.
+#[derive(Serialize)]
+pub struct ConfirmPage {
+    #[serde(flatten)]
+    pub frame: Frame,
+    pub action: String,
+    pub csrf_token: String,
+    pub title: String,
+    pub message: String,
+    pub button: String,
+    pub cancel_url: String,
+}
+
+#[derive(Serialize)]
+pub struct PasswordChangePage {
+    #[serde(flatten)]
+    pub frame: Frame,
+    pub action: String,
+    pub csrf_token: String,
+    pub error: Option<String>,
+    pub cancel_url: String,
+}
+
+/// A plain message with one link onwards.
+#[derive(Serialize)]
+pub struct MessagePage {
+    #[serde(flatten)]
+    pub frame: Frame,
+    pub title: String,
+    pub message: String,
+    pub link_url: Option<String>,
+    pub link_text: Option<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
@@ -67,7 +205,190 @@ mod tests {
                 .unwrap();
             assert!(error.contains("role=\"alert\""));
         }
-        assert_eq!(Views::template_names().count(), 3);
+        assert_eq!(Views::template_names().count(), 14);
+    }
+
+    /// A sample context for every page template (partials and the base are rendered through them).
+    fn samples(lang: &'static str) -> Vec<(&'static str, minijinja::Value)> {
+        use minijinja::Value;
+        let f = || frame(lang);
+        vec![
+            (
+                "second_factor.html",
+                Value::from_serialize(SecondFactorPage {
+                    frame: f(),
+                    action: "/a".into(),
+                    backup_url: "/b".into(),
+                    csrf_token: "c".into(),
+                    error: Some("e".into()),
+                    offer_remember: true,
+                    remember_days: 30,
+                }),
+            ),
+            (
+                "backup_code.html",
+                Value::from_serialize(BackupCodePage {
+                    frame: f(),
+                    action: "/a".into(),
+                    back_url: "/b".into(),
+                    csrf_token: "c".into(),
+                    error: None,
+                }),
+            ),
+            (
+                "totp_setup.html",
+                Value::from_serialize(TotpSetupPage {
+                    frame: f(),
+                    action: "/a".into(),
+                    csrf_token: "c".into(),
+                    error: None,
+                    intro: Some("i".into()),
+                    setup_key: "ABCD EFGH".into(),
+                    otpauth_uri: "otpauth://totp/x".into(),
+                    qr_data_uri: "data:image/svg+xml;base64,AA".into(),
+                    cancel_url: Some("/x".into()),
+                }),
+            ),
+            (
+                "backup_codes.html",
+                Value::from_serialize(BackupCodesPage {
+                    frame: f(),
+                    codes: vec!["abcde-fghjk".into()],
+                    continue_action: Some("/c".into()),
+                    continue_link: None,
+                    csrf_token: "c".into(),
+                }),
+            ),
+            (
+                "notice.html",
+                Value::from_serialize(NoticePage {
+                    frame: f(),
+                    action: "/a".into(),
+                    csrf_token: "c".into(),
+                    backup_codes_left: Some(1),
+                    running_low: true,
+                }),
+            ),
+            (
+                "account.html",
+                Value::from_serialize(AccountPage {
+                    frame: f(),
+                    base: "/t/x".into(),
+                    csrf_token: "c".into(),
+                    email: "a@b.example".into(),
+                    two_factor_on: true,
+                    method_label: Some("App".into()),
+                    backup_codes_left: 2,
+                    running_low: true,
+                    devices: vec![DeviceRow {
+                        id: "d".into(),
+                        browser: "Firefox on Linux".into(),
+                        first_used: "x".into(),
+                        last_used: "y".into(),
+                        expires: "z".into(),
+                    }],
+                    message: Some("m".into()),
+                }),
+            ),
+            (
+                "method_choice.html",
+                Value::from_serialize(MethodChoicePage {
+                    frame: f(),
+                    action: "/a".into(),
+                    csrf_token: "c".into(),
+                    methods: vec![MethodOption { value: "totp", label: "Authenticator app".into() }],
+                    cancel_url: "/x".into(),
+                }),
+            ),
+            (
+                "confirm.html",
+                Value::from_serialize(ConfirmPage {
+                    frame: f(),
+                    action: "/a".into(),
+                    csrf_token: "c".into(),
+                    title: "t".into(),
+                    message: "m".into(),
+                    button: "b".into(),
+                    cancel_url: "/x".into(),
+                }),
+            ),
+            (
+                "password_change.html",
+                Value::from_serialize(PasswordChangePage {
+                    frame: f(),
+                    action: "/a".into(),
+                    csrf_token: "c".into(),
+                    error: None,
+                    cancel_url: "/x".into(),
+                }),
+            ),
+            (
+                "message.html",
+                Value::from_serialize(MessagePage {
+                    frame: f(),
+                    title: "t".into(),
+                    message: "m".into(),
+                    link_url: Some("/l".into()),
+                    link_text: Some("l".into()),
+                }),
+            ),
+        ]
+    }
+
+    #[test]
+    fn every_page_template_renders_with_sample_data_in_every_language() {
+        let views = Views::new(Arc::new(I18n::load().unwrap())).unwrap();
+        for lang in crate::views::i18n::SUPPORTED {
+            for (template, context) in samples(lang) {
+                let html =
+                    views.render(template, context).unwrap_or_else(|e| panic!("{template} ({lang}): {e}"));
+                assert!(html.contains(&format!("<html lang=\"{lang}\">")), "{template}");
+                // A message key that is missing in the catalogue would show up as the key itself.
+                for (key, _) in crate::views::i18n::I18n::missing_keys() {
+                    assert!(!html.contains(&key), "{template} shows the raw key {key}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_key_the_templates_use_exists_in_every_language() {
+        let views = Views::new(Arc::new(I18n::load().unwrap())).unwrap();
+        let keys = Views::template_message_keys();
+        assert!(keys.len() > 50, "found {} keys", keys.len());
+        for lang in crate::views::i18n::SUPPORTED {
+            for key in &keys {
+                assert!(views.has_message(lang, key), "{lang} lacks {key}");
+            }
+        }
+    }
+
+    #[test]
+    fn second_factor_pages_use_the_product_words() {
+        let views = Views::new(Arc::new(I18n::load().unwrap())).unwrap();
+        let all: String = samples("en").into_iter().map(|(t, c)| views.render(t, c).unwrap()).collect();
+        for words in [
+            ">Verification code</label>",
+            ">Skip this step for one month on this device</label>",
+            ">Verify</button>",
+            ">No access to trusted devices?</a>",
+            ">Backup code</label>",
+            "alt=\"QR code\"",
+            "id=\"setup-key-label\">Setup key</span>",
+            "aria-label=\"Backup codes\"",
+            "1 backup code left",
+            "Switch off two-factor authentication",
+            "Change method",
+            "Change app or device",
+            "Generate new backup codes",
+            ">Forget this device</button>",
+            ">Forget all devices</button>",
+            ">Authenticator app</label>",
+            "autocomplete=\"one-time-code\"",
+            "inputmode=\"numeric\"",
+        ] {
+            assert!(all.contains(words), "missing {words}");
+        }
     }
 
     #[test]

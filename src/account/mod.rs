@@ -1,0 +1,158 @@
+//! Self-service for a signed-in person: two-factor settings, backup codes, trusted devices and the
+//! password. Sensitive changes need a fresh sign-in (`is_fresh`), checked by the caller first.
+
+use secrecy::SecretString;
+use serde_json::json;
+
+use crate::audit::{self, AuditEvent};
+use crate::authn::password::PasswordError;
+use crate::authn::second_factor::FactorError;
+use crate::authn::session::Session;
+use crate::authn::totp_enrolment;
+use crate::oidc::auth_context::{ACR_2FA, rank};
+use crate::state::AppState;
+use crate::store::{self, StoreError};
+use crate::tenants::Tenant;
+
+/// How recent a sign-in must be for a sensitive change (NIST SP 800-63B re-authentication).
+pub const FRESH_SECONDS: i64 = 600;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Factor(#[from] FactorError),
+    #[error("the current password is not correct")]
+    WrongPassword,
+    #[error(transparent)]
+    Password(#[from] PasswordError),
+}
+
+/// A sign-in recent enough, and with the user's second factor when they have one.
+pub fn is_fresh(session: &Session, user: &entity::user::Model, now: i64) -> bool {
+    let recent = now - session.row.auth_time <= FRESH_SECONDS;
+    let strong_enough = user.two_factor_method.is_none() || session.auth_context().rank() >= rank(ACR_2FA);
+    recent && strong_enough
+}
+
+async fn record(
+    state: &AppState,
+    tenant: &Tenant,
+    user_id: &str,
+    event: &'static str,
+    detail: serde_json::Value,
+    ip: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    audit::record(
+        &state.db,
+        AuditEvent { tenant_id: Some(tenant.id()), user_id: Some(user_id), event, detail, ip: Some(ip) },
+        now,
+    )
+    .await
+}
+
+/// Switches two-factor authentication off: the app, backup codes and trusted devices go.
+pub async fn switch_off_two_factor(
+    state: &AppState,
+    tenant: &Tenant,
+    user: &entity::user::Model,
+    ip: &str,
+    now: i64,
+) -> Result<(), AccountError> {
+    use sea_orm::TransactionTrait;
+    let txn = state.db.begin().await.map_err(StoreError::from)?;
+    store::totp_credentials::delete_for_user(&txn, &user.id).await?;
+    store::backup_codes::delete_for_user(&txn, &user.id).await?;
+    store::trusted_devices::forget_all(&txn, &user.id).await?;
+    store::users::set_two_factor_method(&txn, &user.id, None, now).await?;
+    txn.commit().await.map_err(StoreError::from)?;
+    record(
+        state,
+        tenant,
+        &user.id,
+        "two_factor.disabled",
+        json!({ "method": user.two_factor_method }),
+        ip,
+        now,
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn regenerate_backup_codes(
+    state: &AppState,
+    tenant: &Tenant,
+    user: &entity::user::Model,
+    ip: &str,
+    now: i64,
+) -> Result<Vec<String>, AccountError> {
+    let codes = totp_enrolment::new_backup_codes(state, tenant, &user.id, now).await?;
+    record(state, tenant, &user.id, "backup_codes.regenerated", json!({ "count": codes.len() }), ip, now)
+        .await?;
+    Ok(codes)
+}
+
+pub async fn forget_device(
+    state: &AppState,
+    tenant: &Tenant,
+    user: &entity::user::Model,
+    device_id: &str,
+    ip: &str,
+    now: i64,
+) -> Result<bool, AccountError> {
+    let forgotten = store::trusted_devices::forget(&state.db, &user.id, device_id).await?;
+    if forgotten {
+        record(state, tenant, &user.id, "device.forgotten", json!({ "device": device_id }), ip, now).await?;
+    }
+    Ok(forgotten)
+}
+
+pub async fn forget_all_devices(
+    state: &AppState,
+    tenant: &Tenant,
+    user: &entity::user::Model,
+    ip: &str,
+    now: i64,
+) -> Result<u64, AccountError> {
+    let count = store::trusted_devices::forget_all(&state.db, &user.id).await?;
+    record(state, tenant, &user.id, "device.forgotten_all", json!({ "count": count }), ip, now).await?;
+    Ok(count)
+}
+
+/// Changes the password after checking the current one; other sessions end and trusted devices
+/// are forgotten (someone who knew the old password must not stay in).
+pub async fn change_password(
+    state: &AppState,
+    tenant: &Tenant,
+    user: &entity::user::Model,
+    session: &Session,
+    current: SecretString,
+    new: SecretString,
+    ip: &str,
+    now: i64,
+) -> Result<(), AccountError> {
+    if !state.passwords.verify(current, Some(user.password_hash.clone())).await {
+        record(
+            state,
+            tenant,
+            &user.id,
+            "password.change_failed",
+            json!({ "reason": "wrong_current_password" }),
+            ip,
+            now,
+        )
+        .await?;
+        return Err(AccountError::WrongPassword);
+    }
+    let hash = state.passwords.hash(new).await?;
+    use sea_orm::TransactionTrait;
+    let txn = state.db.begin().await.map_err(StoreError::from)?;
+    store::users::set_password_hash(&txn, &user.id, hash, now).await?;
+    store::trusted_devices::forget_all(&txn, &user.id).await?;
+    store::sessions::delete_for_user_except(&txn, &user.id, Some(&session.row.id)).await?;
+    txn.commit().await.map_err(StoreError::from)?;
+    record(state, tenant, &user.id, "password.changed", json!({}), ip, now).await?;
+    Ok(())
+}

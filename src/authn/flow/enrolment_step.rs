@@ -1,0 +1,63 @@
+//! Forced enrolment during a login: the tenant requires two-factor authentication (or the client
+//! asked for it) and the user has none yet, so they set up an authenticator app before going on.
+
+use super::second_factor_step::wrong_code;
+use super::{Browser, FlowError, LoginAttempt, Notice, Stage};
+use crate::authn::totp_enrolment::{self, Setup};
+use crate::oidc::auth_context::AuthContext;
+use crate::state::AppState;
+use crate::store;
+use crate::tenants::Tenant;
+
+pub enum EnrolOutcome {
+    /// Confirmed: show these backup codes once, then Continue finishes the attempt.
+    Confirmed {
+        backup_codes: Vec<String>,
+    },
+    Step(super::StepOutcome),
+}
+
+pub async fn setup(
+    state: &AppState,
+    tenant: &Tenant,
+    attempt: &LoginAttempt,
+    now: i64,
+) -> Result<Setup, FlowError> {
+    attempt.expect_stage(Stage::Enrol)?;
+    let user = super::second_factor_step::load_user(state, tenant, attempt).await?;
+    totp_enrolment::begin(state, tenant, &user, now).await.map_err(|e| FlowError::Corrupt(e.to_string()))
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn confirm(
+    state: &AppState,
+    tenant: &Tenant,
+    attempt: &LoginAttempt,
+    code: &str,
+    csrf_token: &str,
+    browser: &Browser<'_>,
+    ip: &str,
+    now: i64,
+) -> Result<EnrolOutcome, FlowError> {
+    attempt.expect_stage(Stage::Enrol)?;
+    if !attempt.csrf_matches(csrf_token) {
+        return Ok(EnrolOutcome::Step(super::StepOutcome::Retry {
+            message_key: "login-form-expired",
+            seconds: None,
+        }));
+    }
+    let user = super::second_factor_step::load_user(state, tenant, attempt).await?;
+    let confirmed = totp_enrolment::confirm(state, tenant, &user, code, ip, now)
+        .await
+        .map_err(|e| FlowError::Corrupt(e.to_string()))?;
+    let Some(backup_codes) = confirmed else {
+        let outcome =
+            wrong_code(state, tenant, attempt, &user.id, browser, "enrolment_code", ip, now).await?;
+        return Ok(EnrolOutcome::Step(outcome));
+    };
+    let notice = Notice { context: AuthContext::password_and_otp(), backup_codes_left: None };
+    let notice = serde_json::to_string(&notice).map_err(|e| FlowError::Corrupt(e.to_string()))?;
+    store::attempts::set_stage(&state.db, &attempt.id_hash, Stage::Notice.as_str(), &user.id, Some(notice))
+        .await?;
+    Ok(EnrolOutcome::Confirmed { backup_codes })
+}

@@ -1,0 +1,145 @@
+//! The second-factor step of a login: a verification code from the user's method, or a backup
+//! code. Five wrong codes end the attempt; the count lives in the database.
+
+use serde_json::json;
+
+use super::completion;
+use super::{Browser, FlowError, LoginAttempt, MAX_FACTOR_FAILURES, Notice, Stage, StepOutcome};
+use crate::audit::{self, AuditEvent};
+use crate::authn::backup_codes;
+use crate::authn::second_factor;
+use crate::authn::trusted_device;
+use crate::oidc::auth_context::AuthContext;
+use crate::state::AppState;
+use crate::store;
+use crate::tenants::Tenant;
+
+pub struct CodeForm {
+    pub code: String,
+    pub csrf_token: String,
+    /// "Skip this step for one month on this device".
+    pub remember_device: bool,
+}
+
+pub async fn load_user(
+    state: &AppState,
+    tenant: &Tenant,
+    attempt: &LoginAttempt,
+) -> Result<entity::user::Model, FlowError> {
+    store::users::find(&state.db, tenant.id(), attempt.user_id()?).await?.ok_or(FlowError::AttemptGone)
+}
+
+pub async fn submit_code(
+    state: &AppState,
+    tenant: &Tenant,
+    attempt: &LoginAttempt,
+    form: CodeForm,
+    browser: &Browser<'_>,
+    ip: &str,
+    now: i64,
+) -> Result<StepOutcome, FlowError> {
+    attempt.expect_stage(Stage::SecondFactor)?;
+    if !attempt.csrf_matches(&form.csrf_token) {
+        return Ok(StepOutcome::Retry { message_key: "login-form-expired", seconds: None });
+    }
+    let user = load_user(state, tenant, attempt).await?;
+    let verified = second_factor::verify_code(state, &user, &form.code, now)
+        .await
+        .map_err(|e| FlowError::Corrupt(e.to_string()))?;
+    if !verified {
+        return wrong_code(state, tenant, attempt, &user.id, browser, "code", ip, now).await;
+    }
+    let device = if form.remember_device {
+        let device = trusted_device::remember(state, tenant, &user.id, browser.user_agent, now).await?;
+        if device.is_some() {
+            let event = AuditEvent {
+                tenant_id: Some(tenant.id()),
+                user_id: Some(&user.id),
+                event: "device.remembered",
+                detail: json!({ "browser": trusted_device::browser_label(browser.user_agent) }),
+                ip: Some(ip),
+            };
+            audit::record(&state.db, event, now).await?;
+        }
+        device
+    } else {
+        None
+    };
+    let context = AuthContext::password_and_otp();
+    let mut finished = completion::finish(state, tenant, attempt, &user.id, &context, ip, now).await?;
+    finished.trusted_device = device;
+    Ok(StepOutcome::Finished(finished))
+}
+
+pub async fn submit_backup_code(
+    state: &AppState,
+    tenant: &Tenant,
+    attempt: &LoginAttempt,
+    code: &str,
+    csrf_token: &str,
+    browser: &Browser<'_>,
+    ip: &str,
+    now: i64,
+) -> Result<StepOutcome, FlowError> {
+    attempt.expect_stage(Stage::SecondFactor)?;
+    if !attempt.csrf_matches(csrf_token) {
+        return Ok(StepOutcome::Retry { message_key: "login-form-expired", seconds: None });
+    }
+    let user_id = attempt.user_id()?.to_string();
+    let used = match backup_codes::normalize(code) {
+        Some(normalized) => {
+            let hash = backup_codes::hash(state.keys.backup_code_pepper(), &user_id, &normalized);
+            store::backup_codes::consume(&state.db, &user_id, &hash, now).await?
+        }
+        None => false,
+    };
+    if !used {
+        return wrong_code(state, tenant, attempt, &user_id, browser, "backup_code", ip, now).await;
+    }
+    let left = store::backup_codes::remaining(&state.db, &user_id).await?;
+    let event = AuditEvent {
+        tenant_id: Some(tenant.id()),
+        user_id: Some(&user_id),
+        event: "backup_code.used",
+        detail: json!({ "remaining": left }),
+        ip: Some(ip),
+    };
+    audit::record(&state.db, event, now).await?;
+    let notice = Notice { context: AuthContext::password_and_otp(), backup_codes_left: Some(left) };
+    let notice = serde_json::to_string(&notice).map_err(|e| FlowError::Corrupt(e.to_string()))?;
+    store::attempts::set_stage(&state.db, &attempt.id_hash, Stage::Notice.as_str(), &user_id, Some(notice))
+        .await?;
+    Ok(StepOutcome::NextStage { trusted_device: None })
+}
+
+/// Counts a wrong code; the fifth ends the attempt and starts a fresh one at the password.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn wrong_code(
+    state: &AppState,
+    tenant: &Tenant,
+    attempt: &LoginAttempt,
+    user_id: &str,
+    browser: &Browser<'_>,
+    kind: &str,
+    ip: &str,
+    now: i64,
+) -> Result<StepOutcome, FlowError> {
+    let failures = store::attempts::add_factor_failure(&state.db, &attempt.id_hash).await?;
+    let locked = failures >= MAX_FACTOR_FAILURES;
+    let event = AuditEvent {
+        tenant_id: Some(tenant.id()),
+        user_id: Some(user_id),
+        event: if locked { "login.second_factor_locked" } else { "login.second_factor_failed" },
+        detail: json!({ "kind": kind, "failures": failures }),
+        ip: Some(ip),
+    };
+    audit::record(&state.db, event, now).await?;
+    if !locked {
+        let message_key =
+            if kind == "backup_code" { "backup-code-wrong" } else { "second-factor-wrong-code" };
+        return Ok(StepOutcome::Retry { message_key, seconds: None });
+    }
+    store::attempts::finish(&state.db, &attempt.id_hash).await?;
+    let attempt_token = super::start(state, tenant, &attempt.purpose, browser.token, now).await?;
+    Ok(StepOutcome::Restarted { attempt_token })
+}

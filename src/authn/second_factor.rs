@@ -1,0 +1,93 @@
+//! The second-factor interface: which methods exist, and checking a code with the user's method.
+//! Text messages and security keys join `Method` with their own issues.
+
+use serde::Serialize;
+
+use crate::authn::totp;
+use crate::state::AppState;
+use crate::store::{self, StoreError};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Method {
+    /// An authenticator app (TOTP).
+    Totp,
+}
+
+impl Method {
+    pub const AVAILABLE: [Method; 1] = [Method::Totp];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Totp => "totp",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::AVAILABLE.into_iter().find(|m| m.as_str() == value)
+    }
+
+    /// Fluent key of the method's name (`Authenticator app`, ...).
+    pub fn label_key(self) -> &'static str {
+        match self {
+            Self::Totp => "method-totp",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FactorError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the user's second-factor data is unusable: {0}")]
+    Unusable(String),
+}
+
+/// Checks a verification code with the user's method. A code's time step is consumed atomically,
+/// so a replayed or concurrently reused code is refused.
+pub async fn verify_code(
+    state: &AppState,
+    user: &entity::user::Model,
+    code: &str,
+    now: i64,
+) -> Result<bool, FactorError> {
+    match user.two_factor_method.as_deref().and_then(Method::parse) {
+        Some(Method::Totp) => {
+            let Some(credential) = store::totp_credentials::find_with_status(
+                &state.db,
+                &user.id,
+                store::totp_credentials::ACTIVE,
+            )
+            .await?
+            else {
+                return Ok(false);
+            };
+            check_totp(state, &credential, code, now).await
+        }
+        None => Ok(false),
+    }
+}
+
+/// Checks `code` against one credential (active, or pending during enrolment) and uses its step.
+pub async fn check_totp(
+    state: &AppState,
+    credential: &entity::totp_credential::Model,
+    code: &str,
+    now: i64,
+) -> Result<bool, FactorError> {
+    let seed = open_seed(state, credential)?;
+    let Some(step) = totp::matching_step(&seed, code, now) else { return Ok(false) };
+    Ok(store::totp_credentials::use_step(&state.db, &credential.id, step).await?)
+}
+
+pub fn open_seed(
+    state: &AppState,
+    credential: &entity::totp_credential::Model,
+) -> Result<totp::Seed, FactorError> {
+    let bytes = state
+        .keys
+        .master()
+        .open(&credential.secret_sealed, &credential.id)
+        .map_err(|e| FactorError::Unusable(e.to_string()))?;
+    Ok(secrecy::SecretBox::new(Box::new(bytes)))
+}

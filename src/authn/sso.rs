@@ -1,0 +1,30 @@
+//! Single sign-on: whether an existing session can answer an authorization request as it is,
+//! needs a step-up (a stronger factor now), or must be ignored (sign in again).
+
+use crate::authn::session::Session;
+use crate::oauth::authorize_request::AuthorizationRequest;
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum SessionUse {
+    /// The session satisfies the request: issue a code without asking anything.
+    Reuse,
+    /// The person is known but the request asks for more than the session proved.
+    StepUp,
+    /// Ask for the password again (`prompt=login`, `max_age` exceeded).
+    SignInAgain,
+}
+
+pub fn assess(session: &Session, request: &AuthorizationRequest, now: i64) -> SessionUse {
+    if request.prompt.iter().any(|p| p == "login") {
+        return SessionUse::SignInAgain;
+    }
+    if let Some(max_age) = request.max_age
+        && now - session.row.auth_time > max_age
+    {
+        return SessionUse::SignInAgain;
+    }
+    match request.min_acr_rank {
+        Some(minimum) if session.auth_context().rank() < minimum => SessionUse::StepUp,
+        _ => SessionUse::Reuse,
+    }
+}

@@ -62,6 +62,40 @@ pub async fn create_tenant(state: &AppState, slug: &str, display_name: &str) -> 
     Ok(Tenant { issuer: tenants::issuer_for(state, &row.slug), row })
 }
 
+/// Sets `require_2fa` and/or `trusted_device_days` (0-365; 0 turns trusted devices off).
+pub async fn update_tenant_policy(
+    state: &AppState,
+    tenant: &Tenant,
+    require_2fa: Option<bool>,
+    trusted_device_days: Option<i32>,
+) -> Result<Tenant, AdminError> {
+    if require_2fa.is_none() && trusted_device_days.is_none() {
+        return Err(AdminError::Invalid(
+            "nothing to update: give --require-2fa and/or --trusted-device-days".into(),
+        ));
+    }
+    if let Some(days) = trusted_device_days
+        && !(0..=365).contains(&days)
+    {
+        return Err(AdminError::Invalid("--trusted-device-days must be between 0 and 365".into()));
+    }
+    store::tenants::update_policy(&state.db, tenant.id(), require_2fa, trusted_device_days).await?;
+    let now = state.now();
+    audit::record(
+        &state.db,
+        AuditEvent {
+            tenant_id: Some(tenant.id()),
+            user_id: None,
+            event: "tenant.policy_changed",
+            detail: json!({ "require_2fa": require_2fa, "trusted_device_days": trusted_device_days }),
+            ip: None,
+        },
+        now,
+    )
+    .await?;
+    self::tenant(state, tenant.slug()).await
+}
+
 pub struct NewClientRequest {
     pub client_id: String,
     pub redirect_uris: Vec<String>,

@@ -55,6 +55,16 @@ enum TenantCommand {
     },
     /// List tenants.
     List,
+    /// Change a tenant's second-factor policy.
+    Update {
+        slug: String,
+        /// Users without a second factor must set one up during login.
+        #[arg(long, value_name = "true|false")]
+        require_2fa: Option<bool>,
+        /// Days "Skip this step for one month on this device" lasts; 0 turns it off.
+        #[arg(long, value_name = "N", allow_negative_numbers = true)]
+        trusted_device_days: Option<i32>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -167,12 +177,27 @@ async fn tenant(state: &AppState, command: TenantCommand) -> Result<(), String> 
                 tenant.issuer
             );
         }
+        TenantCommand::Update { slug, require_2fa, trusted_device_days } => {
+            let tenant = admin::tenant(state, &slug).await.map_err(|e| e.to_string())?;
+            let tenant = admin::update_tenant_policy(state, &tenant, require_2fa, trusted_device_days)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!(
+                "updated tenant {}: require_2fa={} trusted_device_days={}",
+                tenant.slug(),
+                tenant.row.require_2fa,
+                tenant.row.trusted_device_days
+            );
+        }
         TenantCommand::List => {
             let tenants = store::tenants::list(&state.db).await.map_err(|e| e.to_string())?;
-            println!("{:<24} {:<32} ISSUER", "SLUG", "NAME");
+            println!("{:<24} {:<32} {:<12} {:<13} ISSUER", "SLUG", "NAME", "REQUIRE 2FA", "DEVICE DAYS");
             for row in tenants {
                 let issuer = crate::tenants::issuer_for(state, &row.slug);
-                println!("{:<24} {:<32} {issuer}", row.slug, row.display_name);
+                println!(
+                    "{:<24} {:<32} {:<12} {:<13} {issuer}",
+                    row.slug, row.display_name, row.require_2fa, row.trusted_device_days
+                );
             }
         }
     }

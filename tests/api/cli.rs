@@ -54,6 +54,22 @@ fn tenants_clients_and_users_round_trip() {
     let created = cli.ok(&["tenant", "create", "kliniek-west", "--name", "Kliniek West"], None);
     assert!(created.contains("issuer: https://login.example.org/t/kliniek-west"), "{created}");
     assert!(cli.ok(&["tenant", "list"], None).contains("Kliniek West"));
+    let updated = cli.ok(
+        &["tenant", "update", "kliniek-west", "--require-2fa", "true", "--trusted-device-days", "14"],
+        None,
+    );
+    assert!(updated.contains("require_2fa=true trusted_device_days=14"), "{updated}");
+    let list = cli.ok(&["tenant", "list"], None);
+    assert!(list.contains("true") && list.contains("14"), "{list}");
+    assert!(
+        cli.fails(&["tenant", "update", "kliniek-west", "--trusted-device-days", "-1"], None)
+            .contains("between 0 and 365")
+    );
+    assert!(cli.fails(&["tenant", "update", "kliniek-west"], None).contains("nothing to update"));
+    assert_eq!(
+        cli.run(&["tenant", "update", "kliniek-west", "--require-2fa", "maybe"], None).status.code(),
+        Some(2)
+    );
 
     let confidential = cli.ok(
         &[

@@ -12,6 +12,7 @@ use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 use tempfile::TempDir;
 use tessera::admin::{self, NewClientRequest};
+pub use tessera::clock::Clock;
 use tessera::clock::ManualClock;
 use tessera::config::Settings;
 use tessera::state::AppState;
@@ -335,4 +336,178 @@ pub fn csrf_token(html: &str) -> String {
     let marker = "name=\"csrf_token\" value=\"";
     let start = html.find(marker).expect("a CSRF token in the form") + marker.len();
     html[start..].split('"').next().unwrap().to_string()
+}
+
+/// A browser with a recognisable User-Agent (trusted devices show it on the account page).
+pub fn firefox() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(Policy::none())
+        .user_agent("Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0")
+        .build()
+        .unwrap()
+}
+
+/// The authenticator app of the test: RFC 6238 with the setup key read from the page.
+pub fn totp_code(setup_key: &str, unix_seconds: i64) -> String {
+    let compact: String = setup_key.chars().filter(|c| !c.is_whitespace()).collect();
+    let secret = totp_rs::Secret::try_from_base32(&compact).unwrap();
+    let totp = totp_rs::Builder::new().with_secret(secret).build().unwrap();
+    totp.generate(unix_seconds as u64).to_string()
+}
+
+/// The text between `start` and the next `end` in `html`.
+pub fn between<'a>(html: &'a str, start: &str, end: &str) -> &'a str {
+    let from = html.find(start).unwrap_or_else(|| panic!("{start:?} not found in {html}")) + start.len();
+    &html[from..from + html[from..].find(end).unwrap()]
+}
+
+pub struct Enrolled {
+    pub setup_key: String,
+    pub backup_codes: Vec<String>,
+}
+
+impl TestApp {
+    pub async fn get_html(&self, browser: &reqwest::Client, url: &str) -> (u16, String) {
+        let response = browser.get(url).send().await.unwrap();
+        (response.status().as_u16(), response.text().await.unwrap())
+    }
+
+    /// Posts a form carrying the page's CSRF token.
+    pub async fn post_form(
+        &self,
+        browser: &reqwest::Client,
+        url: &str,
+        csrf: &str,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let mut form: Vec<(&str, &str)> = fields.to_vec();
+        form.push(("csrf_token", csrf));
+        browser.post(url).form(&form).send().await.unwrap()
+    }
+
+    /// With a signed-in browser: switch on the authenticator app through the account pages.
+    pub async fn enable_totp(&self, browser: &reqwest::Client) -> Enrolled {
+        let (status, html) =
+            self.get_html(browser, &format!("{}/account/two-factor/method", self.issuer)).await;
+        assert_eq!(status, 200, "{html}");
+        assert!(html.contains(">Authenticator app</label>"));
+        let response = self
+            .post_form(
+                browser,
+                &format!("{}/account/two-factor/method", self.issuer),
+                &csrf_token(&html),
+                &[("method", "totp")],
+            )
+            .await;
+        assert_eq!(response.status(), 303);
+        let (status, html) = self.get_html(browser, &format!("{}/account/two-factor/app", self.issuer)).await;
+        assert_eq!(status, 200);
+        assert!(html.contains("alt=\"QR code\""));
+        let setup_key = between(&html, "role=\"textbox\" aria-readonly=\"true\">", "</code>").to_string();
+        let unescaped = html.replace("&#x2f;", "/").replace("&amp;", "&");
+        let otpauth = between(&unescaped, "href=\"otpauth://", "\"");
+        assert!(otpauth.contains(&format!("secret={}", setup_key.replace(' ', ""))), "{otpauth}");
+        let code = totp_code(&setup_key, self.clock.now());
+        let response = self
+            .post_form(
+                browser,
+                &format!("{}/account/two-factor/app", self.issuer),
+                &csrf_token(&html),
+                &[("code", &code)],
+            )
+            .await;
+        assert_eq!(response.status(), 200);
+        let html = response.text().await.unwrap();
+        let list = between(&html, "aria-label=\"Backup codes\">", "</ul>");
+        let backup_codes: Vec<String> = list
+            .split("<code>")
+            .skip(1)
+            .map(|part| part.split("</code>").next().unwrap().to_string())
+            .collect();
+        assert_eq!(backup_codes.len(), 10);
+        // The enrolment code used this time step: move on so the next code is a new one.
+        self.clock.advance(30);
+        Enrolled { setup_key, backup_codes }
+    }
+
+    /// Signs in through the portal and turns the authenticator app on; returns the browser.
+    pub async fn user_with_totp(&self) -> (reqwest::Client, Enrolled) {
+        let browser = firefox();
+        let pkce = pkce();
+        self.sign_in(&browser, &AuthRequest::portal(&pkce)).await;
+        let enrolled = self.enable_totp(&browser).await;
+        (browser, enrolled)
+    }
+
+    /// Password step of a fresh authorization request; returns the login URL (now at the second
+    /// factor) after checking the password was accepted.
+    pub async fn password_then_second_factor(
+        &self,
+        browser: &reqwest::Client,
+        request: &AuthRequest<'_>,
+    ) -> String {
+        let login_url = self.open_login_page(browser, request).await;
+        let response = self.submit_password(browser, &login_url, EMAIL, PASSWORD).await;
+        assert_eq!(response.status(), 303);
+        assert_eq!(self.absolute(&location(&response)), login_url, "back to the same attempt, next stage");
+        login_url
+    }
+
+    /// Submits a verification code on the second-factor page.
+    pub async fn submit_code(
+        &self,
+        browser: &reqwest::Client,
+        login_url: &str,
+        code: &str,
+        remember: bool,
+    ) -> reqwest::Response {
+        let (status, html) = self.get_html(browser, login_url).await;
+        assert_eq!(status, 200);
+        assert!(html.contains(">Verification code</label>"), "{html}");
+        let mut fields = vec![("code", code)];
+        if remember {
+            fields.push(("remember_device", "yes"));
+        }
+        self.post_form(browser, &format!("{login_url}/code"), &csrf_token(&html), &fields).await
+    }
+
+    pub async fn submit_backup_code(
+        &self,
+        browser: &reqwest::Client,
+        login_url: &str,
+        code: &str,
+    ) -> reqwest::Response {
+        let (status, html) = self.get_html(browser, &format!("{login_url}/backup")).await;
+        assert_eq!(status, 200);
+        assert!(html.contains(">Backup code</label>"));
+        self.post_form(browser, &format!("{login_url}/backup"), &csrf_token(&html), &[("backup_code", code)])
+            .await
+    }
+
+    /// Exchanges a portal code and returns the ID token's claims (verified by `openidconnect`).
+    pub async fn id_token_claims(&self, code: &str, pkce: &Pkce, nonce: &str) -> serde_json::Value {
+        use openidconnect::core::{CoreIdToken, CoreIdTokenVerifier, CoreJsonWebKeySet};
+        let response = self.exchange_portal_code(code, &pkce.verifier).await;
+        assert_eq!(response.status(), 200);
+        let tokens: serde_json::Value = response.json().await.unwrap();
+        let jwks: CoreJsonWebKeySet = serde_json::from_value(self.get_json("/jwks.json").await).unwrap();
+        let verifier = CoreIdTokenVerifier::new_confidential_client(
+            openidconnect::ClientId::new(PORTAL.into()),
+            openidconnect::ClientSecret::new(self.portal_secret.clone()),
+            openidconnect::IssuerUrl::new(self.issuer.clone()).unwrap(),
+            jwks,
+        )
+        // The server's clock may have been moved forward; verify against the same time.
+        .set_time_fn({
+            let now = self.clock.now();
+            move || chrono::DateTime::from_timestamp(now, 0).unwrap()
+        });
+        let raw = tokens["id_token"].as_str().unwrap();
+        let id_token: CoreIdToken = raw.parse().unwrap();
+        let claims = id_token.claims(&verifier, &openidconnect::Nonce::new(nonce.into())).unwrap();
+        let amr: Vec<String> =
+            claims.auth_method_refs().unwrap_or(&vec![]).iter().map(|a| a.as_str().to_string()).collect();
+        serde_json::json!({ "amr": amr, "acr": claims.auth_context_ref().map(|a| a.as_str().to_string()) })
+    }
 }

@@ -5,9 +5,12 @@
 
 mod helpers;
 
+mod account;
 mod authorize_errors;
 mod cli;
 mod code_flow;
 mod discovery;
 mod login_page;
+mod second_factor;
 mod token_errors;
+mod trusted_devices;

@@ -121,6 +121,11 @@ pub async fn forget_all_devices(
     Ok(count)
 }
 
+pub struct PasswordChange {
+    pub current: SecretString,
+    pub new: SecretString,
+}
+
 /// Changes the password after checking the current one; other sessions end and trusted devices
 /// are forgotten (someone who knew the old password must not stay in).
 pub async fn change_password(
@@ -128,11 +133,11 @@ pub async fn change_password(
     tenant: &Tenant,
     user: &entity::user::Model,
     session: &Session,
-    current: SecretString,
-    new: SecretString,
+    change: PasswordChange,
     ip: &str,
     now: i64,
 ) -> Result<(), AccountError> {
+    let PasswordChange { current, new } = change;
     if !state.passwords.verify(current, Some(user.password_hash.clone())).await {
         record(
             state,

@@ -263,8 +263,10 @@ async fn change_password(
         &tenant,
         &me.user,
         &me.session,
-        SecretString::from(body.current_password),
-        SecretString::from(body.new_password),
+        account::PasswordChange {
+            current: SecretString::from(body.current_password),
+            new: SecretString::from(body.new_password),
+        },
         &ip,
         state.now(),
     )

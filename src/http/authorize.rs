@@ -108,7 +108,7 @@ async fn authorize(
     }
 
     let (browser_token, set_cookie) = browser::binding(state, headers);
-    let purpose = Purpose::Authorize(request);
+    let purpose = Purpose::Authorize(Box::new(request));
     let attempt = match step_up_user {
         Some(user_id) => {
             let user =

@@ -64,6 +64,7 @@ pub async fn render_stage(
     current: &Attempt,
     headers: &HeaderMap,
     error: Option<String>,
+    typed_email: Option<&str>,
     status: StatusCode,
 ) -> Result<Response, PageError> {
     let attempt = &current.attempt;
@@ -72,13 +73,7 @@ pub async fn render_stage(
     let action = |suffix: &str| tenant.path(state, &format!("/login/{}{suffix}", current.token));
     let body = match attempt.stage {
         Stage::Password => {
-            let email = error
-                .as_ref()
-                .and_then(|_| {
-                    headers.get("x-tessera-email").and_then(|v| v.to_str().ok()).map(str::to_string)
-                })
-                .or_else(|| attempt.purpose.login_hint().map(str::to_string))
-                .unwrap_or_default();
+            let email = typed_email.or(attempt.purpose.login_hint()).unwrap_or_default().to_string();
             state.views.render(
                 "login.html",
                 LoginPage { frame, action: action(""), csrf_token: attempt.csrf_token.clone(), email, error },
@@ -138,7 +133,7 @@ async fn show(
     headers: HeaderMap,
 ) -> Result<Response, PageError> {
     let current = load_attempt(&state, &tenant, &token, &headers).await?;
-    render_stage(&state, &tenant, &current, &headers, None, StatusCode::OK).await
+    render_stage(&state, &tenant, &current, &headers, None, None, StatusCode::OK).await
 }
 
 #[derive(Deserialize)]
@@ -156,16 +151,14 @@ async fn submit_password(
     CurrentTenant(tenant): CurrentTenant,
     Path((_, token)): Path<(String, String)>,
     ClientIp(ip): ClientIp,
-    mut headers: HeaderMap,
+    headers: HeaderMap,
     body: String,
 ) -> Result<Response, PageError> {
     let current = load_attempt(&state, &tenant, &token, &headers).await?;
     let body: PasswordBody =
         serde_urlencoded::from_str(&body).map_err(|_| PageError::bad_request("error-bad-request"))?;
     // The typed email goes back into the form when it is shown again.
-    if let Ok(value) = HeaderValue::from_str(&body.email) {
-        headers.insert("x-tessera-email", value);
-    }
+    let typed_email = body.email.clone();
     let form = PasswordForm {
         email: body.email,
         password: SecretString::from(body.password),
@@ -176,7 +169,7 @@ async fn submit_password(
         password_step::submit(&state, &tenant, &current.attempt, form, device.as_deref(), &ip, state.now())
             .await
             .map_err(flow_error)?;
-    respond(&state, &tenant, &current, &headers, outcome).await
+    respond(&state, &tenant, &current, &headers, outcome, Some(&typed_email)).await
 }
 
 /// Turns a step's outcome into the HTTP answer every login form shares.
@@ -186,6 +179,7 @@ pub async fn respond(
     current: &Attempt,
     headers: &HeaderMap,
     outcome: StepOutcome,
+    typed_email: Option<&str>,
 ) -> Result<Response, PageError> {
     match outcome {
         StepOutcome::Finished(finished) => {
@@ -217,7 +211,8 @@ pub async fn respond(
                 "login-failed" | "second-factor-wrong-code" | "backup-code-wrong" => StatusCode::UNAUTHORIZED,
                 _ => StatusCode::BAD_REQUEST,
             };
-            let mut response = render_stage(state, tenant, current, headers, Some(message), status).await?;
+            let mut response =
+                render_stage(state, tenant, current, headers, Some(message), typed_email, status).await?;
             if let Some(value) = seconds.and_then(|s| HeaderValue::from_str(&s.to_string()).ok()) {
                 response.headers_mut().insert(header::RETRY_AFTER, value);
             }
@@ -227,7 +222,7 @@ pub async fn respond(
             let fresh = load_attempt(state, tenant, &attempt_token, headers).await?;
             let lang = page::language(headers, fresh.attempt.purpose.ui_locales(), Some(tenant));
             let message = state.views.message(lang, "second-factor-too-many");
-            render_stage(state, tenant, &fresh, headers, Some(message), StatusCode::UNAUTHORIZED).await
+            render_stage(state, tenant, &fresh, headers, Some(message), None, StatusCode::UNAUTHORIZED).await
         }
     }
 }

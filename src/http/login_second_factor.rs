@@ -15,7 +15,7 @@ use super::page;
 use super::tenant::CurrentTenant;
 use crate::authn::flow::completion;
 use crate::authn::flow::enrolment_step::{self, EnrolOutcome};
-use crate::authn::flow::second_factor_step::{self, CodeForm};
+use crate::authn::flow::second_factor_step::{self, BackupCodeForm, CodeForm};
 use crate::authn::flow::{Browser, Stage};
 use crate::error::PageError;
 use crate::state::AppState;
@@ -71,7 +71,7 @@ async fn submit_code(
         second_factor_step::submit_code(&state, &tenant, &current.attempt, form, &browser, &ip, state.now())
             .await
             .map_err(flow_error)?;
-    respond(&state, &tenant, &current, &headers, outcome).await
+    respond(&state, &tenant, &current, &headers, outcome, None).await
 }
 
 async fn backup_form(
@@ -128,8 +128,7 @@ async fn submit_backup_code(
         &state,
         &tenant,
         &current.attempt,
-        &body.backup_code,
-        &body.csrf_token,
+        BackupCodeForm { code: &body.backup_code, csrf_token: &body.csrf_token },
         &browser,
         &ip,
         state.now(),
@@ -148,7 +147,7 @@ async fn submit_backup_code(
             StatusCode::UNAUTHORIZED,
         );
     }
-    respond(&state, &tenant, &current, &headers, outcome).await
+    respond(&state, &tenant, &current, &headers, outcome, None).await
 }
 
 async fn confirm_enrolment(
@@ -177,7 +176,7 @@ async fn confirm_enrolment(
     .await
     .map_err(flow_error)?;
     match outcome {
-        EnrolOutcome::Step(step) => respond(&state, &tenant, &current, &headers, step).await,
+        EnrolOutcome::Step(step) => respond(&state, &tenant, &current, &headers, step, None).await,
         EnrolOutcome::Confirmed { backup_codes } => {
             let lang = page::language(&headers, current.attempt.purpose.ui_locales(), Some(&tenant));
             let html = state
@@ -218,5 +217,5 @@ async fn continue_after_notice(
     )
     .await
     .map_err(flow_error)?;
-    respond(&state, &tenant, &current, &headers, outcome).await
+    respond(&state, &tenant, &current, &headers, outcome, None).await
 }

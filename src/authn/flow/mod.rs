@@ -39,7 +39,7 @@ pub enum FlowError {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Purpose {
     /// For a relying party: ends with an authorization code.
-    Authorize(AuthorizationRequest),
+    Authorize(Box<AuthorizationRequest>),
     /// For the account pages (also re-authentication before a sensitive change): ends at `return_to`.
     Account { return_to: String },
 }

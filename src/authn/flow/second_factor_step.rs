@@ -21,6 +21,11 @@ pub struct CodeForm {
     pub remember_device: bool,
 }
 
+pub struct BackupCodeForm<'a> {
+    pub code: &'a str,
+    pub csrf_token: &'a str,
+}
+
 pub async fn load_user(
     state: &AppState,
     tenant: &Tenant,
@@ -75,13 +80,13 @@ pub async fn submit_backup_code(
     state: &AppState,
     tenant: &Tenant,
     attempt: &LoginAttempt,
-    code: &str,
-    csrf_token: &str,
+    form: BackupCodeForm<'_>,
     browser: &Browser<'_>,
     ip: &str,
     now: i64,
 ) -> Result<StepOutcome, FlowError> {
     attempt.expect_stage(Stage::SecondFactor)?;
+    let BackupCodeForm { code, csrf_token } = form;
     if !attempt.csrf_matches(csrf_token) {
         return Ok(StepOutcome::Retry { message_key: "login-form-expired", seconds: None });
     }

@@ -103,6 +103,28 @@ pub struct NewClientRequest {
     pub first_party: bool,
     /// A chosen secret (demo only); `None` generates one for confidential clients.
     pub secret: Option<SecretString>,
+    /// Where RP-initiated logout may send the browser afterwards.
+    pub post_logout_redirect_uris: Vec<String>,
+    /// Scopes the client may ask for with client_credentials.
+    pub allowed_scopes: Vec<String>,
+    /// Issue refresh tokens without `offline_access` (they then end with the session).
+    pub refresh_without_offline_access: bool,
+}
+
+impl NewClientRequest {
+    /// A client with the given id and redirect URIs and every other setting at its default.
+    pub fn new(client_id: &str, redirect_uris: &[&str]) -> Self {
+        Self {
+            client_id: client_id.to_string(),
+            redirect_uris: redirect_uris.iter().map(|u| u.to_string()).collect(),
+            public: false,
+            first_party: false,
+            secret: None,
+            post_logout_redirect_uris: Vec::new(),
+            allowed_scopes: Vec::new(),
+            refresh_without_offline_access: false,
+        }
+    }
 }
 
 /// Registers a client. Returns the row and, for confidential clients, the secret: the only time
@@ -118,6 +140,20 @@ pub async fn create_client(
     }
     let redirect_uris =
         request.redirect_uris.iter().map(|uri| RedirectUri::parse(uri)).collect::<Result<Vec<_>, _>>()?;
+    let post_logout_redirect_uris = request
+        .post_logout_redirect_uris
+        .iter()
+        .map(|uri| RedirectUri::parse(uri))
+        .collect::<Result<Vec<_>, _>>()?;
+    for scope in &request.allowed_scopes {
+        let valid = !scope.is_empty() && scope.chars().all(|c| c.is_ascii_graphic() && c != '"' && c != '\\');
+        if !valid || matches!(scope.as_str(), "openid" | "offline_access") {
+            return Err(AdminError::Invalid(format!("invalid client_credentials scope {scope:?}")));
+        }
+    }
+    if request.public && !request.allowed_scopes.is_empty() {
+        return Err(AdminError::Invalid("public clients cannot use client_credentials (--scope)".into()));
+    }
     let secret = match (request.public, request.secret) {
         (true, Some(_)) => return Err(AdminError::Invalid("public clients have no secret".into())),
         (true, None) => None,
@@ -134,6 +170,9 @@ pub async fn create_client(
             is_public: request.public,
             first_party: request.first_party,
             redirect_uris: &redirect_uris,
+            post_logout_redirect_uris: &post_logout_redirect_uris,
+            allowed_scopes: request.allowed_scopes.clone(),
+            refresh_without_offline_access: request.refresh_without_offline_access,
         },
         now,
     )

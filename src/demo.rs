@@ -12,6 +12,7 @@ pub const TENANT: &str = "demo";
 pub const CLIENT_ID: &str = "demo-app";
 pub const CLIENT_SECRET: &str = "demo-app-secret-change-me";
 pub const REDIRECT_URI: &str = "http://localhost:3000/callback";
+pub const POST_LOGOUT_REDIRECT_URI: &str = "http://localhost:3000/";
 pub const EMAIL: &str = "patient@example.org";
 pub const PASSWORD: &str = "demo-password";
 
@@ -28,11 +29,10 @@ pub async fn ensure(state: &AppState) -> Result<(), AdminError> {
             state,
             &tenant,
             NewClientRequest {
-                client_id: CLIENT_ID.to_string(),
-                redirect_uris: vec![REDIRECT_URI.to_string()],
-                public: false,
                 first_party: true,
                 secret: Some(SecretString::from(CLIENT_SECRET)),
+                post_logout_redirect_uris: vec![POST_LOGOUT_REDIRECT_URI.to_string()],
+                ..NewClientRequest::new(CLIENT_ID, &[REDIRECT_URI])
             },
         )
         .await?;

@@ -14,6 +14,14 @@ pub struct Model {
     /// JSON array of exact redirect URIs.
     pub redirect_uris: String,
     pub created_at: i64,
+    /// JSON array of registered `post_logout_redirect_uri`s.
+    pub post_logout_redirect_uris: String,
+    /// JSON array of scopes the client may ask for with client_credentials.
+    pub allowed_scopes: String,
+    /// Issue refresh tokens even without the `offline_access` scope (tied to the session).
+    pub refresh_without_offline_access: bool,
+    pub refresh_idle_seconds: i64,
+    pub refresh_absolute_seconds: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -95,3 +95,7 @@ password-change-too-short = The new password must be at least 8 characters.
 password-change-too-long = The new password is too long.
 signed-out-title = Signed out
 signed-out-message = You are signed out.
+logout-confirm-title = Sign out?
+logout-confirm-message = Do you want to sign out? You will be signed out of every app that uses this login.
+error-logout-hint = The app asked to sign you out with information that is not valid. You were not signed out.
+error-logout-redirect = The app asked to send you to an address after signing out that is not registered. You were not signed out.

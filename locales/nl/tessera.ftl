@@ -95,3 +95,7 @@ password-change-too-short = Het nieuwe wachtwoord moet minstens 8 tekens hebben.
 password-change-too-long = Het nieuwe wachtwoord is te lang.
 signed-out-title = Uitgelogd
 signed-out-message = U bent uitgelogd.
+logout-confirm-title = Uitloggen?
+logout-confirm-message = Wilt u uitloggen? U wordt dan uitgelogd bij alle apps die deze inlog gebruiken.
+error-logout-hint = De app vroeg u uit te loggen met gegevens die niet geldig zijn. U bent niet uitgelogd.
+error-logout-redirect = De app vroeg u na het uitloggen naar een adres te sturen dat niet is geregistreerd. U bent niet uitgelogd.

@@ -4,6 +4,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261126_000001_create_core_tables;
 mod m20261126_000002_second_factor;
+mod m20261126_000003_tokens_and_consent;
 
 pub struct Migrator;
 
@@ -13,6 +14,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261126_000001_create_core_tables::Migration),
             Box::new(m20261126_000002_second_factor::Migration),
+            Box::new(m20261126_000003_tokens_and_consent::Migration),
         ]
     }
 }

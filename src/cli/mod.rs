@@ -93,6 +93,15 @@ struct ClientCreate {
     /// A first-party app of the tenant itself (no consent screen).
     #[arg(long)]
     first_party: bool,
+    /// Where logout may return the browser; repeat for several.
+    #[arg(long = "post-logout-redirect-uri")]
+    post_logout_redirect_uris: Vec<String>,
+    /// A scope the client may obtain with client_credentials; repeat for several.
+    #[arg(long = "scope")]
+    allowed_scopes: Vec<String>,
+    /// Issue refresh tokens even without the offline_access scope (they end with the session).
+    #[arg(long)]
+    refresh_tokens: bool,
 }
 
 #[derive(Subcommand)]
@@ -215,6 +224,9 @@ async fn client(state: &AppState, command: ClientCommand) -> Result<(), String> 
                 public: args.public,
                 first_party: args.first_party,
                 secret: None,
+                post_logout_redirect_uris: args.post_logout_redirect_uris,
+                allowed_scopes: args.allowed_scopes,
+                refresh_without_offline_access: args.refresh_tokens,
             };
             let (row, secret) =
                 admin::create_client(state, &tenant, request).await.map_err(|e| e.to_string())?;

@@ -24,7 +24,7 @@ use crate::error::PageError;
 use crate::state::AppState;
 use crate::store;
 use crate::tenants::Tenant;
-use crate::views::pages::{AccountPage, DeviceRow, MessagePage, PasswordChangePage};
+use crate::views::pages::{AccountPage, DeviceRow, PasswordChangePage};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -32,7 +32,6 @@ pub fn router() -> Router<AppState> {
         .route("/account/devices/{id}/forget", post(forget_device))
         .route("/account/devices/forget-all", post(forget_all_devices))
         .route("/account/password", get(password_form).post(change_password))
-        .route("/logout", post(sign_out))
         .merge(super::account_two_factor::router())
 }
 
@@ -284,36 +283,4 @@ async fn change_password(
     };
     let message = state.views.message(me.lang, error_key);
     render_password_form(&state, &tenant, &me, Some(message), StatusCode::BAD_REQUEST)
-}
-
-async fn sign_out(
-    State(state): State<AppState>,
-    CurrentTenant(tenant): CurrentTenant,
-    headers: HeaderMap,
-    body: String,
-) -> Result<Response, PageError> {
-    let lang = page::language(&headers, None, Some(&tenant));
-    let name = cookies::session_name(&state, tenant.slug());
-    if let Some(token) = cookies::read(&headers, &name) {
-        let found =
-            session::resume(&state, &tenant, &token, state.now()).await.map_err(PageError::internal)?;
-        if let Some(found) = found {
-            let body: CsrfBody = parse_form(&body)?;
-            if !constant_time_eq(&body.csrf_token, &found.row.csrf_token) {
-                return Err(PageError::bad_request("login-form-expired"));
-            }
-            store::sessions::delete(&state.db, &found.row.id).await.map_err(PageError::internal)?;
-        }
-    }
-    let context = MessagePage {
-        frame: page::frame(&state, Some(&tenant), lang),
-        title: state.views.message(lang, "signed-out-title"),
-        message: state.views.message(lang, "signed-out-message"),
-        link_url: None,
-        link_text: None,
-    };
-    let html = state.views.render("message.html", context).map_err(PageError::internal)?;
-    let mut response = Html(html).into_response();
-    browser::attach(&mut response, cookies::clear(&state, &name));
-    Ok(response)
 }

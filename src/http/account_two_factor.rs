@@ -208,6 +208,7 @@ fn confirm_page(
         message: state.views.message(me.lang, message_key),
         button: state.views.message(me.lang, title_key),
         cancel_url: tenant.path(state, "/account"),
+        hidden: Vec::new(),
     };
     html(state, "confirm.html", context, StatusCode::OK)
 }

@@ -11,6 +11,7 @@ mod error_pages;
 mod health;
 mod login;
 mod login_second_factor;
+mod logout;
 mod page;
 mod security_headers;
 mod static_files;
@@ -40,6 +41,7 @@ pub fn router(state: AppState) -> Router {
         .merge(login::router())
         .merge(login_second_factor::router())
         .merge(account::router())
+        .merge(logout::router())
         .merge(token::router())
         .merge(userinfo::router());
     Router::new()

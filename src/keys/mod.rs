@@ -3,6 +3,7 @@
 
 mod jws;
 mod rsa_key;
+pub mod verify;
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};

@@ -4,8 +4,10 @@
 pub mod authorization_response;
 pub mod authorize_request;
 pub mod client_auth;
+pub mod introspection;
 pub mod pkce;
+pub mod revocation;
 pub mod token;
 
 /// Scopes tessera knows; others are ignored (RFC 6749 3.3 lets the server narrow the scope).
-pub const KNOWN_SCOPES: [&str; 2] = ["openid", "email"];
+pub const KNOWN_SCOPES: [&str; 3] = ["openid", "email", "offline_access"];

@@ -3,4 +3,5 @@
 pub mod auth_context;
 pub mod discovery;
 pub mod id_token;
+pub mod logout;
 pub mod userinfo;

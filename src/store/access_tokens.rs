@@ -35,3 +35,36 @@ pub async fn revoke_by_code(db: &impl ConnectionTrait, code_hash: &str, now: i64
         .await?;
     Ok(result.rows_affected)
 }
+
+/// Revokes every access token that came from a refresh-token family.
+pub async fn revoke_family(db: &impl ConnectionTrait, family_id: &str, now: i64) -> Result<u64, StoreError> {
+    let result = access_token::Entity::update_many()
+        .col_expr(access_token::Column::RevokedAt, Expr::value(now))
+        .filter(access_token::Column::FamilyId.eq(family_id))
+        .filter(access_token::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected)
+}
+
+pub async fn revoke(db: &impl ConnectionTrait, token_hash: &str, now: i64) -> Result<(), StoreError> {
+    access_token::Entity::update_many()
+        .col_expr(access_token::Column::RevokedAt, Expr::value(now))
+        .filter(access_token::Column::TokenHash.eq(token_hash))
+        .filter(access_token::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// The token with this hash at this tenant, whatever its state.
+pub async fn find(
+    db: &impl ConnectionTrait,
+    tenant_id: &str,
+    token_hash: &str,
+) -> Result<Option<access_token::Model>, StoreError> {
+    Ok(access_token::Entity::find_by_id(token_hash.to_string())
+        .filter(access_token::Column::TenantId.eq(tenant_id))
+        .one(db)
+        .await?)
+}

@@ -11,6 +11,10 @@ pub struct NewClient<'a> {
     pub is_public: bool,
     pub first_party: bool,
     pub redirect_uris: &'a [RedirectUri],
+    pub post_logout_redirect_uris: &'a [RedirectUri],
+    /// Scopes the client may ask for with client_credentials.
+    pub allowed_scopes: Vec<String>,
+    pub refresh_without_offline_access: bool,
 }
 
 pub async fn insert(
@@ -20,6 +24,10 @@ pub async fn insert(
 ) -> Result<client::Model, StoreError> {
     let uris: Vec<&str> = new.redirect_uris.iter().map(RedirectUri::as_str).collect();
     let uris = serde_json::to_string(&uris).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let logout_uris: Vec<&str> = new.post_logout_redirect_uris.iter().map(RedirectUri::as_str).collect();
+    let logout_uris = serde_json::to_string(&logout_uris).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let scopes =
+        serde_json::to_string(&new.allowed_scopes).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let model = client::ActiveModel {
         id: Set(uuid::Uuid::new_v4().to_string()),
         tenant_id: Set(new.tenant_id.to_string()),
@@ -29,6 +37,11 @@ pub async fn insert(
         first_party: Set(new.first_party),
         redirect_uris: Set(uris),
         created_at: Set(now),
+        post_logout_redirect_uris: Set(logout_uris),
+        allowed_scopes: Set(scopes),
+        refresh_without_offline_access: Set(new.refresh_without_offline_access),
+        refresh_idle_seconds: Set(14 * 86_400),
+        refresh_absolute_seconds: Set(30 * 86_400),
     };
     model.insert(db).await.map_err(duplicate_as("a client with this client id"))
 }
@@ -57,4 +70,23 @@ pub async fn list(db: &impl ConnectionTrait, tenant_id: &str) -> Result<Vec<clie
 pub fn redirect_uris(client: &client::Model) -> Result<Vec<String>, StoreError> {
     serde_json::from_str(&client.redirect_uris)
         .map_err(|e| StoreError::Corrupt(format!("client redirect_uris: {e}")))
+}
+
+/// The registered post-logout redirect URIs of a client row.
+pub fn post_logout_redirect_uris(client: &client::Model) -> Result<Vec<String>, StoreError> {
+    serde_json::from_str(&client.post_logout_redirect_uris)
+        .map_err(|e| StoreError::Corrupt(format!("client post_logout_redirect_uris: {e}")))
+}
+
+/// The scopes a client may obtain with client_credentials.
+pub fn allowed_scopes(client: &client::Model) -> Result<Vec<String>, StoreError> {
+    serde_json::from_str(&client.allowed_scopes)
+        .map_err(|e| StoreError::Corrupt(format!("client allowed_scopes: {e}")))
+}
+
+pub async fn find_by_row_id(
+    db: &impl ConnectionTrait,
+    id: &str,
+) -> Result<Option<client::Model>, StoreError> {
+    Ok(client::Entity::find_by_id(id.to_string()).one(db).await?)
 }

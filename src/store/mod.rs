@@ -7,6 +7,8 @@ pub mod audit_events;
 pub mod authorization_codes;
 pub mod backup_codes;
 pub mod clients;
+pub mod consents;
+pub mod refresh_tokens;
 pub mod sessions;
 pub mod signing_keys;
 pub mod tenants;

@@ -143,6 +143,14 @@ pub struct ConfirmPage {
     pub message: String,
     pub button: String,
     pub cancel_url: String,
+    /// Further hidden fields the confirmation carries along.
+    pub hidden: Vec<HiddenField>,
+}
+
+#[derive(Serialize)]
+pub struct HiddenField {
+    pub name: &'static str,
+    pub value: String,
 }
 
 #[derive(Serialize)]
@@ -310,6 +318,7 @@ mod tests {
                     message: "m".into(),
                     button: "b".into(),
                     cancel_url: "/x".into(),
+                    hidden: vec![HiddenField { name: "state", value: "s".into() }],
                 }),
             ),
             (

@@ -22,6 +22,7 @@ pub const EMAIL: &str = "an.patient@example.org";
 pub const PASSWORD: &str = "correct horse battery";
 pub const PORTAL: &str = "portal";
 pub const PORTAL_REDIRECT: &str = "https://portal.example.org/callback";
+pub const PORTAL_LOGOUT_REDIRECT: &str = "https://portal.example.org/signed-out";
 pub const MOBILE: &str = "mobile";
 pub const MOBILE_REDIRECT: &str = "org.example.mobile:/callback";
 
@@ -91,11 +92,10 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
         &state,
         &tenant,
         NewClientRequest {
-            client_id: PORTAL.into(),
-            redirect_uris: vec![PORTAL_REDIRECT.into()],
-            public: false,
             first_party: true,
-            secret: None,
+            post_logout_redirect_uris: vec![PORTAL_LOGOUT_REDIRECT.into()],
+            allowed_scopes: vec!["records:read".into()],
+            ..NewClientRequest::new(PORTAL, &[PORTAL_REDIRECT])
         },
     )
     .await
@@ -104,11 +104,9 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
         &state,
         &tenant,
         NewClientRequest {
-            client_id: MOBILE.into(),
-            redirect_uris: vec![MOBILE_REDIRECT.into()],
             public: true,
             first_party: true,
-            secret: None,
+            ..NewClientRequest::new(MOBILE, &[MOBILE_REDIRECT])
         },
     )
     .await
@@ -509,5 +507,18 @@ impl TestApp {
         let amr: Vec<String> =
             claims.auth_method_refs().unwrap_or(&vec![]).iter().map(|a| a.as_str().to_string()).collect();
         serde_json::json!({ "amr": amr, "acr": claims.auth_context_ref().map(|a| a.as_str().to_string()) })
+    }
+}
+
+impl TestApp {
+    /// A form POST authenticated as the portal client (client_secret_basic).
+    pub async fn post_client(&self, url: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        reqwest::Client::new()
+            .post(url)
+            .basic_auth(PORTAL, Some(&self.portal_secret))
+            .form(form)
+            .send()
+            .await
+            .unwrap()
     }
 }

@@ -11,6 +11,7 @@ mod cli;
 mod code_flow;
 mod discovery;
 mod login_page;
+mod refresh_and_tokens;
 mod second_factor;
 mod token_errors;
 mod trusted_devices;

@@ -9,12 +9,12 @@ use std::collections::HashMap;
 use serde_json::json;
 
 use super::TokenResponse;
+use super::issue::{self, Refresh, UserGrant};
 use crate::audit::{self, AuditEvent};
-use crate::crypto::{random_token, sha256_hex};
+use crate::crypto::sha256_hex;
 use crate::error::OAuthError;
 use crate::oauth::pkce;
 use crate::oidc::auth_context::AuthContext;
-use crate::oidc::id_token::{self, IdTokenInput};
 use crate::state::AppState;
 use crate::store;
 use crate::tenants::Tenant;
@@ -61,54 +61,30 @@ pub async fn grant(
         return Err(replayed(state, tenant, &row, now).await);
     }
 
-    let access_token = random_token(32);
-    let expires_in = state.settings.tokens.access_token_seconds;
-    store::access_tokens::insert(
-        &state.db,
-        entity::access_token::Model {
-            token_hash: sha256_hex(&access_token),
-            tenant_id: tenant.id().to_string(),
-            client_id: client.id.clone(),
-            user_id: Some(row.user_id.clone()),
-            scope: row.scope.clone(),
-            code_hash: Some(code_hash),
-            created_at: now,
-            expires_at: now + expires_in,
-            revoked_at: None,
-        },
-    )
-    .await
-    .map_err(OAuthError::internal)?;
-
     let user = store::users::find(&state.db, tenant.id(), &row.user_id)
         .await
         .map_err(OAuthError::internal)?
         .ok_or_else(|| OAuthError::invalid_grant("the user no longer exists"))?;
-    let id_token = id_token::issue(
-        state,
-        tenant,
-        IdTokenInput {
-            user: &user,
-            client_id: &client.client_id,
-            scope: &row.scope,
-            nonce: row.nonce.as_deref(),
-            auth_time: row.auth_time,
-            context: &AuthContext::from_stored(&row.amr, &row.acr),
-            sid: &row.sid,
-            access_token: &access_token,
-        },
-        now,
-    )
-    .await
-    .map_err(OAuthError::internal)?;
-
-    Ok(TokenResponse {
-        access_token,
-        token_type: "Bearer",
-        expires_in,
-        id_token: Some(id_token),
-        scope: row.scope,
-    })
+    let refresh = if row.scope.split(' ').any(|s| s == "offline_access") {
+        Refresh::NewFamily { offline: true }
+    } else if client.refresh_without_offline_access {
+        Refresh::NewFamily { offline: false }
+    } else {
+        Refresh::None
+    };
+    let context = AuthContext::from_stored(&row.amr, &row.acr);
+    let grant = UserGrant {
+        client,
+        user: &user,
+        scope: &row.scope,
+        nonce: row.nonce.as_deref(),
+        auth_time: row.auth_time,
+        context: &context,
+        sid: &row.sid,
+        code_hash: Some(code_hash),
+        refresh,
+    };
+    issue::user_tokens(state, tenant, grant, now).await
 }
 
 /// A used code came back: revoke what it issued, audit, and refuse.

@@ -1,6 +1,9 @@
 //! The token endpoint's grants, one file each.
 
 pub mod authorization_code;
+pub mod client_credentials;
+pub mod issue;
+pub mod refresh_token;
 
 use std::collections::HashMap;
 
@@ -18,6 +21,8 @@ pub struct TokenResponse {
     pub expires_in: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
     pub scope: String,
 }
 
@@ -32,6 +37,8 @@ pub async fn exchange(
     let client = client_auth::authenticate(&state.db, tenant.id(), &presented).await?;
     match form.get("grant_type").map(String::as_str) {
         Some("authorization_code") => authorization_code::grant(state, tenant, &client, form).await,
+        Some("refresh_token") => refresh_token::grant(state, tenant, &client, form).await,
+        Some("client_credentials") => client_credentials::grant(state, tenant, &client, form).await,
         Some(_) => Err(OAuthError::new("unsupported_grant_type", "this grant type is not supported")),
         None => Err(OAuthError::invalid_request("grant_type is required")),
     }

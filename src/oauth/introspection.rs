@@ -1,0 +1,55 @@
+//! Token introspection (RFC 7662) for authenticated clients of the tenant (resource servers).
+
+use serde_json::{Value, json};
+
+use crate::crypto::sha256_hex;
+use crate::state::AppState;
+use crate::store::{self, StoreError};
+use crate::tenants::Tenant;
+
+pub async fn introspect(
+    state: &AppState,
+    tenant: &Tenant,
+    token: &str,
+    now: i64,
+) -> Result<Value, StoreError> {
+    let hash = sha256_hex(token);
+    if let Some(row) = store::access_tokens::find(&state.db, tenant.id(), &hash).await?
+        && row.revoked_at.is_none()
+        && row.expires_at > now
+    {
+        let client = store::clients::find_by_row_id(&state.db, &row.client_id).await?;
+        let mut answer = json!({
+            "active": true,
+            "token_type": "Bearer",
+            "scope": row.scope,
+            "client_id": client.map(|c| c.client_id),
+            "exp": row.expires_at,
+            "iat": row.created_at,
+            "iss": tenant.issuer,
+        });
+        if let Some(user_id) = row.user_id {
+            answer["sub"] = json!(user_id);
+        }
+        return Ok(answer);
+    }
+    if let Some(row) = store::refresh_tokens::find(&state.db, tenant.id(), &hash).await?
+        && row.revoked_at.is_none()
+        && row.used_at.is_none()
+        && now < row.expires_at
+        && now < row.idle_expires_at
+    {
+        let client = store::clients::find_by_row_id(&state.db, &row.client_id).await?;
+        return Ok(json!({
+            "active": true,
+            "token_type": "refresh_token",
+            "scope": row.scope,
+            "client_id": client.map(|c| c.client_id),
+            "sub": row.user_id,
+            "exp": row.idle_expires_at.min(row.expires_at),
+            "iat": row.created_at,
+            "iss": tenant.issuer,
+        }));
+    }
+    Ok(json!({ "active": false }))
+}

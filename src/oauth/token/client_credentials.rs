@@ -1,0 +1,62 @@
+//! The client_credentials grant (RFC 6749 4.4): a confidential client acting for itself, with
+//! scopes from its registered list. No user, so no ID token and no refresh token.
+
+use std::collections::HashMap;
+
+use super::TokenResponse;
+use crate::crypto::{random_token, sha256_hex};
+use crate::domain::Scope;
+use crate::error::OAuthError;
+use crate::state::AppState;
+use crate::store;
+use crate::tenants::Tenant;
+
+pub async fn grant(
+    state: &AppState,
+    tenant: &Tenant,
+    client: &entity::client::Model,
+    form: &HashMap<String, String>,
+) -> Result<TokenResponse, OAuthError> {
+    if client.is_public {
+        return Err(OAuthError::new("unauthorized_client", "public clients cannot use client_credentials"));
+    }
+    let allowed = store::clients::allowed_scopes(client).map_err(OAuthError::internal)?;
+    let scope = match form.get("scope").filter(|s| !s.is_empty()) {
+        Some(requested) => {
+            let requested = Scope::parse(requested).as_string();
+            if !requested.split(' ').all(|s| allowed.iter().any(|a| a == s)) {
+                return Err(OAuthError::new("invalid_scope", "the client may not obtain this scope"));
+            }
+            requested
+        }
+        None => allowed.join(" "),
+    };
+    let now = state.now();
+    let access_token = random_token(32);
+    let expires_in = state.settings.tokens.access_token_seconds;
+    store::access_tokens::insert(
+        &state.db,
+        entity::access_token::Model {
+            token_hash: sha256_hex(&access_token),
+            tenant_id: tenant.id().to_string(),
+            client_id: client.id.clone(),
+            user_id: None,
+            scope: scope.clone(),
+            code_hash: None,
+            created_at: now,
+            expires_at: now + expires_in,
+            revoked_at: None,
+            family_id: None,
+        },
+    )
+    .await
+    .map_err(OAuthError::internal)?;
+    Ok(TokenResponse {
+        access_token,
+        token_type: "Bearer",
+        expires_in,
+        id_token: None,
+        refresh_token: None,
+        scope,
+    })
+}

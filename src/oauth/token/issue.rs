@@ -1,0 +1,129 @@
+//! Minting the tokens of a grant: an opaque access token, optionally a rotating refresh token,
+//! and an ID token when the scope has `openid`. Only hashes are stored.
+
+use super::TokenResponse;
+use crate::crypto::{random_token, sha256_hex};
+use crate::error::OAuthError;
+use crate::oidc::auth_context::AuthContext;
+use crate::oidc::id_token::{self, IdTokenInput};
+use crate::state::AppState;
+use crate::store;
+use crate::tenants::Tenant;
+
+pub enum Refresh {
+    None,
+    /// A new grant: a new family.
+    NewFamily {
+        offline: bool,
+    },
+    /// A rotation: same family, same absolute end.
+    Rotate {
+        family_id: String,
+        expires_at: i64,
+        offline: bool,
+    },
+}
+
+pub struct UserGrant<'a> {
+    pub client: &'a entity::client::Model,
+    pub user: &'a entity::user::Model,
+    pub scope: &'a str,
+    pub nonce: Option<&'a str>,
+    pub auth_time: i64,
+    pub context: &'a AuthContext,
+    pub sid: &'a str,
+    /// The authorization code behind this grant, so a replay can revoke what it produced.
+    pub code_hash: Option<String>,
+    pub refresh: Refresh,
+}
+
+pub async fn user_tokens(
+    state: &AppState,
+    tenant: &Tenant,
+    grant: UserGrant<'_>,
+    now: i64,
+) -> Result<TokenResponse, OAuthError> {
+    let family = match &grant.refresh {
+        Refresh::None => None,
+        Refresh::NewFamily { offline } => {
+            Some((uuid::Uuid::new_v4().to_string(), now + grant.client.refresh_absolute_seconds, *offline))
+        }
+        Refresh::Rotate { family_id, expires_at, offline } => {
+            Some((family_id.clone(), *expires_at, *offline))
+        }
+    };
+    let access_token = random_token(32);
+    let expires_in = state.settings.tokens.access_token_seconds;
+    store::access_tokens::insert(
+        &state.db,
+        entity::access_token::Model {
+            token_hash: sha256_hex(&access_token),
+            tenant_id: tenant.id().to_string(),
+            client_id: grant.client.id.clone(),
+            user_id: Some(grant.user.id.clone()),
+            scope: grant.scope.to_string(),
+            code_hash: grant.code_hash,
+            created_at: now,
+            expires_at: now + expires_in,
+            revoked_at: None,
+            family_id: family.as_ref().map(|(id, _, _)| id.clone()),
+        },
+    )
+    .await
+    .map_err(OAuthError::internal)?;
+
+    let refresh_token = match family {
+        Some((family_id, expires_at, offline)) => {
+            let token = random_token(32);
+            store::refresh_tokens::insert(
+                &state.db,
+                entity::refresh_token::Model {
+                    token_hash: sha256_hex(&token),
+                    tenant_id: tenant.id().to_string(),
+                    client_id: grant.client.id.clone(),
+                    user_id: grant.user.id.clone(),
+                    family_id,
+                    scope: grant.scope.to_string(),
+                    sid: grant.sid.to_string(),
+                    offline,
+                    auth_time: grant.auth_time,
+                    amr: grant.context.amr_json(),
+                    acr: grant.context.acr.clone(),
+                    created_at: now,
+                    idle_expires_at: (now + grant.client.refresh_idle_seconds).min(expires_at),
+                    expires_at,
+                    used_at: None,
+                    revoked_at: None,
+                },
+            )
+            .await
+            .map_err(OAuthError::internal)?;
+            Some(token)
+        }
+        None => None,
+    };
+
+    let id_token = if grant.scope.split(' ').any(|s| s == "openid") {
+        let input = IdTokenInput {
+            user: grant.user,
+            client_id: &grant.client.client_id,
+            scope: grant.scope,
+            nonce: grant.nonce,
+            auth_time: grant.auth_time,
+            context: grant.context,
+            sid: grant.sid,
+            access_token: &access_token,
+        };
+        Some(id_token::issue(state, tenant, input, now).await.map_err(OAuthError::internal)?)
+    } else {
+        None
+    };
+    Ok(TokenResponse {
+        access_token,
+        token_type: "Bearer",
+        expires_in,
+        id_token,
+        refresh_token,
+        scope: grant.scope.to_string(),
+    })
+}

@@ -1,0 +1,59 @@
+use entity::refresh_token;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+
+use super::StoreError;
+
+pub async fn insert(db: &impl ConnectionTrait, model: refresh_token::Model) -> Result<(), StoreError> {
+    let active: refresh_token::ActiveModel = model.into();
+    active.insert(db).await?;
+    Ok(())
+}
+
+pub async fn find(
+    db: &impl ConnectionTrait,
+    tenant_id: &str,
+    token_hash: &str,
+) -> Result<Option<refresh_token::Model>, StoreError> {
+    Ok(refresh_token::Entity::find_by_id(token_hash.to_string())
+        .filter(refresh_token::Column::TenantId.eq(tenant_id))
+        .one(db)
+        .await?)
+}
+
+/// Marks the token used. True only for the one caller whose UPDATE found it unused and live.
+pub async fn consume(db: &impl ConnectionTrait, token_hash: &str, now: i64) -> Result<bool, StoreError> {
+    let result = refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::UsedAt, Expr::value(now))
+        .filter(refresh_token::Column::TokenHash.eq(token_hash))
+        .filter(refresh_token::Column::UsedAt.is_null())
+        .filter(refresh_token::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// Revokes every member of a family.
+pub async fn revoke_family(db: &impl ConnectionTrait, family_id: &str, now: i64) -> Result<u64, StoreError> {
+    let result = refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::RevokedAt, Expr::value(now))
+        .filter(refresh_token::Column::FamilyId.eq(family_id))
+        .filter(refresh_token::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected)
+}
+
+/// The families of a session's non-offline refresh tokens (they end with the session).
+pub async fn session_families(db: &impl ConnectionTrait, sid: &str) -> Result<Vec<String>, StoreError> {
+    let rows = refresh_token::Entity::find()
+        .filter(refresh_token::Column::Sid.eq(sid))
+        .filter(refresh_token::Column::Offline.eq(false))
+        .filter(refresh_token::Column::RevokedAt.is_null())
+        .all(db)
+        .await?;
+    let mut families: Vec<String> = rows.into_iter().map(|r| r.family_id).collect();
+    families.sort();
+    families.dedup();
+    Ok(families)
+}

@@ -13,5 +13,6 @@ mod discovery;
 mod login_page;
 mod refresh_and_tokens;
 mod second_factor;
+mod sso_and_logout;
 mod token_errors;
 mod trusted_devices;

@@ -1,6 +1,7 @@
 //! Authentication of people: the login state machine and one file per factor.
 
 pub mod backup_codes;
+pub mod consent;
 pub mod flow;
 pub mod password;
 pub mod second_factor;

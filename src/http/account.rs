@@ -24,7 +24,7 @@ use crate::error::PageError;
 use crate::state::AppState;
 use crate::store;
 use crate::tenants::Tenant;
-use crate::views::pages::{AccountPage, DeviceRow, PasswordChangePage};
+use crate::views::pages::{AccountPage, AppRow, DeviceRow, PasswordChangePage};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -32,6 +32,7 @@ pub fn router() -> Router<AppState> {
         .route("/account/devices/{id}/forget", post(forget_device))
         .route("/account/devices/forget-all", post(forget_all_devices))
         .route("/account/password", get(password_form).post(change_password))
+        .route("/account/apps/{id}/revoke", post(revoke_app))
         .merge(super::account_two_factor::router())
 }
 
@@ -103,7 +104,8 @@ pub fn back_to_overview(state: &AppState, tenant: &Tenant, done: &str) -> Respon
     Redirect::to(&tenant.path(state, &format!("/account?done={done}"))).into_response()
 }
 
-const DONE_MESSAGES: [(&str, &str); 6] = [
+const DONE_MESSAGES: [(&str, &str); 7] = [
+    ("app-revoked", "account-app-revoked"),
     ("two-factor-on", "account-two-factor-enabled"),
     ("two-factor-off", "account-two-factor-disabled"),
     ("app-changed", "account-app-changed"),
@@ -148,6 +150,22 @@ async fn overview(
         DONE_MESSAGES.iter().find(|(k, _)| *k == done).map(|(_, key)| state.views.message(me.lang, key))
     });
     let two_factor_on = me.user.two_factor_method.is_some();
+    let mut apps = Vec::new();
+    for consent in
+        store::consents::list_for_user(&state.db, &me.user.id).await.map_err(PageError::internal)?
+    {
+        let client = store::clients::find_by_row_id(&state.db, &consent.client_id)
+            .await
+            .map_err(PageError::internal)?;
+        let Some(client) = client else { continue };
+        let scopes = consent
+            .scope
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .map(|s| state.views.message(me.lang, &format!("scope-{s}")))
+            .collect();
+        apps.push(AppRow { id: client.id, name: client.client_id, scopes });
+    }
     let context = AccountPage {
         frame: page::frame(&state, Some(&tenant), me.lang),
         base: tenant.path(&state, ""),
@@ -167,6 +185,7 @@ async fn overview(
                 expires: date(d.expires_at),
             })
             .collect(),
+        apps,
         message,
     };
     Ok(Html(state.views.render("account.html", context).map_err(PageError::internal)?).into_response())
@@ -283,4 +302,23 @@ async fn change_password(
     };
     let message = state.views.message(me.lang, error_key);
     render_password_form(&state, &tenant, &me, Some(message), StatusCode::BAD_REQUEST)
+}
+
+async fn revoke_app(
+    State(state): State<AppState>,
+    CurrentTenant(tenant): CurrentTenant,
+    Path((_, id)): Path<(String, String)>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    body: String,
+) -> Result<Response, PageError> {
+    let me = match signed_in(&state, &tenant, &headers, "/account", false).await? {
+        Ok(me) => me,
+        Err(redirect) => return Ok(redirect),
+    };
+    check_csrf(&me, &parse_form::<CsrfBody>(&body)?.csrf_token)?;
+    crate::authn::consent::revoke(&state, &tenant, &me.user.id, &id, &ip, state.now())
+        .await
+        .map_err(PageError::internal)?;
+    Ok(back_to_overview(&state, &tenant, "app-revoked"))
 }

@@ -10,8 +10,8 @@ use super::browser;
 use super::cookies;
 use super::tenant::CurrentTenant;
 use crate::authn::flow::{self, Purpose, Stage};
-use crate::authn::session;
 use crate::authn::sso::{self, SessionUse};
+use crate::authn::{consent, session};
 use crate::error::PageError;
 use crate::oauth::authorization_response;
 use crate::oauth::authorize_request::{self, AuthorizeError};
@@ -88,10 +88,38 @@ async fn authorize(
         if let Some(existing) = existing {
             match sso::assess(&existing, &request, now) {
                 SessionUse::Reuse => {
-                    let url = authorization_response::issue_code(state, tenant, &request, &existing, now)
-                        .await
-                        .map_err(PageError::internal)?;
-                    return Ok(Redirect::to(&url).into_response());
+                    let user_id = existing.row.user_id.clone();
+                    if !consent::needed(state, &request, &user_id).await.map_err(PageError::internal)? {
+                        let url = authorization_response::issue_code(state, tenant, &request, &existing, now)
+                            .await
+                            .map_err(PageError::internal)?;
+                        return Ok(Redirect::to(&url).into_response());
+                    }
+                    if prompt_none {
+                        return Ok(error_redirect(
+                            tenant,
+                            &request,
+                            "consent_required",
+                            "the user has not consented",
+                        ));
+                    }
+                    let (browser_token, set_cookie) = browser::binding(state, headers);
+                    let purpose = Purpose::Authorize(Box::new(request));
+                    let attempt = flow::start_at(
+                        state,
+                        tenant,
+                        &purpose,
+                        &browser_token,
+                        Stage::Consent,
+                        Some(&user_id),
+                        now,
+                    )
+                    .await
+                    .map_err(PageError::internal)?;
+                    let mut response =
+                        Redirect::to(&tenant.path(state, &format!("/login/{attempt}"))).into_response();
+                    browser::attach(&mut response, set_cookie);
+                    return Ok(response);
                 }
                 SessionUse::StepUp => step_up_user = Some(existing.row.user_id.clone()),
                 SessionUse::SignInAgain => {}

@@ -18,11 +18,11 @@ use super::tenant::CurrentTenant;
 use crate::authn::backup_codes::LOW_WATERMARK;
 use crate::authn::flow::enrolment_step;
 use crate::authn::flow::password_step::{self, PasswordForm};
-use crate::authn::flow::{self, FlowError, LoginAttempt, Stage, StepOutcome};
+use crate::authn::flow::{self, FlowError, LoginAttempt, Purpose, Stage, StepOutcome};
 use crate::error::PageError;
 use crate::state::AppState;
 use crate::tenants::Tenant;
-use crate::views::pages::{LoginPage, NoticePage, SecondFactorPage, TotpSetupPage};
+use crate::views::pages::{ConsentPage, LoginPage, NoticePage, SecondFactorPage, TotpSetupPage};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/login/{attempt}", get(show).post(submit_password))
@@ -109,6 +109,27 @@ pub async fn render_stage(
                 },
             )
         }
+        Stage::Consent => {
+            let Purpose::Authorize(request) = &attempt.purpose else {
+                return Err(PageError::bad_request("error-attempt-expired"));
+            };
+            let scopes = request
+                .scope
+                .split(' ')
+                .filter(|s| !s.is_empty())
+                .map(|scope| state.views.message(lang, &format!("scope-{scope}")))
+                .collect();
+            state.views.render(
+                "consent.html",
+                ConsentPage {
+                    frame,
+                    action: action("/consent"),
+                    csrf_token: attempt.csrf_token.clone(),
+                    client_name: request.client_id.clone(),
+                    scopes,
+                },
+            )
+        }
         Stage::Notice => {
             let left = attempt.notice.as_ref().and_then(|n| n.backup_codes_left);
             state.views.render(
@@ -183,7 +204,8 @@ pub async fn respond(
 ) -> Result<Response, PageError> {
     match outcome {
         StepOutcome::Finished(finished) => {
-            let mut response = Redirect::to(&finished.redirect_to).into_response();
+            let here = tenant.path(state, &format!("/login/{}", current.token));
+            let mut response = Redirect::to(finished.redirect_to.as_deref().unwrap_or(&here)).into_response();
             let name = cookies::session_name(state, tenant.slug());
             append_cookie(&mut response, cookies::set(state, &name, &finished.session_token, None));
             if let Some((token, lifetime)) = finished.trusted_device {
@@ -218,6 +240,7 @@ pub async fn respond(
             }
             Ok(response)
         }
+        StepOutcome::Redirect { redirect_to } => Ok(Redirect::to(&redirect_to).into_response()),
         StepOutcome::Restarted { attempt_token } => {
             let fresh = load_attempt(state, tenant, &attempt_token, headers).await?;
             let lang = page::language(headers, fresh.attempt.purpose.ui_locales(), Some(tenant));

@@ -10,6 +10,7 @@ use serde::Deserialize;
 
 use super::browser;
 use super::client_ip::ClientIp;
+use super::cookies;
 use super::login::{flow_error, load_attempt, respond};
 use super::page;
 use super::tenant::CurrentTenant;
@@ -17,6 +18,7 @@ use crate::authn::flow::completion;
 use crate::authn::flow::enrolment_step::{self, EnrolOutcome};
 use crate::authn::flow::second_factor_step::{self, BackupCodeForm, CodeForm};
 use crate::authn::flow::{Browser, Stage};
+use crate::authn::session;
 use crate::error::PageError;
 use crate::state::AppState;
 use crate::views::pages::{BackupCodePage, BackupCodesPage};
@@ -27,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .route("/login/{attempt}/backup", get(backup_form).post(submit_backup_code))
         .route("/login/{attempt}/enrol", post(confirm_enrolment))
         .route("/login/{attempt}/continue", post(continue_after_notice))
+        .route("/login/{attempt}/consent", post(decide_consent))
 }
 
 #[derive(Deserialize)]
@@ -211,6 +214,51 @@ async fn continue_after_notice(
         &state,
         &tenant,
         &current.attempt,
+        &body.csrf_token,
+        &ip,
+        state.now(),
+    )
+    .await
+    .map_err(flow_error)?;
+    respond(&state, &tenant, &current, &headers, outcome, None).await
+}
+
+#[derive(Deserialize)]
+struct ConsentBody {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    decision: String,
+}
+
+async fn decide_consent(
+    State(state): State<AppState>,
+    CurrentTenant(tenant): CurrentTenant,
+    Path((_, token)): Path<(String, String)>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    body: String,
+) -> Result<Response, PageError> {
+    let current = load_attempt(&state, &tenant, &token, &headers).await?;
+    let body: ConsentBody =
+        serde_urlencoded::from_str(&body).map_err(|_| PageError::bad_request("error-bad-request"))?;
+    let session = match cookies::read(&headers, &cookies::session_name(&state, tenant.slug())) {
+        Some(cookie) => {
+            session::resume(&state, &tenant, &cookie, state.now()).await.map_err(PageError::internal)?
+        }
+        None => None,
+    };
+    let allow = match body.decision.as_str() {
+        "allow" => true,
+        "deny" => false,
+        _ => return Err(PageError::bad_request("error-bad-request")),
+    };
+    let outcome = completion::decide_consent(
+        &state,
+        &tenant,
+        &current.attempt,
+        session.as_ref(),
+        allow,
         &body.csrf_token,
         &ip,
         state.now(),

@@ -57,3 +57,21 @@ pub async fn session_families(db: &impl ConnectionTrait, sid: &str) -> Result<Ve
     families.dedup();
     Ok(families)
 }
+
+/// The live families of one user at one client.
+pub async fn families_of(
+    db: &impl ConnectionTrait,
+    user_id: &str,
+    client_row_id: &str,
+) -> Result<Vec<String>, StoreError> {
+    let rows = refresh_token::Entity::find()
+        .filter(refresh_token::Column::UserId.eq(user_id))
+        .filter(refresh_token::Column::ClientId.eq(client_row_id))
+        .filter(refresh_token::Column::RevokedAt.is_null())
+        .all(db)
+        .await?;
+    let mut families: Vec<String> = rows.into_iter().map(|r| r.family_id).collect();
+    families.sort();
+    families.dedup();
+    Ok(families)
+}

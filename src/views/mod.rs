@@ -12,7 +12,7 @@ use minijinja::{Environment, Error, ErrorKind, State, Value};
 
 pub use i18n::I18n;
 
-const TEMPLATES: [(&str, &str); 14] = [
+const TEMPLATES: [(&str, &str); 15] = [
     ("base.html", include_str!("../../themes/default/templates/base.html")),
     ("_error_summary.html", include_str!("../../themes/default/templates/_error_summary.html")),
     ("login.html", include_str!("../../themes/default/templates/login.html")),
@@ -27,6 +27,7 @@ const TEMPLATES: [(&str, &str); 14] = [
     ("confirm.html", include_str!("../../themes/default/templates/confirm.html")),
     ("password_change.html", include_str!("../../themes/default/templates/password_change.html")),
     ("message.html", include_str!("../../themes/default/templates/message.html")),
+    ("consent.html", include_str!("../../themes/default/templates/consent.html")),
 ];
 
 pub const STYLESHEET: &str = include_str!("../../themes/default/static/style.css");

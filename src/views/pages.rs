@@ -81,6 +81,18 @@ pub struct BackupCodesPage {
     pub csrf_token: String,
 }
 
+/// Allow or Deny a third-party client.
+#[derive(Serialize)]
+pub struct ConsentPage {
+    #[serde(flatten)]
+    pub frame: Frame,
+    pub action: String,
+    pub csrf_token: String,
+    pub client_name: String,
+    /// The requested scopes in plain words.
+    pub scopes: Vec<String>,
+}
+
 /// After a backup code: how many are left, then Continue.
 #[derive(Serialize)]
 pub struct NoticePage {
@@ -113,7 +125,16 @@ pub struct AccountPage {
     pub backup_codes_left: u64,
     pub running_low: bool,
     pub devices: Vec<DeviceRow>,
+    pub apps: Vec<AppRow>,
     pub message: Option<String>,
+}
+
+/// A third-party client the person allowed.
+#[derive(Serialize)]
+pub struct AppRow {
+    pub id: String,
+    pub name: String,
+    pub scopes: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -213,7 +234,7 @@ mod tests {
                 .unwrap();
             assert!(error.contains("role=\"alert\""));
         }
-        assert_eq!(Views::template_names().count(), 14);
+        assert_eq!(Views::template_names().count(), 15);
     }
 
     /// A sample context for every page template (partials and the base are rendered through them).
@@ -295,6 +316,11 @@ mod tests {
                         last_used: "y".into(),
                         expires: "z".into(),
                     }],
+                    apps: vec![AppRow {
+                        id: "a".into(),
+                        name: "Third party".into(),
+                        scopes: vec!["s".into()],
+                    }],
                     message: Some("m".into()),
                 }),
             ),
@@ -319,6 +345,16 @@ mod tests {
                     button: "b".into(),
                     cancel_url: "/x".into(),
                     hidden: vec![HiddenField { name: "state", value: "s".into() }],
+                }),
+            ),
+            (
+                "consent.html",
+                Value::from_serialize(ConsentPage {
+                    frame: f(),
+                    action: "/a".into(),
+                    csrf_token: "c".into(),
+                    client_name: "Third Party <Inc>".into(),
+                    scopes: vec!["See your email address".into()],
                 }),
             ),
             (
@@ -393,6 +429,8 @@ mod tests {
             ">Forget this device</button>",
             ">Forget all devices</button>",
             ">Authenticator app</label>",
+            "value=\"allow\">Allow</button>",
+            "value=\"deny\" class=\"secondary\">Deny</button>",
             "autocomplete=\"one-time-code\"",
             "inputmode=\"numeric\"",
         ] {

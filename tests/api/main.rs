@@ -9,6 +9,7 @@ mod account;
 mod authorize_errors;
 mod cli;
 mod code_flow;
+mod consent;
 mod discovery;
 mod login_page;
 mod refresh_and_tokens;

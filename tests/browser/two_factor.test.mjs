@@ -240,6 +240,24 @@ describe('two-factor authentication in Chromium', () => {
     assert.equal(otpauthUri.searchParams.get('secret'), setupKey.replaceAll(' ', ''), 'otpauth secret = setup key');
     await screenshot(page, 'setup');
 
+    // A wrong code is refused and the page keeps the same setup key (the app may hold it already).
+    const valid = new Set([-1, 0, 1].map((d) => totpForStep(key, currentStep() + d)));
+    const wrong = ['000000', '111111', '222222', '333333'].find((c) => !valid.has(c));
+    await page.getByLabel('Verification code').fill(wrong);
+    const [refused] = await Promise.all([
+      page.waitForResponse((r) => r.request().method() === 'POST' && r.request().isNavigationRequest()),
+      page.getByRole('button', { name: 'Verify' }).click(),
+    ]);
+    await page.waitForLoadState('load');
+    assert.equal(refused.status(), 401, 'a wrong code on the setup page');
+    assert.match(await page.getByRole('alert').innerText(), /This code is not correct or has already been used/);
+    assert.equal(await page.getByLabel('Verification code').getAttribute('aria-invalid'), 'true');
+    assert.equal(
+      (await page.getByRole('textbox', { name: 'Setup key' }).innerText()).trim(),
+      setupKey,
+      'the setup key changed after a wrong code',
+    );
+
     const step = currentStep();
     await page.getByLabel('Verification code').fill(totpForStep(key, step));
     await page.getByRole('button', { name: 'Verify' }).click();

@@ -5,7 +5,8 @@ use serde_json::json;
 
 use super::{FlowError, LoginAttempt, Purpose, Stage, StepOutcome};
 use crate::audit::{self, AuditEvent};
-use crate::authn::session;
+use crate::authn::consent;
+use crate::authn::session::{self, Session};
 use crate::oauth::authorization_response;
 use crate::oidc::auth_context::AuthContext;
 use crate::state::AppState;
@@ -14,7 +15,8 @@ use crate::tenants::Tenant;
 
 pub struct Finished {
     pub session_token: String,
-    pub redirect_to: String,
+    /// Where to go now; `None`: back to the attempt's page (its consent stage).
+    pub redirect_to: Option<String>,
     pub trusted_device: Option<(String, i64)>,
 }
 
@@ -27,8 +29,15 @@ pub async fn finish(
     ip: &str,
     now: i64,
 ) -> Result<Finished, FlowError> {
-    // Only one submission may finish an attempt.
-    if !store::attempts::finish(&state.db, &attempt.id_hash).await? {
+    let consent_first = match &attempt.purpose {
+        Purpose::Authorize(request) => consent::needed(state, request, user_id).await?,
+        Purpose::Account { .. } => false,
+    };
+    // Only one submission may finish an attempt; with consent pending it lives on one more stage.
+    if consent_first {
+        store::attempts::set_stage(&state.db, &attempt.id_hash, Stage::Consent.as_str(), user_id, None)
+            .await?;
+    } else if !store::attempts::finish(&state.db, &attempt.id_hash).await? {
         return Err(FlowError::AttemptGone);
     }
     let (session_token, session) = session::start(state, tenant, user_id, context, now).await?;
@@ -45,10 +54,11 @@ pub async fn finish(
     };
     audit::record(&state.db, event, now).await?;
     let redirect_to = match &attempt.purpose {
+        Purpose::Authorize(_) if consent_first => None,
         Purpose::Authorize(request) => {
-            authorization_response::issue_code(state, tenant, request, &session, now).await?
+            Some(authorization_response::issue_code(state, tenant, request, &session, now).await?)
         }
-        Purpose::Account { return_to } => return_to.clone(),
+        Purpose::Account { return_to } => Some(return_to.clone()),
     };
     Ok(Finished { session_token, redirect_to, trusted_device: None })
 }
@@ -69,4 +79,42 @@ pub async fn continue_after_notice(
     let notice = attempt.notice.as_ref().ok_or(FlowError::WrongStage)?;
     let finished = finish(state, tenant, attempt, attempt.user_id()?, &notice.context, ip, now).await?;
     Ok(StepOutcome::Finished(finished))
+}
+
+/// The consent stage's answer. Allow issues the code from the session the sign-in started;
+/// Deny sends `access_denied` back to the client.
+#[allow(clippy::too_many_arguments)]
+pub async fn decide_consent(
+    state: &AppState,
+    tenant: &Tenant,
+    attempt: &LoginAttempt,
+    session: Option<&Session>,
+    allow: bool,
+    csrf_token: &str,
+    ip: &str,
+    now: i64,
+) -> Result<StepOutcome, FlowError> {
+    attempt.expect_stage(Stage::Consent)?;
+    if !attempt.csrf_matches(csrf_token) {
+        return Ok(StepOutcome::Retry { message_key: "login-form-expired", seconds: None });
+    }
+    let Purpose::Authorize(request) = &attempt.purpose else { return Err(FlowError::WrongStage) };
+    let user_id = attempt.user_id()?;
+    let session = session.filter(|s| s.row.user_id == user_id).ok_or(FlowError::AttemptGone)?;
+    if !store::attempts::finish(&state.db, &attempt.id_hash).await? {
+        return Err(FlowError::AttemptGone);
+    }
+    let redirect_to = if allow {
+        consent::allow(state, tenant, request, user_id, ip, now).await?;
+        authorization_response::issue_code(state, tenant, request, session, now).await?
+    } else {
+        authorization_response::error_redirect(
+            &request.redirect_uri,
+            "access_denied",
+            "the user denied the request",
+            request.state.as_deref(),
+            &tenant.issuer,
+        )
+    };
+    Ok(StepOutcome::Redirect { redirect_to })
 }

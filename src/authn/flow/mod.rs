@@ -83,6 +83,8 @@ pub enum Stage {
     SecondFactor,
     Enrol,
     Notice,
+    /// Signed in; a third-party client waits for Allow or Deny.
+    Consent,
 }
 
 impl Stage {
@@ -92,11 +94,12 @@ impl Stage {
             Self::SecondFactor => "second_factor",
             Self::Enrol => "enrol",
             Self::Notice => "notice",
+            Self::Consent => "consent",
         }
     }
 
     fn parse(value: &str) -> Option<Self> {
-        [Self::Password, Self::SecondFactor, Self::Enrol, Self::Notice]
+        [Self::Password, Self::SecondFactor, Self::Enrol, Self::Notice, Self::Consent]
             .into_iter()
             .find(|s| s.as_str() == value)
     }
@@ -127,7 +130,7 @@ impl LoginAttempt {
         if self.stage == stage { Ok(()) } else { Err(FlowError::WrongStage) }
     }
 
-    fn user_id(&self) -> Result<&str, FlowError> {
+    pub fn user_id(&self) -> Result<&str, FlowError> {
         self.user_id.as_deref().ok_or(FlowError::WrongStage)
     }
 }
@@ -222,4 +225,6 @@ pub enum StepOutcome {
     Retry { message_key: &'static str, seconds: Option<i64> },
     /// Too many wrong codes ended the attempt; a fresh one starts at the password.
     Restarted { attempt_token: String },
+    /// Done without a new session (the consent answer): go here.
+    Redirect { redirect_to: String },
 }

@@ -91,9 +91,14 @@ pub async fn confirm(
         return Ok(None);
     }
     let was_on = user.two_factor_method.is_some();
-    store::totp_credentials::activate(&state.db, &user.id, &pending.id, now).await?;
-    store::users::set_two_factor_method(&state.db, &user.id, Some(Method::Totp.as_str()), now).await?;
-    let codes = if was_on { Vec::new() } else { new_backup_codes(state, tenant, &user.id, now).await? };
+    // The app, the method and the first backup codes switch on together or not at all.
+    use sea_orm::TransactionTrait;
+    let txn = state.db.begin().await.map_err(store::StoreError::from)?;
+    store::totp_credentials::activate(&txn, &user.id, &pending.id, now).await?;
+    store::users::set_two_factor_method(&txn, &user.id, Some(Method::Totp.as_str()), now).await?;
+    let codes =
+        if was_on { Vec::new() } else { store_new_backup_codes(state, &txn, tenant, &user.id, now).await? };
+    txn.commit().await.map_err(store::StoreError::from)?;
     let event = AuditEvent {
         tenant_id: Some(tenant.id()),
         user_id: Some(&user.id),
@@ -112,6 +117,21 @@ pub async fn new_backup_codes(
     user_id: &str,
     now: i64,
 ) -> Result<Vec<String>, FactorError> {
+    use sea_orm::TransactionTrait;
+    let txn = state.db.begin().await.map_err(store::StoreError::from)?;
+    let codes = store_new_backup_codes(state, &txn, tenant, user_id, now).await?;
+    txn.commit().await.map_err(store::StoreError::from)?;
+    Ok(codes)
+}
+
+/// Generates a set and replaces the stored one inside the caller's transaction.
+async fn store_new_backup_codes(
+    state: &AppState,
+    db: &impl sea_orm::ConnectionTrait,
+    tenant: &Tenant,
+    user_id: &str,
+    now: i64,
+) -> Result<Vec<String>, FactorError> {
     let codes = backup_codes::generate_set();
     let pepper = state.keys.backup_code_pepper();
     let hashes: Vec<String> = codes
@@ -119,9 +139,6 @@ pub async fn new_backup_codes(
         .filter_map(|code| backup_codes::normalize(code))
         .map(|normalized| backup_codes::hash(pepper, user_id, &normalized))
         .collect();
-    use sea_orm::TransactionTrait;
-    let txn = state.db.begin().await.map_err(store::StoreError::from)?;
-    store::backup_codes::replace(&txn, tenant.id(), user_id, &hashes, now).await?;
-    txn.commit().await.map_err(store::StoreError::from)?;
+    store::backup_codes::replace(db, tenant.id(), user_id, &hashes, now).await?;
     Ok(codes)
 }

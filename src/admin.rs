@@ -8,7 +8,7 @@ use crate::audit::{self, AuditEvent};
 use crate::authn::password::PasswordError;
 use crate::crypto::{random_token, sha256_hex};
 use crate::domain::{ClientId, Email, RedirectUri, TenantSlug};
-use crate::keys::KeyError;
+use crate::keys::{Alg, KeyError};
 use crate::state::AppState;
 use crate::store::{self, StoreError};
 use crate::tenants::{self, Tenant};
@@ -46,7 +46,10 @@ pub async fn create_tenant(state: &AppState, slug: &str, display_name: &str) -> 
     }
     let now = state.now();
     let row = store::tenants::insert(&state.db, slug.as_str(), display_name, now).await?;
-    state.keys.create(&state.db, &row.id, now).await?;
+    // One key per algorithm from the start, so the first JWKS a client caches has them all.
+    for alg in Alg::ALL {
+        state.keys.create(&state.db, &row.id, alg, now, now).await?;
+    }
     audit::record(
         &state.db,
         AuditEvent {
@@ -96,6 +99,34 @@ pub async fn update_tenant_policy(
     self::tenant(state, tenant.slug()).await
 }
 
+/// `tessera key rotate`: a new key for `alg`, signing after the configured overlap.
+pub async fn rotate_key(
+    state: &AppState,
+    tenant: &Tenant,
+    alg: &str,
+) -> Result<entity::signing_key::Model, AdminError> {
+    let alg = Alg::parse(alg).ok_or_else(|| {
+        AdminError::Invalid(format!("unsupported algorithm {alg:?}: use RS256, ES256 or EdDSA"))
+    })?;
+    let now = state.now();
+    let overlap = state.settings.keys.rotation_overlap_seconds;
+    let longest = state.settings.tokens.id_token_seconds;
+    let row = state.keys.rotate(&state.db, tenant.id(), alg, now, overlap, longest).await?;
+    audit::record(
+        &state.db,
+        AuditEvent {
+            tenant_id: Some(tenant.id()),
+            user_id: None,
+            event: "key.rotated",
+            detail: json!({ "kid": row.kid, "alg": row.alg, "activates_at": row.activates_at }),
+            ip: None,
+        },
+        now,
+    )
+    .await?;
+    Ok(row)
+}
+
 pub struct NewClientRequest {
     pub client_id: String,
     pub redirect_uris: Vec<String>,
@@ -109,6 +140,8 @@ pub struct NewClientRequest {
     pub allowed_scopes: Vec<String>,
     /// Issue refresh tokens without `offline_access` (they then end with the session).
     pub refresh_without_offline_access: bool,
+    /// `RS256` (default), `ES256` or `EdDSA`.
+    pub id_token_alg: Option<String>,
 }
 
 impl NewClientRequest {
@@ -123,6 +156,7 @@ impl NewClientRequest {
             post_logout_redirect_uris: Vec::new(),
             allowed_scopes: Vec::new(),
             refresh_without_offline_access: false,
+            id_token_alg: None,
         }
     }
 }
@@ -154,6 +188,14 @@ pub async fn create_client(
     if request.public && !request.allowed_scopes.is_empty() {
         return Err(AdminError::Invalid("public clients cannot use client_credentials (--scope)".into()));
     }
+    let id_token_alg = match request.id_token_alg.as_deref() {
+        None => Alg::Rs256,
+        Some(value) => Alg::parse(value).ok_or_else(|| {
+            AdminError::Invalid(format!(
+                "unsupported ID token algorithm {value:?}: use RS256, ES256 or EdDSA"
+            ))
+        })?,
+    };
     let secret = match (request.public, request.secret) {
         (true, Some(_)) => return Err(AdminError::Invalid("public clients have no secret".into())),
         (true, None) => None,
@@ -173,6 +215,7 @@ pub async fn create_client(
             post_logout_redirect_uris: &post_logout_redirect_uris,
             allowed_scopes: request.allowed_scopes.clone(),
             refresh_without_offline_access: request.refresh_without_offline_access,
+            id_token_alg: id_token_alg.as_str(),
         },
         now,
     )

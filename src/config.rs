@@ -40,6 +40,13 @@ pub struct Settings {
     pub tokens: TokenSettings,
     pub sessions: SessionSettings,
     pub throttle: ThrottleSettings,
+    pub keys: KeySettings,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeySettings {
+    pub rotation_overlap_seconds: i64,
 }
 
 #[derive(Clone, Debug, Deserialize)]

@@ -22,6 +22,8 @@ pub struct Model {
     pub refresh_without_offline_access: bool,
     pub refresh_idle_seconds: i64,
     pub refresh_absolute_seconds: i64,
+    /// `RS256`, `ES256` or `EdDSA`.
+    pub id_token_signed_response_alg: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

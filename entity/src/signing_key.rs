@@ -14,6 +14,10 @@ pub struct Model {
     /// `active`, `retired`.
     pub status: String,
     pub created_at: i64,
+    /// Published from `created_at`; signs from this time (rotation overlap).
+    pub activates_at: i64,
+    /// Removed from the JWKS at this time, once every token it signed has expired.
+    pub retires_at: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

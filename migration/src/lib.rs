@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261126_000001_create_core_tables;
 mod m20261126_000002_second_factor;
 mod m20261126_000003_tokens_and_consent;
+mod m20261126_000004_signing_algorithms;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000001_create_core_tables::Migration),
             Box::new(m20261126_000002_second_factor::Migration),
             Box::new(m20261126_000003_tokens_and_consent::Migration),
+            Box::new(m20261126_000004_signing_algorithms::Migration),
         ]
     }
 }

@@ -43,6 +43,27 @@ enum Command {
     /// Manage users.
     #[command(subcommand)]
     User(UserCommand),
+    /// Manage signing keys.
+    #[command(subcommand)]
+    Key(KeyCommand),
+}
+
+#[derive(Subcommand)]
+enum KeyCommand {
+    /// Publish a new signing key now; it signs after keys.rotation_overlap_seconds, and the old key
+    /// leaves the JWKS once every token it signed has expired.
+    Rotate {
+        #[arg(long)]
+        tenant: String,
+        /// RS256 (default), ES256 or EdDSA.
+        #[arg(long, default_value = "RS256")]
+        alg: String,
+    },
+    /// List a tenant's published keys.
+    List {
+        #[arg(long)]
+        tenant: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -102,6 +123,9 @@ struct ClientCreate {
     /// Issue refresh tokens even without the offline_access scope (they end with the session).
     #[arg(long)]
     refresh_tokens: bool,
+    /// ID token signing algorithm: RS256 (default), ES256 or EdDSA.
+    #[arg(long, value_name = "ALG")]
+    id_token_alg: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -172,6 +196,7 @@ async fn execute(command: Command, settings: Settings) -> Result<(), String> {
         Command::Tenant(command) => tenant(&state, command).await,
         Command::Client(command) => client(&state, command).await,
         Command::User(command) => user(&state, command).await,
+        Command::Key(command) => key(&state, command).await,
     }
 }
 
@@ -227,6 +252,7 @@ async fn client(state: &AppState, command: ClientCommand) -> Result<(), String> 
                 post_logout_redirect_uris: args.post_logout_redirect_uris,
                 allowed_scopes: args.allowed_scopes,
                 refresh_without_offline_access: args.refresh_tokens,
+                id_token_alg: args.id_token_alg,
             };
             let (row, secret) =
                 admin::create_client(state, &tenant, request).await.map_err(|e| e.to_string())?;
@@ -281,6 +307,33 @@ async fn user(state: &AppState, command: UserCommand) -> Result<(), String> {
                     .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
                     .unwrap_or_default();
                 println!("{:<40} {:<38} {created}", row.email, row.id);
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn key(state: &AppState, command: KeyCommand) -> Result<(), String> {
+    let format = |t: i64| {
+        chrono::DateTime::from_timestamp(t, 0)
+            .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+            .unwrap_or_default()
+    };
+    match command {
+        KeyCommand::Rotate { tenant, alg } => {
+            let tenant = admin::tenant(state, &tenant).await.map_err(|e| e.to_string())?;
+            let row = admin::rotate_key(state, &tenant, &alg).await.map_err(|e| e.to_string())?;
+            println!("published {} key {}; it signs from {}", row.alg, row.kid, format(row.activates_at));
+        }
+        KeyCommand::List { tenant } => {
+            let tenant = admin::tenant(state, &tenant).await.map_err(|e| e.to_string())?;
+            let rows = store::signing_keys::published(&state.db, tenant.id(), state.now())
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("{:<7} {:<44} {:<24} RETIRES", "ALG", "KID", "SIGNS FROM");
+            for row in rows {
+                let retires = row.retires_at.map(format).unwrap_or_else(|| "-".to_string());
+                println!("{:<7} {:<44} {:<24} {retires}", row.alg, row.kid, format(row.activates_at));
             }
         }
     }

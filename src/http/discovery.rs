@@ -8,6 +8,7 @@ use axum::{Json, Router};
 
 use super::tenant::CurrentTenant;
 use crate::error::OAuthError;
+use crate::keys::Alg;
 use crate::oidc::discovery;
 use crate::state::AppState;
 
@@ -36,7 +37,10 @@ async fn jwks(
     CurrentTenant(tenant): CurrentTenant,
 ) -> Result<Response, OAuthError> {
     // Make sure a key exists before publishing the set, so the first JWKS fetch is never empty.
-    state.keys.signer(&state.db, tenant.id(), state.now()).await.map_err(OAuthError::internal)?;
-    let body = state.keys.jwks(&state.db, tenant.id()).await.map_err(OAuthError::internal)?;
+    let now = state.now();
+    for alg in Alg::ALL {
+        state.keys.signer(&state.db, tenant.id(), alg, now).await.map_err(OAuthError::internal)?;
+    }
+    let body = state.keys.jwks(&state.db, tenant.id(), now).await.map_err(OAuthError::internal)?;
     Ok(cacheable(body, 300))
 }

@@ -1,8 +1,8 @@
 //! Per-tenant signing keys: generated on first need, sealed at rest with the master key, parsed
 //! once and cached by kid (a kid names immutable key material, so the cache never goes stale).
 
+mod generate;
 mod jws;
-mod rsa_key;
 pub mod verify;
 
 use std::collections::HashMap;
@@ -10,10 +10,34 @@ use std::sync::{Arc, RwLock};
 
 use sea_orm::ConnectionTrait;
 
-pub use jws::SigningKey;
+pub use jws::{SigningKey, verify_with_jwk};
 
 use crate::crypto::{MasterKey, MasterKeyError};
 use crate::store::{self, StoreError};
+
+/// The JWS algorithms tessera signs with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Alg {
+    Rs256,
+    Es256,
+    EdDsa,
+}
+
+impl Alg {
+    pub const ALL: [Alg; 3] = [Alg::Rs256, Alg::Es256, Alg::EdDsa];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Rs256 => "RS256",
+            Self::Es256 => "ES256",
+            Self::EdDsa => "EdDSA",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.as_str() == value)
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
@@ -48,22 +72,23 @@ impl KeyStore {
         &self.backup_code_pepper
     }
 
-    /// The key that signs for this tenant now; a first key is made if the tenant has none.
+    /// The key that signs for this tenant and algorithm now; a first key is made when there is none.
     pub async fn signer(
         &self,
         db: &impl ConnectionTrait,
         tenant_id: &str,
+        alg: Alg,
         now: i64,
     ) -> Result<Arc<SigningKey>, KeyError> {
-        let row = match store::signing_keys::newest_active(db, tenant_id).await? {
+        let row = match store::signing_keys::signing(db, tenant_id, alg.as_str(), now).await? {
             Some(row) => row,
-            None => self.create(db, tenant_id, now).await?,
+            None => self.create(db, tenant_id, alg, now, now).await?,
         };
         if let Some(key) = self.cached(&row.kid) {
             return Ok(key);
         }
         let der = self.master.open(&row.private_key_sealed, &row.kid)?;
-        let key = Arc::new(SigningKey::from_pkcs8(&row.kid, &der)?);
+        let key = Arc::new(SigningKey::from_pkcs8(&row.kid, alg, &der)?);
         if let Ok(mut cache) = self.cache.write() {
             cache.insert(row.kid.clone(), key.clone());
         }
@@ -74,36 +99,59 @@ impl KeyStore {
         self.cache.read().ok().and_then(|cache| cache.get(kid).cloned())
     }
 
-    /// Generates, seals and stores a new active RS256 key for the tenant.
+    /// Generates, seals and stores a new key, published now and signing from `activates_at`.
     pub async fn create(
         &self,
         db: &impl ConnectionTrait,
         tenant_id: &str,
+        alg: Alg,
         now: i64,
+        activates_at: i64,
     ) -> Result<entity::signing_key::Model, KeyError> {
         // RSA generation takes tens of milliseconds of CPU: keep it off the async workers.
-        let generated =
-            tokio::task::spawn_blocking(rsa_key::generate).await.map_err(|_| KeyError::Generation)??;
+        let generated = tokio::task::spawn_blocking(move || generate::generate(alg))
+            .await
+            .map_err(|_| KeyError::Generation)??;
         let row = entity::signing_key::Model {
             kid: generated.kid.clone(),
             tenant_id: tenant_id.to_string(),
-            alg: "RS256".to_string(),
+            alg: alg.as_str().to_string(),
             private_key_sealed: self.master.seal(&generated.pkcs8_der, &generated.kid)?,
             public_jwk: generated.public_jwk.to_string(),
             status: store::signing_keys::ACTIVE.to_string(),
             created_at: now,
+            activates_at,
+            retires_at: None,
         };
         store::signing_keys::insert(db, row.clone()).await?;
         Ok(row)
     }
 
-    /// The tenant's JWK Set document.
+    /// Rotation: publishes a new key at once, signs with it after `overlap` seconds, and retires
+    /// the others once every token they may have signed has expired.
+    pub async fn rotate(
+        &self,
+        db: &impl ConnectionTrait,
+        tenant_id: &str,
+        alg: Alg,
+        now: i64,
+        overlap: i64,
+        longest_token_lifetime: i64,
+    ) -> Result<entity::signing_key::Model, KeyError> {
+        let row = self.create(db, tenant_id, alg, now, now + overlap).await?;
+        let retires_at = now + overlap + longest_token_lifetime;
+        store::signing_keys::retire_others(db, tenant_id, alg.as_str(), &row.kid, retires_at).await?;
+        Ok(row)
+    }
+
+    /// The tenant's JWK Set document: every key not yet retired, including ones about to sign.
     pub async fn jwks(
         &self,
         db: &impl ConnectionTrait,
         tenant_id: &str,
+        now: i64,
     ) -> Result<serde_json::Value, KeyError> {
-        let rows = store::signing_keys::published(db, tenant_id).await?;
+        let rows = store::signing_keys::published(db, tenant_id, now).await?;
         let mut keys = Vec::with_capacity(rows.len());
         for row in rows {
             let jwk: serde_json::Value = serde_json::from_str(&row.public_jwk)

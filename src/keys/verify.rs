@@ -1,18 +1,19 @@
 //! Verifying tokens this tenant signed itself (an `id_token_hint` at logout). Only the tenant's
 //! own published keys count; expiry is not checked here, as OIDC allows expired hints.
 
-use aws_lc_rs::signature::{RSA_PKCS1_2048_8192_SHA256, RsaPublicKeyComponents};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sea_orm::ConnectionTrait;
 
+use super::{Alg, verify_with_jwk};
 use crate::store::{self, StoreError};
 
-/// The claims of a JWT signed by one of the tenant's published RS256 keys, else `None`.
+/// The claims of a JWT signed by one of the tenant's published keys, else `None`.
 pub async fn own_jwt_claims(
     db: &impl ConnectionTrait,
     tenant_id: &str,
     jwt: &str,
+    now: i64,
 ) -> Result<Option<serde_json::Value>, StoreError> {
     let mut parts = jwt.split('.');
     let (Some(header), Some(payload), Some(signature), None) =
@@ -25,23 +26,20 @@ pub async fn own_jwt_claims(
     else {
         return Ok(None);
     };
-    if header_json["alg"] != "RS256" {
+    let (Some(alg), Some(kid)) =
+        (header_json["alg"].as_str().and_then(Alg::parse), header_json["kid"].as_str())
+    else {
         return Ok(None);
-    }
-    let Some(kid) = header_json["kid"].as_str() else { return Ok(None) };
+    };
     let Some(signature) = decode(signature) else { return Ok(None) };
-    for key in store::signing_keys::published(db, tenant_id).await? {
-        if key.kid != kid {
+    let signed = format!("{header}.{payload}");
+    for key in store::signing_keys::published(db, tenant_id, now).await? {
+        // The key's own algorithm decides, never the token's header alone.
+        if key.kid != kid || key.alg != alg.as_str() {
             continue;
         }
         let Ok(jwk) = serde_json::from_str::<serde_json::Value>(&key.public_jwk) else { continue };
-        let (Some(n), Some(e)) = (jwk["n"].as_str().and_then(decode), jwk["e"].as_str().and_then(decode))
-        else {
-            continue;
-        };
-        let public = RsaPublicKeyComponents { n: &n, e: &e };
-        let signed = format!("{header}.{payload}");
-        if public.verify(&RSA_PKCS1_2048_8192_SHA256, signed.as_bytes(), &signature).is_ok() {
+        if verify_with_jwk(alg, &jwk, signed.as_bytes(), &signature) {
             return Ok(decode(payload).and_then(|p| serde_json::from_slice(&p).ok()));
         }
     }

@@ -2,14 +2,14 @@
 
 use serde::Serialize;
 
-use crate::keys::KeyError;
+use crate::keys::{Alg, KeyError};
 use crate::oidc::auth_context::AuthContext;
 use crate::state::AppState;
 use crate::tenants::Tenant;
 
 pub struct IdTokenInput<'a> {
     pub user: &'a entity::user::Model,
-    pub client_id: &'a str,
+    pub client: &'a entity::client::Model,
     pub scope: &'a str,
     pub nonce: Option<&'a str>,
     pub auth_time: i64,
@@ -45,13 +45,14 @@ pub async fn issue(
     input: IdTokenInput<'_>,
     now: i64,
 ) -> Result<String, KeyError> {
-    let key = state.keys.signer(&state.db, tenant.id(), now).await?;
+    let alg = Alg::parse(&input.client.id_token_signed_response_alg).unwrap_or(Alg::Rs256);
+    let key = state.keys.signer(&state.db, tenant.id(), alg, now).await?;
     let with_email = input.scope.split(' ').any(|s| s == "email");
     let claims = Claims {
         iss: &tenant.issuer,
         sub: &input.user.id,
-        aud: input.client_id,
-        azp: input.client_id,
+        aud: &input.client.client_id,
+        azp: &input.client.client_id,
         exp: now + state.settings.tokens.id_token_seconds,
         iat: now,
         auth_time: input.auth_time,
@@ -59,19 +60,23 @@ pub async fn issue(
         amr: &input.context.amr,
         acr: &input.context.acr,
         sid: input.sid,
-        at_hash: at_hash(input.access_token),
+        at_hash: at_hash(alg, input.access_token),
         email: with_email.then_some(input.user.email.as_str()),
         email_verified: with_email.then_some(input.user.email_verified),
     };
     key.sign_jwt(&claims)
 }
 
-/// OIDC Core 3.1.3.6: base64url of the left half of SHA-256 of the access token (for RS256).
-pub fn at_hash(access_token: &str) -> String {
+/// OIDC Core 3.1.3.6: base64url of the left half of the hash the signing algorithm uses
+/// (SHA-256 for RS256 and ES256, SHA-512 for Ed25519).
+pub fn at_hash(alg: Alg, access_token: &str) -> String {
     use base64::Engine;
-    use sha2::{Digest, Sha256};
-    let digest = Sha256::digest(access_token.as_bytes());
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&digest[..16])
+    use sha2::{Digest, Sha256, Sha512};
+    let digest = match alg {
+        Alg::Rs256 | Alg::Es256 => Sha256::digest(access_token.as_bytes()).to_vec(),
+        Alg::EdDsa => Sha512::digest(access_token.as_bytes()).to_vec(),
+    };
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&digest[..digest.len() / 2])
 }
 
 #[cfg(test)]
@@ -81,6 +86,10 @@ mod tests {
     #[test]
     fn at_hash_vector_from_oidc_examples() {
         // OIDC Core A.3: access token "jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y" -> at_hash "77QmUPtjPfzWtF2AnpK9RQ".
-        assert_eq!(at_hash("jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y"), "77QmUPtjPfzWtF2AnpK9RQ");
+        assert_eq!(
+            at_hash(Alg::Rs256, "jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y"),
+            "77QmUPtjPfzWtF2AnpK9RQ"
+        );
+        assert_eq!(at_hash(Alg::EdDsa, "x").len(), 43, "half of SHA-512, base64url");
     }
 }

@@ -39,7 +39,7 @@ pub async fn validate(
     let mut request = LogoutRequest::default();
     let mut client_id = client_id.map(str::to_string);
     if let Some(hint) = id_token_hint {
-        let Some(claims) = own_jwt_claims(&state.db, tenant.id(), hint).await? else {
+        let Some(claims) = own_jwt_claims(&state.db, tenant.id(), hint, state.now()).await? else {
             return Ok(Err(LogoutError::BadHint));
         };
         if claims["iss"] != tenant.issuer.as_str() {

@@ -15,6 +15,7 @@ pub struct NewClient<'a> {
     /// Scopes the client may ask for with client_credentials.
     pub allowed_scopes: Vec<String>,
     pub refresh_without_offline_access: bool,
+    pub id_token_alg: &'a str,
 }
 
 pub async fn insert(
@@ -42,6 +43,7 @@ pub async fn insert(
         refresh_without_offline_access: Set(new.refresh_without_offline_access),
         refresh_idle_seconds: Set(14 * 86_400),
         refresh_absolute_seconds: Set(30 * 86_400),
+        id_token_signed_response_alg: Set(new.id_token_alg.to_string()),
     };
     model.insert(db).await.map_err(duplicate_as("a client with this client id"))
 }

@@ -1,5 +1,8 @@
 use entity::signing_key;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+};
 
 use super::StoreError;
 
@@ -11,29 +14,59 @@ pub async fn insert(db: &impl ConnectionTrait, model: signing_key::Model) -> Res
     Ok(())
 }
 
-/// The newest active key of a tenant: the one that signs.
-pub async fn newest_active(
+fn not_retired(now: i64) -> Condition {
+    Condition::any().add(signing_key::Column::RetiresAt.is_null()).add(signing_key::Column::RetiresAt.gt(now))
+}
+
+/// The key that signs for this tenant and algorithm now: the newest one already activated.
+pub async fn signing(
     db: &impl ConnectionTrait,
     tenant_id: &str,
+    alg: &str,
+    now: i64,
 ) -> Result<Option<signing_key::Model>, StoreError> {
     Ok(signing_key::Entity::find()
         .filter(signing_key::Column::TenantId.eq(tenant_id))
+        .filter(signing_key::Column::Alg.eq(alg))
         .filter(signing_key::Column::Status.eq(ACTIVE))
+        .filter(signing_key::Column::ActivatesAt.lte(now))
+        .filter(not_retired(now))
+        .order_by_desc(signing_key::Column::ActivatesAt)
         .order_by_desc(signing_key::Column::CreatedAt)
-        .order_by_desc(signing_key::Column::Kid)
         .one(db)
         .await?)
 }
 
-/// Every key a verifier may still meet: published in the JWKS.
+/// Every key a verifier may meet now or soon: published in the JWKS.
 pub async fn published(
     db: &impl ConnectionTrait,
     tenant_id: &str,
+    now: i64,
 ) -> Result<Vec<signing_key::Model>, StoreError> {
     Ok(signing_key::Entity::find()
         .filter(signing_key::Column::TenantId.eq(tenant_id))
         .filter(signing_key::Column::Status.eq(ACTIVE))
+        .filter(not_retired(now))
         .order_by_desc(signing_key::Column::CreatedAt)
         .all(db)
         .await?)
+}
+
+/// Schedules the retirement of every key of this algorithm except `keep`.
+pub async fn retire_others(
+    db: &impl ConnectionTrait,
+    tenant_id: &str,
+    alg: &str,
+    keep: &str,
+    retires_at: i64,
+) -> Result<u64, StoreError> {
+    let result = signing_key::Entity::update_many()
+        .col_expr(signing_key::Column::RetiresAt, Expr::value(retires_at))
+        .filter(signing_key::Column::TenantId.eq(tenant_id))
+        .filter(signing_key::Column::Alg.eq(alg))
+        .filter(signing_key::Column::Kid.ne(keep))
+        .filter(signing_key::Column::RetiresAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected)
 }

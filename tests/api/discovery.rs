@@ -21,19 +21,22 @@ async fn discovery_lists_exactly_what_is_supported(backend: Backend) {
 }
 both_backends!(discovery_lists_exactly_what_is_supported);
 
-async fn jwks_publishes_the_tenant_rs256_key(backend: Backend) {
+async fn jwks_publishes_one_key_per_algorithm(backend: Backend) {
     let Some(app) = spawn_app(backend).await else { return };
     let jwks = app.get_json("/jwks.json").await;
     let keys = jwks["keys"].as_array().unwrap();
-    assert_eq!(keys.len(), 1);
-    assert_eq!(keys[0]["kty"], "RSA");
-    assert_eq!(keys[0]["alg"], "RS256");
-    assert_eq!(keys[0]["use"], "sig");
-    assert!(keys[0]["kid"].as_str().unwrap().len() >= 43);
-    assert!(keys[0].get("d").is_none(), "no private parts");
+    let algs: Vec<&str> = keys.iter().map(|k| k["alg"].as_str().unwrap()).collect();
+    assert_eq!(keys.len(), 3, "{algs:?}");
+    for (alg, kty) in [("RS256", "RSA"), ("ES256", "EC"), ("EdDSA", "OKP")] {
+        let key = keys.iter().find(|k| k["alg"] == alg).unwrap();
+        assert_eq!(key["kty"], kty);
+        assert_eq!(key["use"], "sig");
+        assert!(key["kid"].as_str().unwrap().len() >= 43);
+        assert!(key.get("d").is_none(), "no private parts");
+    }
     let _: openidconnect::core::CoreJsonWebKeySet = serde_json::from_value(jwks).unwrap();
 }
-both_backends!(jwks_publishes_the_tenant_rs256_key);
+both_backends!(jwks_publishes_one_key_per_algorithm);
 
 async fn unknown_tenant_is_a_404_page(backend: Backend) {
     let Some(app) = spawn_app(backend).await else { return };

@@ -11,6 +11,7 @@ mod cli;
 mod code_flow;
 mod consent;
 mod discovery;
+mod keys;
 mod login_page;
 mod refresh_and_tokens;
 mod second_factor;

@@ -106,7 +106,7 @@ pub async fn user_tokens(
     let id_token = if grant.scope.split(' ').any(|s| s == "openid") {
         let input = IdTokenInput {
             user: grant.user,
-            client_id: &grant.client.client_id,
+            client: grant.client,
             scope: grant.scope,
             nonce: grant.nonce,
             auth_time: grant.auth_time,

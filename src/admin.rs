@@ -142,6 +142,12 @@ pub struct NewClientRequest {
     pub refresh_without_offline_access: bool,
     /// `RS256` (default), `ES256` or `EdDSA`.
     pub id_token_alg: Option<String>,
+    /// A JWK Set (JSON) for private_key_jwt client authentication, instead of a secret.
+    pub jwks: Option<String>,
+    /// Or the URL of that JWK Set.
+    pub jwks_uri: Option<String>,
+    /// Where to POST back-channel logout tokens.
+    pub backchannel_logout_uri: Option<String>,
 }
 
 impl NewClientRequest {
@@ -157,6 +163,9 @@ impl NewClientRequest {
             allowed_scopes: Vec::new(),
             refresh_without_offline_access: false,
             id_token_alg: None,
+            jwks: None,
+            jwks_uri: None,
+            backchannel_logout_uri: None,
         }
     }
 }
@@ -196,7 +205,29 @@ pub async fn create_client(
             ))
         })?,
     };
-    let secret = match (request.public, request.secret) {
+    let key_auth = request.jwks.is_some() || request.jwks_uri.is_some();
+    if key_auth && (request.public || request.secret.is_some()) {
+        return Err(AdminError::Invalid(
+            "a client with keys (--jwks-file/--jwks-uri) is confidential and has no secret".into(),
+        ));
+    }
+    if request.jwks.is_some() && request.jwks_uri.is_some() {
+        return Err(AdminError::Invalid("give either --jwks-file or --jwks-uri, not both".into()));
+    }
+    if let Some(jwks) = &request.jwks {
+        let parsed: serde_json::Value = serde_json::from_str(jwks)
+            .map_err(|e| AdminError::Invalid(format!("the JWK Set is not JSON: {e}")))?;
+        if parsed["keys"].as_array().is_none_or(|keys| keys.is_empty()) {
+            return Err(AdminError::Invalid("the JWK Set has no keys".into()));
+        }
+    }
+    for uri in [&request.jwks_uri, &request.backchannel_logout_uri].into_iter().flatten() {
+        let parsed = RedirectUri::parse(uri)?;
+        if !parsed.as_str().starts_with("https://") && !parsed.as_str().starts_with("http://") {
+            return Err(AdminError::Invalid(format!("{uri:?} must be an https URL")));
+        }
+    }
+    let secret = match (request.public || key_auth, request.secret) {
         (true, Some(_)) => return Err(AdminError::Invalid("public clients have no secret".into())),
         (true, None) => None,
         (false, Some(secret)) => Some(secret),
@@ -216,6 +247,10 @@ pub async fn create_client(
             allowed_scopes: request.allowed_scopes.clone(),
             refresh_without_offline_access: request.refresh_without_offline_access,
             id_token_alg: id_token_alg.as_str(),
+            token_endpoint_auth_method: if key_auth { "private_key_jwt" } else { "" },
+            jwks: request.jwks.clone(),
+            jwks_uri: request.jwks_uri.clone(),
+            backchannel_logout_uri: request.backchannel_logout_uri.clone(),
         },
         now,
     )

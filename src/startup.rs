@@ -50,6 +50,13 @@ pub async fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> Result<Ap
     store::migrate(&db).await?;
     let views = Views::new(Arc::new(I18n::load()?))?;
     let passwords = PasswordHasher::new()?;
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .connect_timeout(Duration::from_secs(3))
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("tessera/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| StartupError::Io("cannot build the HTTP client".into(), std::io::Error::other(e)))?;
     Ok(AppState::new(Inner {
         db,
         settings,
@@ -57,6 +64,7 @@ pub async fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> Result<Ap
         keys: KeyStore::new(master),
         views,
         passwords,
+        http,
         stylesheet_url: crate::http::stylesheet_url(),
     }))
 }
@@ -130,6 +138,9 @@ async fn housekeeping(state: AppState) {
         let now = state.now();
         if let Err(err) = store::attempts::delete_expired(&state.db, now).await {
             tracing::warn!(error = %err, "housekeeping: login attempts");
+        }
+        if let Err(err) = store::client_assertions::delete_expired(&state.db, now).await {
+            tracing::warn!(error = %err, "housekeeping: client assertions");
         }
         // Used codes are kept a day past expiry so a late replay is still recognised and revoked.
         if let Err(err) = store::authorization_codes::delete_expired(&state.db, now - 86_400).await {

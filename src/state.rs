@@ -21,6 +21,8 @@ pub struct Inner {
     pub keys: KeyStore,
     pub views: Views,
     pub passwords: PasswordHasher,
+    /// Outbound HTTP (client JWK Sets, back-channel logout): short timeouts, no redirects.
+    pub http: reqwest::Client,
     /// Content-hashed URL of the default stylesheet.
     pub stylesheet_url: String,
 }

@@ -24,6 +24,13 @@ pub struct Model {
     pub refresh_absolute_seconds: i64,
     /// `RS256`, `ES256` or `EdDSA`.
     pub id_token_signed_response_alg: String,
+    /// `private_key_jwt`, or empty: derived from the secret (`client_secret_*`) or public (`none`).
+    pub token_endpoint_auth_method: String,
+    /// A registered JWK Set (JSON) for private_key_jwt.
+    pub jwks: Option<String>,
+    pub jwks_uri: Option<String>,
+    /// Where back-channel logout tokens are POSTed.
+    pub backchannel_logout_uri: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

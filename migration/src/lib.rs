@@ -6,6 +6,7 @@ mod m20261126_000001_create_core_tables;
 mod m20261126_000002_second_factor;
 mod m20261126_000003_tokens_and_consent;
 mod m20261126_000004_signing_algorithms;
+mod m20261126_000005_client_keys_and_backchannel;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000002_second_factor::Migration),
             Box::new(m20261126_000003_tokens_and_consent::Migration),
             Box::new(m20261126_000004_signing_algorithms::Migration),
+            Box::new(m20261126_000005_client_keys_and_backchannel::Migration),
         ]
     }
 }

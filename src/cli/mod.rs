@@ -126,6 +126,15 @@ struct ClientCreate {
     /// ID token signing algorithm: RS256 (default), ES256 or EdDSA.
     #[arg(long, value_name = "ALG")]
     id_token_alg: Option<String>,
+    /// Authenticate with private_key_jwt using the public keys in this JWK Set file (no secret).
+    #[arg(long, value_name = "FILE")]
+    jwks_file: Option<PathBuf>,
+    /// Authenticate with private_key_jwt using the JWK Set at this URL (no secret).
+    #[arg(long, value_name = "URL")]
+    jwks_uri: Option<String>,
+    /// Receive back-channel logout tokens at this URL.
+    #[arg(long, value_name = "URL")]
+    backchannel_logout_uri: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -243,6 +252,13 @@ async fn client(state: &AppState, command: ClientCommand) -> Result<(), String> 
     match command {
         ClientCommand::Create(args) => {
             let tenant = admin::tenant(state, &args.tenant).await.map_err(|e| e.to_string())?;
+            let jwks = match &args.jwks_file {
+                Some(path) => Some(
+                    std::fs::read_to_string(path)
+                        .map_err(|e| format!("cannot read {}: {e}", path.display()))?,
+                ),
+                None => None,
+            };
             let request = NewClientRequest {
                 client_id: args.client_id,
                 redirect_uris: args.redirect_uris,
@@ -253,6 +269,9 @@ async fn client(state: &AppState, command: ClientCommand) -> Result<(), String> 
                 allowed_scopes: args.allowed_scopes,
                 refresh_without_offline_access: args.refresh_tokens,
                 id_token_alg: args.id_token_alg,
+                jwks,
+                jwks_uri: args.jwks_uri,
+                backchannel_logout_uri: args.backchannel_logout_uri,
             };
             let (row, secret) =
                 admin::create_client(state, &tenant, request).await.map_err(|e| e.to_string())?;

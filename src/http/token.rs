@@ -41,7 +41,7 @@ async fn authenticated_client(
 ) -> Result<entity::client::Model, OAuthError> {
     let authorization = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
     let presented = client_auth::presented(authorization, form)?;
-    client_auth::authenticate(&state.db, tenant.id(), &presented).await
+    client_auth::authenticate(state, tenant, &presented).await
 }
 
 fn no_store(mut response: Response) -> Response {

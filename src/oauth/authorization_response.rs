@@ -37,6 +37,14 @@ pub async fn issue_code(
         consumed_at: None,
     };
     store::authorization_codes::insert(&state.db, row).await?;
+    store::session_clients::record(
+        &state.db,
+        &session.row.sid,
+        &request.client_row_id,
+        &session.row.user_id,
+        now,
+    )
+    .await?;
     Ok(redirect_with(
         &request.redirect_uri,
         &[("code", Some(code.as_str())), ("state", request.state.as_deref()), ("iss", Some(&tenant.issuer))],

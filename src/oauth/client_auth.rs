@@ -5,25 +5,41 @@ use std::collections::HashMap;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use sea_orm::ConnectionTrait;
 
 use crate::crypto::{constant_time_eq, sha256_hex};
 use crate::error::OAuthError;
+use crate::oauth::client_assertion;
+use crate::state::AppState;
 use crate::store;
+use crate::tenants::Tenant;
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum Presented {
-    Basic { client_id: String, secret: String },
-    Post { client_id: String, secret: String },
-    None { client_id: String },
+    Basic {
+        client_id: String,
+        secret: String,
+    },
+    Post {
+        client_id: String,
+        secret: String,
+    },
+    None {
+        client_id: String,
+    },
+    /// private_key_jwt.
+    Assertion {
+        client_id: String,
+        assertion: String,
+    },
 }
 
 impl Presented {
     pub fn client_id(&self) -> &str {
         match self {
-            Self::Basic { client_id, .. } | Self::Post { client_id, .. } | Self::None { client_id } => {
-                client_id
-            }
+            Self::Basic { client_id, .. }
+            | Self::Post { client_id, .. }
+            | Self::None { client_id }
+            | Self::Assertion { client_id, .. } => client_id,
         }
     }
 }
@@ -36,6 +52,21 @@ pub fn presented(
 ) -> Result<Presented, OAuthError> {
     let form_id = form.get("client_id").filter(|v| !v.is_empty());
     let form_secret = form.get("client_secret").filter(|v| !v.is_empty());
+    let assertion = form.get("client_assertion").filter(|v| !v.is_empty());
+    if let Some(assertion) = assertion {
+        if authorization.is_some() || form_secret.is_some() {
+            return Err(OAuthError::invalid_request("use one client authentication method only"));
+        }
+        if form.get("client_assertion_type").map(String::as_str) != Some(client_assertion::ASSERTION_TYPE) {
+            return Err(OAuthError::invalid_request("unsupported client_assertion_type"));
+        }
+        let client_id = match form_id {
+            Some(id) => id.clone(),
+            None => client_assertion::unverified_issuer(assertion)
+                .ok_or_else(|| OAuthError::invalid_client("the client assertion names no client", false))?,
+        };
+        return Ok(Presented::Assertion { client_id, assertion: assertion.clone() });
+    }
     if let Some(header) = authorization {
         let (scheme, value) = header.split_once(' ').unwrap_or((header, ""));
         if !scheme.eq_ignore_ascii_case("basic") {
@@ -76,16 +107,27 @@ pub fn presented(
 
 /// The authenticated client, or `invalid_client` without saying which part was wrong.
 pub async fn authenticate(
-    db: &impl ConnectionTrait,
-    tenant_id: &str,
+    state: &AppState,
+    tenant: &Tenant,
     presented: &Presented,
 ) -> Result<entity::client::Model, OAuthError> {
     let basic = matches!(presented, Presented::Basic { .. });
     let refuse = || OAuthError::invalid_client("client authentication failed", basic);
-    let client = store::clients::find(db, tenant_id, presented.client_id())
+    let client = store::clients::find(&state.db, tenant.id(), presented.client_id())
         .await
         .map_err(OAuthError::internal)?
         .ok_or_else(refuse)?;
+    let uses_keys = client.token_endpoint_auth_method == "private_key_jwt";
+    if let Presented::Assertion { assertion, .. } = presented {
+        if !uses_keys {
+            return Err(refuse());
+        }
+        client_assertion::verify(state, tenant, &client, assertion, state.now()).await?;
+        return Ok(client);
+    }
+    if uses_keys {
+        return Err(refuse());
+    }
     match (presented, &client.secret_hash, client.is_public) {
         (Presented::None { .. }, None, true) => Ok(client),
         (Presented::Basic { secret, .. } | Presented::Post { secret, .. }, Some(hash), false)

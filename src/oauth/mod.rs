@@ -3,6 +3,7 @@
 
 pub mod authorization_response;
 pub mod authorize_request;
+pub mod client_assertion;
 pub mod client_auth;
 pub mod introspection;
 pub mod pkce;

@@ -68,3 +68,13 @@ pub async fn find(
         .one(db)
         .await?)
 }
+
+/// The refresh-token families that started with an authorization code.
+pub async fn families_for_code(
+    db: &impl ConnectionTrait,
+    code_hash: &str,
+) -> Result<Vec<String>, StoreError> {
+    let rows =
+        access_token::Entity::find().filter(access_token::Column::CodeHash.eq(code_hash)).all(db).await?;
+    Ok(rows.into_iter().filter_map(|r| r.family_id).collect())
+}

@@ -16,6 +16,10 @@ pub struct NewClient<'a> {
     pub allowed_scopes: Vec<String>,
     pub refresh_without_offline_access: bool,
     pub id_token_alg: &'a str,
+    pub token_endpoint_auth_method: &'a str,
+    pub jwks: Option<String>,
+    pub jwks_uri: Option<String>,
+    pub backchannel_logout_uri: Option<String>,
 }
 
 pub async fn insert(
@@ -44,6 +48,10 @@ pub async fn insert(
         refresh_idle_seconds: Set(14 * 86_400),
         refresh_absolute_seconds: Set(30 * 86_400),
         id_token_signed_response_alg: Set(new.id_token_alg.to_string()),
+        token_endpoint_auth_method: Set(new.token_endpoint_auth_method.to_string()),
+        jwks: Set(new.jwks),
+        jwks_uri: Set(new.jwks_uri),
+        backchannel_logout_uri: Set(new.backchannel_logout_uri),
     };
     model.insert(db).await.map_err(duplicate_as("a client with this client id"))
 }

@@ -13,6 +13,7 @@ mod consent;
 mod discovery;
 mod keys;
 mod login_page;
+mod private_key_jwt;
 mod refresh_and_tokens;
 mod second_factor;
 mod sso_and_logout;

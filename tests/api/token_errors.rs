@@ -182,3 +182,34 @@ async fn malformed_token_requests_get_json_errors(backend: Backend) {
     assert_eq!(error_of(duplicated).await, (400, "invalid_request".into()));
 }
 both_backends!(malformed_token_requests_get_json_errors);
+
+async fn a_reused_code_also_revokes_its_refresh_tokens(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else { return };
+    let pkce = pkce();
+    let mut request = AuthRequest::portal(&pkce);
+    request.scope = "openid offline_access";
+    let params = app.sign_in(&browser(), &request).await;
+    let first: serde_json::Value =
+        app.exchange_portal_code(&params["code"], &pkce.verifier).await.json().await.unwrap();
+    let refresh_token = first["refresh_token"].as_str().unwrap();
+    // Rotated once before the replay: the rotation dies with the family.
+    let rotated: serde_json::Value = app
+        .token_request(
+            &[("grant_type", "refresh_token"), ("refresh_token", refresh_token)],
+            Some((PORTAL, &app.portal_secret)),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let newest = rotated["refresh_token"].as_str().unwrap();
+    assert_eq!(app.exchange_portal_code(&params["code"], &pkce.verifier).await.status(), 400);
+    let response = app
+        .token_request(
+            &[("grant_type", "refresh_token"), ("refresh_token", newest)],
+            Some((PORTAL, &app.portal_secret)),
+        )
+        .await;
+    assert_eq!(response.status(), 400, "the refresh family of a replayed code is revoked");
+}
+both_backends!(a_reused_code_also_revokes_its_refresh_tokens);

@@ -393,15 +393,10 @@ describe('openid-client 6 as the relying party of tessera', () => {
   });
 
   // RFC 6749 4.1.2 / 10.5 and RFC 9700 4.2.4: the server SHOULD revoke all
-  // tokens issued from a replayed code, and tessera's authorization_code.rs
-  // says it revokes "everything the first redemption issued"; it revokes only
-  // the access tokens (by code hash), and the refresh token stays usable.
+  // tokens issued from a replayed code, refresh tokens included.
   test(
     'a replayed authorization code also revokes the refresh token it gave',
-    {
-      timeout: TEST_TIMEOUT_MS,
-      todo: 'tessera revokes only the access tokens of a replayed code, not its refresh token',
-    },
+    { timeout: TEST_TIMEOUT_MS },
     async () => {
       needs('replayed');
       const { refresh_token: refreshToken } = journey.replayed;

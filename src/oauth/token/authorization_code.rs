@@ -94,6 +94,16 @@ async fn replayed(
     row: &entity::authorization_code::Model,
     now: i64,
 ) -> OAuthError {
+    // The refresh tokens of the first redemption go too, with every rotation of them.
+    let families = match store::access_tokens::families_for_code(&state.db, &row.code_hash).await {
+        Ok(families) => families,
+        Err(err) => return OAuthError::internal(err),
+    };
+    for family in &families {
+        if let Err(err) = super::refresh_token::revoke_family(state, family, now).await {
+            return OAuthError::internal(err);
+        }
+    }
     let revoked = match store::access_tokens::revoke_by_code(&state.db, &row.code_hash, now).await {
         Ok(count) => count,
         Err(err) => return OAuthError::internal(err),
@@ -102,7 +112,7 @@ async fn replayed(
         tenant_id: Some(tenant.id()),
         user_id: Some(&row.user_id),
         event: "token.code_replayed",
-        detail: json!({ "client": row.client_id, "revoked_access_tokens": revoked }),
+        detail: json!({ "client": row.client_id, "revoked_access_tokens": revoked, "revoked_families": families.len() }),
         ip: None,
     };
     if let Err(err) = audit::record(&state.db, event, now).await {

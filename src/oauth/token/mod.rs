@@ -34,7 +34,7 @@ pub async fn exchange(
     form: &HashMap<String, String>,
 ) -> Result<TokenResponse, OAuthError> {
     let presented = client_auth::presented(authorization, form)?;
-    let client = client_auth::authenticate(&state.db, tenant.id(), &presented).await?;
+    let client = client_auth::authenticate(state, tenant, &presented).await?;
     match form.get("grant_type").map(String::as_str) {
         Some("authorization_code") => authorization_code::grant(state, tenant, &client, form).await,
         Some("refresh_token") => refresh_token::grant(state, tenant, &client, form).await,

@@ -84,6 +84,7 @@ pub async fn end_session(
     for family in store::refresh_tokens::session_families(&state.db, &session.row.sid).await? {
         revoke_family(state, &family, now).await?;
     }
+    super::backchannel::notify(state, tenant, &session.row.sid, &session.row.user_id, now).await?;
     let event = AuditEvent {
         tenant_id: Some(tenant.id()),
         user_id: Some(&session.row.user_id),

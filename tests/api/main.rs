@@ -7,6 +7,7 @@ mod helpers;
 
 mod account;
 mod authorize_errors;
+mod backchannel_logout;
 mod cli;
 mod code_flow;
 mod consent;

@@ -145,7 +145,26 @@ pub async fn validate(
         None => None,
     };
 
-    let min_acr_rank = get("acr_values").and_then(minimum_rank);
+    let mut min_acr_rank = get("acr_values").and_then(minimum_rank);
+    // OIDC Core 5.5.1.1: an essential `acr` in the claims parameter is a minimum too.
+    if let Some(claims) = get("claims") {
+        let Ok(claims) = serde_json::from_str::<serde_json::Value>(claims) else {
+            return Err(fail("invalid_request", "the claims parameter is not JSON"));
+        };
+        let acr = &claims["id_token"]["acr"];
+        if acr["essential"] == true {
+            let mut values: Vec<String> = acr["values"]
+                .as_array()
+                .map(|v| v.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+                .unwrap_or_default();
+            if let Some(value) = acr["value"].as_str() {
+                values.push(value.to_string());
+            }
+            if let Some(rank) = minimum_rank(&values.join(" ")) {
+                min_acr_rank = Some(min_acr_rank.map_or(rank, |r| r.max(rank)));
+            }
+        }
+    }
     if min_acr_rank == Some(rank(ACR_PHR)) {
         // Security keys arrive with their own issue; until then nobody can reach phr, and
         // a silent downgrade is never an option.

@@ -36,7 +36,7 @@ pub fn document(tenant: &Tenant) -> Value {
         ],
         "prompt_values_supported": ["none", "login"],
         "ui_locales_supported": crate::views::i18n::SUPPORTED,
-        "claims_parameter_supported": false,
+        "claims_parameter_supported": true,
         "request_parameter_supported": false,
         "request_uri_parameter_supported": false,
         "authorization_response_iss_parameter_supported": true,

@@ -146,3 +146,25 @@ async fn forgetting_devices_and_changing_the_password_end_the_trust(backend: Bac
     );
 }
 both_backends!(forgetting_devices_and_changing_the_password_end_the_trust);
+
+async fn an_essential_acr_claim_forces_the_step_like_acr_values(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else { return };
+    let (_, enrolled) = app.user_with_totp().await;
+    let browser = trusted_browser(&app, &enrolled.setup_key).await;
+    let pkce = pkce();
+    let mut request = login_again(&pkce);
+    let claims = r#"{"id_token":{"acr":{"essential":true,"values":["urn:tessera:acr:2fa"]}}}"#;
+    request.extra.push(("claims", claims));
+    let login_url = app.password_then_second_factor(&browser, &request).await;
+    let response =
+        app.submit_code(&browser, &login_url, &totp_code(&enrolled.setup_key, app.clock.now()), false).await;
+    let params = redirect_params(&response, PORTAL_REDIRECT);
+    let claims = app.id_token_claims(&params["code"], &pkce, "nonce-456").await;
+    assert_eq!(claims["acr"], "urn:tessera:acr:2fa");
+
+    let mut broken = AuthRequest::portal(&pkce);
+    broken.extra.push(("claims", "{not json"));
+    let response = browser.get(app.authorize_url(&broken)).send().await.unwrap();
+    assert_eq!(redirect_params(&response, PORTAL_REDIRECT)["error"], "invalid_request");
+}
+both_backends!(an_essential_acr_claim_forces_the_step_like_acr_values);

@@ -39,7 +39,7 @@ pub async fn ensure(state: &AppState) -> Result<(), AdminError> {
     }
     let email = crate::domain::Email::parse(EMAIL).map_err(|e| AdminError::Invalid(e.0))?;
     if store::users::find_by_email(&state.db, tenant.id(), &email).await?.is_none() {
-        admin::create_user(state, &tenant, EMAIL, SecretString::from(PASSWORD)).await?;
+        admin::create_user(state, &tenant, EMAIL, Some("Demo Patient"), SecretString::from(PASSWORD)).await?;
     }
     println!(
         "\nDemo data (development only):\n  issuer:        {}\n  client id:     {CLIENT_ID}\n  client secret: {CLIENT_SECRET}\n  redirect URI:  {REDIRECT_URI}\n  user:          {EMAIL} / {PASSWORD}\n  try it:        cargo run --example relying_party, then open http://localhost:3000\n",

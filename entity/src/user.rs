@@ -15,6 +15,8 @@ pub struct Model {
     pub updated_at: i64,
     /// `totp` (later `sms`, `webauthn`); `None` means two-factor authentication is off.
     pub two_factor_method: Option<String>,
+    /// Display name for the `profile` scope (`name` claim).
+    pub name: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -111,3 +111,4 @@ account-apps = Apps with access
 account-no-apps = No other apps have access to your account.
 account-app-revoke = Revoke access
 account-app-revoked = The app no longer has access.
+scope-profile = See your name

@@ -111,3 +111,4 @@ account-apps = Apps met toegang
 account-no-apps = Geen andere apps hebben toegang tot uw account.
 account-app-revoke = Toegang intrekken
 account-app-revoked = De app heeft geen toegang meer.
+scope-profile = Uw naam te zien

@@ -7,6 +7,7 @@ mod m20261126_000002_second_factor;
 mod m20261126_000003_tokens_and_consent;
 mod m20261126_000004_signing_algorithms;
 mod m20261126_000005_client_keys_and_backchannel;
+mod m20261126_000006_user_names;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000003_tokens_and_consent::Migration),
             Box::new(m20261126_000004_signing_algorithms::Migration),
             Box::new(m20261126_000005_client_keys_and_backchannel::Migration),
+            Box::new(m20261126_000006_user_names::Migration),
         ]
     }
 }

@@ -145,6 +145,9 @@ enum UserCommand {
         tenant: String,
         #[arg(long)]
         email: String,
+        /// Display name (the `name` claim with the profile scope).
+        #[arg(long)]
+        name: Option<String>,
         /// Read the password from standard input (required: passwords never go on the command line).
         #[arg(long, required = true)]
         password_stdin: bool,
@@ -300,7 +303,7 @@ async fn client(state: &AppState, command: ClientCommand) -> Result<(), String> 
 
 async fn user(state: &AppState, command: UserCommand) -> Result<(), String> {
     match command {
-        UserCommand::Create { tenant, email, password_stdin: _ } => {
+        UserCommand::Create { tenant, email, name, password_stdin: _ } => {
             let tenant = admin::tenant(state, &tenant).await.map_err(|e| e.to_string())?;
             let mut input = String::new();
             std::io::stdin()
@@ -312,9 +315,15 @@ async fn user(state: &AppState, command: UserCommand) -> Result<(), String> {
             if password.is_empty() {
                 return Err("the password on standard input is empty".into());
             }
-            let row = admin::create_user(state, &tenant, &email, SecretString::from(password.to_string()))
-                .await
-                .map_err(|e| e.to_string())?;
+            let row = admin::create_user(
+                state,
+                &tenant,
+                &email,
+                name.as_deref(),
+                SecretString::from(password.to_string()),
+            )
+            .await
+            .map_err(|e| e.to_string())?;
             println!("created user {} in tenant {} (sub {})", row.email, tenant.slug(), row.id);
         }
         UserCommand::List { tenant } => {

@@ -24,7 +24,6 @@ fn cacheable(body: serde_json::Value, seconds: u32) -> Response {
     if let Ok(value) = HeaderValue::from_str(&format!("public, max-age={seconds}")) {
         headers.insert(header::CACHE_CONTROL, value);
     }
-    headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
     response
 }
 

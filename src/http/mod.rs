@@ -25,7 +25,9 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::http::{Method, header};
 use axum::middleware;
+use tower_http::cors::{Any, CorsLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
@@ -35,15 +37,22 @@ use crate::state::AppState;
 const BODY_LIMIT_BYTES: usize = 64 * 1024;
 
 pub fn router(state: AppState) -> Router {
+    // Browser apps (SPAs with PKCE) call these from their own origin; no cookies are involved.
+    let protocol =
+        Router::new().merge(discovery::router()).merge(token::router()).merge(userinfo::router()).layer(
+            CorsLayer::new()
+                .allow_origin(Any)
+                .allow_methods([Method::GET, Method::POST])
+                .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+                .max_age(Duration::from_secs(600)),
+        );
     let tenant_routes = Router::new()
-        .merge(discovery::router())
+        .merge(protocol)
         .merge(authorize::router())
         .merge(login::router())
         .merge(login_second_factor::router())
         .merge(account::router())
-        .merge(logout::router())
-        .merge(token::router())
-        .merge(userinfo::router());
+        .merge(logout::router());
     Router::new()
         .nest("/t/{tenant}", tenant_routes)
         .merge(health::router())

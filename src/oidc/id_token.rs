@@ -34,6 +34,8 @@ struct Claims<'a> {
     sid: &'a str,
     at_hash: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     email: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     email_verified: Option<bool>,
@@ -61,6 +63,7 @@ pub async fn issue(
         acr: &input.context.acr,
         sid: input.sid,
         at_hash: at_hash(alg, input.access_token),
+        name: input.scope.split(' ').any(|s| s == "profile").then_some(input.user.name.as_deref()).flatten(),
         email: with_email.then_some(input.user.email.as_str()),
         email_verified: with_email.then_some(input.user.email_verified),
     };

@@ -30,6 +30,11 @@ pub async fn claims(state: &AppState, tenant: &Tenant, access_token: &str) -> Re
         .map_err(OAuthError::internal)?
         .ok_or_else(|| OAuthError::invalid_token("the user no longer exists"))?;
     let mut claims = json!({ "sub": user.id });
+    if token.scope.split(' ').any(|s| s == "profile")
+        && let Some(name) = &user.name
+    {
+        claims["name"] = json!(name);
+    }
     if token.scope.split(' ').any(|s| s == "email") {
         claims["email"] = json!(user.email);
         claims["email_verified"] = json!(user.email_verified);

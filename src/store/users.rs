@@ -9,6 +9,7 @@ pub async fn insert(
     db: &impl ConnectionTrait,
     tenant_id: &str,
     email: &Email,
+    name: Option<&str>,
     password_hash: String,
     now: i64,
 ) -> Result<user::Model, StoreError> {
@@ -22,6 +23,7 @@ pub async fn insert(
         created_at: Set(now),
         updated_at: Set(now),
         two_factor_method: Set(None),
+        name: Set(name.map(str::to_string)),
     };
     model.insert(db).await.map_err(duplicate_as("a user with this email address"))
 }

@@ -73,6 +73,7 @@ async fn confidential_client_signs_in_and_verifies_the_id_token(backend: Backend
         .unwrap();
     assert_eq!(userinfo["sub"], claims.subject().as_str());
     assert_eq!(userinfo["email"], EMAIL);
+    assert!(userinfo.get("name").is_none(), "no profile scope, no name");
 }
 both_backends!(confidential_client_signs_in_and_verifies_the_id_token);
 
@@ -196,3 +197,26 @@ async fn prompt_none_without_a_session_returns_login_required(backend: Backend) 
     assert_eq!(params["iss"], app.issuer);
 }
 both_backends!(prompt_none_without_a_session_returns_login_required);
+
+async fn the_profile_scope_adds_the_name(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else { return };
+    let pkce = pkce();
+    let mut request = AuthRequest::portal(&pkce);
+    request.scope = "openid profile";
+    let params = app.sign_in(&browser(), &request).await;
+    let tokens: serde_json::Value =
+        app.exchange_portal_code(&params["code"], &pkce.verifier).await.json().await.unwrap();
+    assert_eq!(decode_payload(tokens["id_token"].as_str().unwrap())["name"], "An Patient");
+    assert!(decode_payload(tokens["id_token"].as_str().unwrap()).get("email").is_none());
+    let userinfo: serde_json::Value = reqwest::Client::new()
+        .get(format!("{}/userinfo", app.issuer))
+        .bearer_auth(tokens["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(userinfo["name"], "An Patient");
+}
+both_backends!(the_profile_scope_adds_the_name);

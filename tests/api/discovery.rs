@@ -13,7 +13,7 @@ async fn discovery_lists_exactly_what_is_supported(backend: Backend) {
     assert_eq!(doc["response_types_supported"], serde_json::json!(["code"]));
     assert_eq!(
         doc["token_endpoint_auth_methods_supported"],
-        serde_json::json!(["client_secret_basic", "client_secret_post", "none"])
+        serde_json::json!(["client_secret_basic", "client_secret_post", "private_key_jwt", "none"])
     );
     assert_eq!(doc["authorization_response_iss_parameter_supported"], true);
     // The crate a relying party would use accepts the document.
@@ -46,3 +46,26 @@ async fn unknown_tenant_is_a_404_page(backend: Backend) {
     assert!(response.text().await.unwrap().contains("There is no login space at this address."));
 }
 both_backends!(unknown_tenant_is_a_404_page);
+
+async fn protocol_endpoints_answer_browser_apps_cors_preflights(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else { return };
+    let response = reqwest::Client::new()
+        .request(reqwest::Method::OPTIONS, format!("{}/token", app.issuer))
+        .header("origin", "https://spa.example.org")
+        .header("access-control-request-method", "POST")
+        .header("access-control-request-headers", "content-type")
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success());
+    assert_eq!(response.headers()["access-control-allow-origin"], "*");
+    // The hosted pages are not for other origins.
+    let response = reqwest::Client::new()
+        .get(format!("{}/authorize", app.issuer))
+        .header("origin", "https://spa.example.org")
+        .send()
+        .await
+        .unwrap();
+    assert!(response.headers().get("access-control-allow-origin").is_none());
+}
+both_backends!(protocol_endpoints_answer_browser_apps_cors_preflights);

@@ -111,7 +111,9 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
     )
     .await
     .unwrap();
-    admin::create_user(&state, &tenant, EMAIL, SecretString::from(PASSWORD)).await.unwrap();
+    admin::create_user(&state, &tenant, EMAIL, Some("An Patient"), SecretString::from(PASSWORD))
+        .await
+        .unwrap();
 
     Some(TestApp {
         issuer: format!("{address}/t/acme"),

@@ -41,6 +41,7 @@ pub struct Settings {
     pub sessions: SessionSettings,
     pub throttle: ThrottleSettings,
     pub keys: KeySettings,
+    pub sms: crate::notify::SmsSettings,
 }
 
 #[derive(Clone, Debug, Deserialize)]

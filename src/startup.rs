@@ -50,6 +50,9 @@ pub async fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> Result<Ap
     store::migrate(&db).await?;
     let views = Views::new(Arc::new(I18n::load()?))?;
     let passwords = PasswordHasher::new()?;
+    let sms =
+        crate::notify::ConfiguredSender::from_settings(&settings.sms, settings.mode == Mode::Production)
+            .map_err(|e| StartupError::Config(ConfigError::Invalid(e)))?;
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(5))
         .connect_timeout(Duration::from_secs(3))
@@ -64,6 +67,7 @@ pub async fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> Result<Ap
         keys: KeyStore::new(master),
         views,
         passwords,
+        sms,
         http,
         stylesheet_url: crate::http::stylesheet_url(),
     }))

@@ -21,6 +21,8 @@ pub struct Inner {
     pub keys: KeyStore,
     pub views: Views,
     pub passwords: PasswordHasher,
+    /// Sends text-message codes.
+    pub sms: crate::notify::ConfiguredSender,
     /// Outbound HTTP (client JWK Sets, back-channel logout): short timeouts, no redirects.
     pub http: reqwest::Client,
     /// Content-hashed URL of the default stylesheet.

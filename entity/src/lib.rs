@@ -13,6 +13,8 @@ pub mod refresh_token;
 pub mod session;
 pub mod session_client;
 pub mod signing_key;
+pub mod sms_code;
+pub mod sms_send;
 pub mod tenant;
 pub mod totp_credential;
 pub mod trusted_device;

@@ -14,6 +14,13 @@ pub struct Model {
     pub require_2fa: bool,
     /// How long "Skip this step for one month on this device" lasts; 0 turns it off.
     pub trusted_device_days: i32,
+    /// Region for phone numbers typed without a country code (`NL`).
+    pub sms_region: String,
+    /// Comma-separated regions codes may be sent to; empty: only `sms_region`.
+    pub sms_countries: String,
+    pub sms_code_seconds: i64,
+    /// Text messages per day for the whole tenant (a cost and fraud ceiling).
+    pub sms_daily_cap: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

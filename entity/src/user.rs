@@ -17,6 +17,8 @@ pub struct Model {
     pub two_factor_method: Option<String>,
     /// Display name for the `profile` scope (`name` claim).
     pub name: Option<String>,
+    /// Verified mobile number (E.164) for text-message codes.
+    pub phone_number: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

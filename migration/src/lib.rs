@@ -8,6 +8,7 @@ mod m20261126_000003_tokens_and_consent;
 mod m20261126_000004_signing_algorithms;
 mod m20261126_000005_client_keys_and_backchannel;
 mod m20261126_000006_user_names;
+mod m20261126_000007_sms;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000004_signing_algorithms::Migration),
             Box::new(m20261126_000005_client_keys_and_backchannel::Migration),
             Box::new(m20261126_000006_user_names::Migration),
+            Box::new(m20261126_000007_sms::Migration),
         ]
     }
 }

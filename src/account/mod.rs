@@ -7,6 +7,7 @@ use serde_json::json;
 use crate::audit::{self, AuditEvent};
 use crate::authn::password::PasswordError;
 use crate::authn::second_factor::FactorError;
+use crate::authn::second_factor::Method;
 use crate::authn::session::Session;
 use crate::authn::totp_enrolment;
 use crate::oidc::auth_context::{ACR_2FA, rank};
@@ -160,4 +161,36 @@ pub async fn change_password(
     txn.commit().await.map_err(StoreError::from)?;
     record(state, tenant, &user.id, "password.changed", json!({}), ip, now).await?;
     Ok(())
+}
+
+/// Makes a confirmed phone number the user's second factor. When two-factor authentication was
+/// off, returns the first set of backup codes (shown once).
+pub async fn enable_sms(
+    state: &AppState,
+    tenant: &Tenant,
+    user: &entity::user::Model,
+    phone_e164: &str,
+    ip: &str,
+    now: i64,
+) -> Result<Option<Vec<String>>, AccountError> {
+    use sea_orm::TransactionTrait;
+    let was_on = user.two_factor_method.is_some();
+    let txn = state.db.begin().await.map_err(StoreError::from)?;
+    store::users::set_phone_number(&txn, &user.id, Some(phone_e164), now).await?;
+    store::users::set_two_factor_method(&txn, &user.id, Some(Method::Sms.as_str()), now).await?;
+    // The app stops working when the method changes away from it.
+    store::totp_credentials::delete_for_user(&txn, &user.id).await?;
+    let codes = if was_on {
+        None
+    } else {
+        Some(totp_enrolment::store_new_backup_codes(state, &txn, tenant, &user.id, now).await?)
+    };
+    txn.commit().await.map_err(StoreError::from)?;
+    let event = match user.two_factor_method.as_deref() {
+        None => "two_factor.enabled",
+        Some("sms") => "two_factor.phone_changed",
+        Some(_) => "two_factor.method_changed",
+    };
+    record(state, tenant, &user.id, event, json!({ "method": "sms" }), ip, now).await?;
+    Ok(codes)
 }

@@ -6,6 +6,7 @@ pub mod flow;
 pub mod password;
 pub mod second_factor;
 pub mod session;
+pub mod sms;
 pub mod sso;
 pub mod throttle;
 pub mod totp;

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::authn::totp;
+use crate::authn::{sms, totp};
 use crate::state::AppState;
 use crate::store::{self, StoreError};
 
@@ -12,14 +12,17 @@ use crate::store::{self, StoreError};
 pub enum Method {
     /// An authenticator app (TOTP).
     Totp,
+    /// A code by text message.
+    Sms,
 }
 
 impl Method {
-    pub const AVAILABLE: [Method; 1] = [Method::Totp];
+    pub const AVAILABLE: [Method; 2] = [Method::Totp, Method::Sms];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Totp => "totp",
+            Self::Sms => "sms",
         }
     }
 
@@ -31,6 +34,7 @@ impl Method {
     pub fn label_key(self) -> &'static str {
         match self {
             Self::Totp => "method-totp",
+            Self::Sms => "method-sms",
         }
     }
 }
@@ -63,6 +67,9 @@ pub async fn verify_code(
                 return Ok(false);
             };
             check_totp(state, &credential, code, now).await
+        }
+        Some(Method::Sms) => {
+            Ok(sms::verify_code(state, &user.id, sms::PURPOSE_LOGIN, code, now).await?.is_some())
         }
         None => Ok(false),
     }

@@ -125,7 +125,7 @@ pub async fn new_backup_codes(
 }
 
 /// Generates a set and replaces the stored one inside the caller's transaction.
-async fn store_new_backup_codes(
+pub async fn store_new_backup_codes(
     state: &AppState,
     db: &impl sea_orm::ConnectionTrait,
     tenant: &Tenant,

@@ -85,6 +85,18 @@ enum TenantCommand {
         /// Days "Skip this step for one month on this device" lasts; 0 turns it off.
         #[arg(long, value_name = "N", allow_negative_numbers = true)]
         trusted_device_days: Option<i32>,
+        /// Region for phone numbers without a country code (NL).
+        #[arg(long, value_name = "CC")]
+        sms_region: Option<String>,
+        /// Regions text messages may go to, comma-separated (default: the region alone).
+        #[arg(long, value_name = "CC,CC")]
+        sms_countries: Option<String>,
+        /// Text messages per day for the whole tenant.
+        #[arg(long, value_name = "N", allow_negative_numbers = true)]
+        sms_daily_cap: Option<i32>,
+        /// How long a text-message code is valid.
+        #[arg(long, value_name = "MINUTES")]
+        sms_code_minutes: Option<i64>,
     },
 }
 
@@ -223,16 +235,43 @@ async fn tenant(state: &AppState, command: TenantCommand) -> Result<(), String> 
                 tenant.issuer
             );
         }
-        TenantCommand::Update { slug, require_2fa, trusted_device_days } => {
-            let tenant = admin::tenant(state, &slug).await.map_err(|e| e.to_string())?;
-            let tenant = admin::update_tenant_policy(state, &tenant, require_2fa, trusted_device_days)
-                .await
-                .map_err(|e| e.to_string())?;
+        TenantCommand::Update {
+            slug,
+            require_2fa,
+            trusted_device_days,
+            sms_region,
+            sms_countries,
+            sms_daily_cap,
+            sms_code_minutes,
+        } => {
+            let mut tenant = admin::tenant(state, &slug).await.map_err(|e| e.to_string())?;
+            let sms_change = sms_region.is_some()
+                || sms_countries.is_some()
+                || sms_daily_cap.is_some()
+                || sms_code_minutes.is_some();
+            if sms_change {
+                let policy = admin::SmsPolicy {
+                    region: sms_region,
+                    countries: sms_countries,
+                    daily_cap: sms_daily_cap,
+                    code_minutes: sms_code_minutes,
+                };
+                tenant = admin::update_sms_policy(state, &tenant, policy).await.map_err(|e| e.to_string())?;
+            }
+            if require_2fa.is_some() || trusted_device_days.is_some() || !sms_change {
+                tenant = admin::update_tenant_policy(state, &tenant, require_2fa, trusted_device_days)
+                    .await
+                    .map_err(|e| e.to_string())?;
+            }
             println!(
-                "updated tenant {}: require_2fa={} trusted_device_days={}",
+                "updated tenant {}: require_2fa={} trusted_device_days={} sms_region={} sms_countries={} sms_daily_cap={} sms_code_minutes={}",
                 tenant.slug(),
                 tenant.row.require_2fa,
-                tenant.row.trusted_device_days
+                tenant.row.trusted_device_days,
+                tenant.row.sms_region,
+                if tenant.row.sms_countries.is_empty() { "-" } else { &tenant.row.sms_countries },
+                tenant.row.sms_daily_cap,
+                tenant.row.sms_code_seconds / 60
             );
         }
         TenantCommand::List => {

@@ -2,12 +2,14 @@
 
 mod client_id;
 mod email;
+mod phone_number;
 mod redirect_uri;
 mod scope;
 mod tenant_slug;
 
 pub use client_id::ClientId;
 pub use email::Email;
+pub use phone_number::PhoneNumber;
 pub use redirect_uri::RedirectUri;
 pub use scope::Scope;
 pub use tenant_slug::TenantSlug;

@@ -104,7 +104,8 @@ pub fn back_to_overview(state: &AppState, tenant: &Tenant, done: &str) -> Respon
     Redirect::to(&tenant.path(state, &format!("/account?done={done}"))).into_response()
 }
 
-const DONE_MESSAGES: [(&str, &str); 7] = [
+const DONE_MESSAGES: [(&str, &str); 8] = [
+    ("phone-changed", "account-phone-changed"),
     ("app-revoked", "account-app-revoked"),
     ("two-factor-on", "account-two-factor-enabled"),
     ("two-factor-off", "account-two-factor-disabled"),
@@ -146,6 +147,14 @@ async fn overview(
         .as_deref()
         .and_then(Method::parse)
         .map(|m| state.views.message(me.lang, m.label_key()));
+    let phone_masked = me
+        .user
+        .two_factor_method
+        .as_deref()
+        .filter(|m| *m == Method::Sms.as_str())
+        .and(me.user.phone_number.as_deref())
+        .and_then(|p| crate::domain::PhoneNumber::parse(p, &tenant.row.sms_region).ok())
+        .map(|p| p.masked());
     let message = query.done.and_then(|done| {
         DONE_MESSAGES.iter().find(|(k, _)| *k == done).map(|(_, key)| state.views.message(me.lang, key))
     });
@@ -173,6 +182,7 @@ async fn overview(
         email: me.user.email.clone(),
         two_factor_on,
         method_label,
+        phone_masked,
         backup_codes_left: left,
         running_low: two_factor_on && left <= LOW_WATERMARK,
         devices: devices

@@ -28,10 +28,11 @@ pub fn router() -> Router<AppState> {
         .route("/account/two-factor/app", get(app_setup).post(confirm_app))
         .route("/account/two-factor/off", get(confirm_off).post(switch_off))
         .route("/account/backup-codes/new", get(confirm_new_codes).post(new_codes))
+        .merge(super::account_sms::router())
 }
 
 /// Changing an existing second factor needs a fresh sign-in; switching it on needs a session.
-async fn me(
+pub(super) async fn me(
     state: &AppState,
     tenant: &Tenant,
     headers: &HeaderMap,
@@ -56,7 +57,7 @@ macro_rules! signed_in_or_redirect {
     };
 }
 
-fn html(
+pub(super) fn html(
     state: &AppState,
     template: &str,
     context: impl serde::Serialize,
@@ -106,6 +107,9 @@ async fn choose_method(
     match Method::parse(&body.method) {
         Some(Method::Totp) => {
             Ok(Redirect::to(&tenant.path(&state, "/account/two-factor/app")).into_response())
+        }
+        Some(Method::Sms) => {
+            Ok(Redirect::to(&tenant.path(&state, "/account/two-factor/sms")).into_response())
         }
         None => Err(PageError::bad_request("error-bad-request")),
     }
@@ -175,7 +179,7 @@ async fn confirm_app(
     }
 }
 
-fn show_codes(
+pub(super) fn show_codes(
     state: &AppState,
     tenant: &Tenant,
     me: &SignedIn,

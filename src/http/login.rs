@@ -16,9 +16,12 @@ use super::cookies;
 use super::page;
 use super::tenant::CurrentTenant;
 use crate::authn::backup_codes::LOW_WATERMARK;
-use crate::authn::flow::enrolment_step;
 use crate::authn::flow::password_step::{self, PasswordForm};
 use crate::authn::flow::{self, FlowError, LoginAttempt, Purpose, Stage, StepOutcome};
+use crate::authn::flow::{enrolment_step, second_factor_step};
+use crate::authn::second_factor::Method;
+use crate::authn::sms::{self, SendOutcome};
+use crate::domain::PhoneNumber;
 use crate::error::PageError;
 use crate::state::AppState;
 use crate::tenants::Tenant;
@@ -53,7 +56,7 @@ pub async fn load_attempt(
     Ok(Attempt { token: token.to_string(), attempt })
 }
 
-fn html(status: StatusCode, body: String) -> Response {
+fn html_response(status: StatusCode, body: String) -> Response {
     (status, Html(body)).into_response()
 }
 
@@ -79,18 +82,9 @@ pub async fn render_stage(
                 LoginPage { frame, action: action(""), csrf_token: attempt.csrf_token.clone(), email, error },
             )
         }
-        Stage::SecondFactor => state.views.render(
-            "second_factor.html",
-            SecondFactorPage {
-                frame,
-                action: action("/code"),
-                backup_url: action("/backup"),
-                csrf_token: attempt.csrf_token.clone(),
-                error,
-                offer_remember: tenant.row.trusted_device_days > 0 && attempt.purpose.allows_trusted_device(),
-                remember_days: tenant.row.trusted_device_days,
-            },
-        ),
+        Stage::SecondFactor => {
+            return render_second_factor(state, tenant, current, headers, error, None, status).await;
+        }
         Stage::Enrol => {
             let setup =
                 enrolment_step::setup(state, tenant, attempt, state.now()).await.map_err(flow_error)?;
@@ -144,7 +138,79 @@ pub async fn render_stage(
             )
         }
     };
-    Ok(html(status, body.map_err(PageError::internal)?))
+    Ok(html_response(status, body.map_err(PageError::internal)?))
+}
+
+/// The second-factor page. For text messages, entering the step sends a code (once per attempt).
+pub async fn render_second_factor(
+    state: &AppState,
+    tenant: &Tenant,
+    current: &Attempt,
+    headers: &HeaderMap,
+    mut error: Option<String>,
+    mut status: Option<String>,
+    status_code: StatusCode,
+) -> Result<Response, PageError> {
+    let attempt = &current.attempt;
+    let lang = page::language(headers, attempt.purpose.ui_locales(), Some(tenant));
+    let user = second_factor_step::load_user(state, tenant, attempt).await.map_err(flow_error)?;
+    let base = tenant.path(state, &format!("/login/{}", current.token));
+    let mut sms_intro = None;
+    let mut resend_url = None;
+    if user.two_factor_method.as_deref() == Some(Method::Sms.as_str()) {
+        let phone = user
+            .phone_number
+            .as_deref()
+            .and_then(|p| PhoneNumber::parse(p, &tenant.row.sms_region).ok())
+            .ok_or_else(|| PageError::internal("an SMS user without a usable phone number"))?;
+        let now = state.now();
+        if !sms::sent_since(state, &user.id, attempt.created_at).await.map_err(PageError::internal)? {
+            let outcome =
+                sms::send_code(state, tenant, &user.id, &phone, sms::PURPOSE_LOGIN, lang, None, now)
+                    .await
+                    .map_err(PageError::internal)?;
+            if let Some(message) = send_outcome_message(state, lang, &outcome) {
+                error = error.or(Some(message));
+            }
+        }
+        sms_intro = Some(state.views.message_with(
+            lang,
+            "sms-intro",
+            &[("last_two", phone.last_two().to_string().into())],
+        ));
+        resend_url = Some(format!("{base}/resend"));
+    }
+    if status.is_some() && error.is_some() {
+        status = None;
+    }
+    let context = SecondFactorPage {
+        frame: page::frame(state, Some(tenant), lang),
+        action: format!("{base}/code"),
+        backup_url: format!("{base}/backup"),
+        csrf_token: attempt.csrf_token.clone(),
+        error,
+        offer_remember: tenant.row.trusted_device_days > 0 && attempt.purpose.allows_trusted_device(),
+        remember_days: tenant.row.trusted_device_days,
+        sms_intro,
+        resend_url,
+        status,
+    };
+    let html = state.views.render("second_factor.html", context).map_err(PageError::internal)?;
+    Ok(html_response(status_code, html))
+}
+
+/// What to tell the person about a send that did not happen (`None` when it was sent).
+pub fn send_outcome_message(state: &AppState, lang: &str, outcome: &SendOutcome) -> Option<String> {
+    match outcome {
+        SendOutcome::Sent => None,
+        SendOutcome::Wait(seconds) => {
+            Some(state.views.message_with(lang, "sms-wait", &[("seconds", (*seconds).into())]))
+        }
+        SendOutcome::HourlyLimit => Some(state.views.message(lang, "sms-hourly-limit")),
+        SendOutcome::DailyLimit => Some(state.views.message(lang, "sms-daily-limit")),
+        SendOutcome::CountryRefused => Some(state.views.message(lang, "sms-country-refused")),
+        SendOutcome::Failed => Some(state.views.message(lang, "sms-failed")),
+    }
 }
 
 async fn show(

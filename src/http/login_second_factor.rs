@@ -11,14 +11,14 @@ use serde::Deserialize;
 use super::browser;
 use super::client_ip::ClientIp;
 use super::cookies;
-use super::login::{flow_error, load_attempt, respond};
+use super::login::{flow_error, load_attempt, render_second_factor, respond, send_outcome_message};
 use super::page;
 use super::tenant::CurrentTenant;
 use crate::authn::flow::completion;
 use crate::authn::flow::enrolment_step::{self, EnrolOutcome};
 use crate::authn::flow::second_factor_step::{self, BackupCodeForm, CodeForm};
 use crate::authn::flow::{Browser, Stage};
-use crate::authn::session;
+use crate::authn::{session, sms};
 use crate::error::PageError;
 use crate::state::AppState;
 use crate::views::pages::{BackupCodePage, BackupCodesPage};
@@ -30,6 +30,7 @@ pub fn router() -> Router<AppState> {
         .route("/login/{attempt}/enrol", post(confirm_enrolment))
         .route("/login/{attempt}/continue", post(continue_after_notice))
         .route("/login/{attempt}/consent", post(decide_consent))
+        .route("/login/{attempt}/resend", get(resend_code))
 }
 
 #[derive(Deserialize)]
@@ -266,4 +267,37 @@ async fn decide_consent(
     .await
     .map_err(flow_error)?;
     respond(&state, &tenant, &current, &headers, outcome, None).await
+}
+
+/// "Did you not receive the verification code?": a new code, within the limits.
+async fn resend_code(
+    State(state): State<AppState>,
+    CurrentTenant(tenant): CurrentTenant,
+    Path((_, token)): Path<(String, String)>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    let current = load_attempt(&state, &tenant, &token, &headers).await?;
+    current.attempt.expect_stage(Stage::SecondFactor).map_err(flow_error)?;
+    let user = second_factor_step::load_user(&state, &tenant, &current.attempt).await.map_err(flow_error)?;
+    let lang = page::language(&headers, current.attempt.purpose.ui_locales(), Some(&tenant));
+    let phone = user
+        .phone_number
+        .as_deref()
+        .and_then(|p| crate::domain::PhoneNumber::parse(p, &tenant.row.sms_region).ok())
+        .ok_or_else(|| PageError::bad_request("error-bad-request"))?;
+    let outcome =
+        sms::send_code(&state, &tenant, &user.id, &phone, sms::PURPOSE_LOGIN, lang, Some(&ip), state.now())
+            .await
+            .map_err(PageError::internal)?;
+    let (error, status, code) = match send_outcome_message(&state, lang, &outcome) {
+        None => (None, Some(state.views.message(lang, "sms-resent")), StatusCode::OK),
+        Some(message) => (Some(message), None, StatusCode::TOO_MANY_REQUESTS),
+    };
+    let code = if matches!(outcome, sms::SendOutcome::Failed | sms::SendOutcome::CountryRefused) {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        code
+    };
+    render_second_factor(&state, &tenant, &current, &headers, error, status, code).await
 }

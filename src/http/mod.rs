@@ -1,6 +1,7 @@
 //! Thin axum handlers: parse, call one flow or service, render. Each file exposes `router()`.
 
 mod account;
+mod account_sms;
 mod account_two_factor;
 mod authorize;
 mod browser;

@@ -39,6 +39,11 @@ impl AuthContext {
         Self { amr: vec!["pwd".into(), "otp".into(), "mfa".into()], acr: ACR_2FA.to_string() }
     }
 
+    /// Password plus a code by text message.
+    pub fn password_and_sms() -> Self {
+        Self { amr: vec!["pwd".into(), "sms".into(), "mfa".into()], acr: ACR_2FA.to_string() }
+    }
+
     /// Password on a trusted device: the second factor was proven earlier, not now.
     pub fn password_on_trusted_device() -> Self {
         Self { amr: vec!["pwd".to_string()], acr: ACR_2FA_REMEMBERED.to_string() }

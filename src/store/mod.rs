@@ -13,6 +13,7 @@ pub mod refresh_tokens;
 pub mod session_clients;
 pub mod sessions;
 pub mod signing_keys;
+pub mod sms;
 pub mod tenants;
 pub mod throttles;
 pub mod totp_credentials;

@@ -18,6 +18,10 @@ pub async fn insert(
         created_at: Set(now),
         require_2fa: Set(false),
         trusted_device_days: Set(30),
+        sms_region: Set("NL".to_string()),
+        sms_countries: Set(String::new()),
+        sms_code_seconds: Set(1800),
+        sms_daily_cap: Set(500),
     };
     model.insert(db).await.map_err(duplicate_as("tenant"))
 }
@@ -46,6 +50,32 @@ pub async fn update_policy(
     }
     if let Some(value) = trusted_device_days {
         update = update.col_expr(tenant::Column::TrustedDeviceDays, Expr::value(value));
+    }
+    update.exec(db).await?;
+    Ok(())
+}
+
+/// Changes the tenant's text-message policy; `None` leaves a setting as it is.
+pub async fn update_sms_policy(
+    db: &impl ConnectionTrait,
+    tenant_id: &str,
+    region: Option<&str>,
+    countries: Option<&str>,
+    daily_cap: Option<i32>,
+    code_seconds: Option<i64>,
+) -> Result<(), StoreError> {
+    let mut update = tenant::Entity::update_many().filter(tenant::Column::Id.eq(tenant_id));
+    if let Some(value) = region {
+        update = update.col_expr(tenant::Column::SmsRegion, Expr::value(value));
+    }
+    if let Some(value) = countries {
+        update = update.col_expr(tenant::Column::SmsCountries, Expr::value(value));
+    }
+    if let Some(value) = daily_cap {
+        update = update.col_expr(tenant::Column::SmsDailyCap, Expr::value(value));
+    }
+    if let Some(value) = code_seconds {
+        update = update.col_expr(tenant::Column::SmsCodeSeconds, Expr::value(value));
     }
     update.exec(db).await?;
     Ok(())

@@ -24,6 +24,7 @@ pub async fn insert(
         updated_at: Set(now),
         two_factor_method: Set(None),
         name: Set(name.map(str::to_string)),
+        phone_number: Set(None),
     };
     model.insert(db).await.map_err(duplicate_as("a user with this email address"))
 }
@@ -80,6 +81,21 @@ pub async fn set_password_hash(
 ) -> Result<(), StoreError> {
     user::Entity::update_many()
         .col_expr(user::Column::PasswordHash, Expr::value(hash))
+        .col_expr(user::Column::UpdatedAt, Expr::value(now))
+        .filter(user::Column::Id.eq(user_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_phone_number(
+    db: &impl ConnectionTrait,
+    user_id: &str,
+    phone: Option<&str>,
+    now: i64,
+) -> Result<(), StoreError> {
+    user::Entity::update_many()
+        .col_expr(user::Column::PhoneNumber, Expr::value(phone.map(str::to_string)))
         .col_expr(user::Column::UpdatedAt, Expr::value(now))
         .filter(user::Column::Id.eq(user_id))
         .exec(db)

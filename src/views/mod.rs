@@ -12,7 +12,7 @@ use minijinja::{Environment, Error, ErrorKind, State, Value};
 
 pub use i18n::I18n;
 
-const TEMPLATES: [(&str, &str); 15] = [
+const TEMPLATES: [(&str, &str); 17] = [
     ("base.html", include_str!("../../themes/default/templates/base.html")),
     ("_error_summary.html", include_str!("../../themes/default/templates/_error_summary.html")),
     ("login.html", include_str!("../../themes/default/templates/login.html")),
@@ -28,6 +28,8 @@ const TEMPLATES: [(&str, &str); 15] = [
     ("password_change.html", include_str!("../../themes/default/templates/password_change.html")),
     ("message.html", include_str!("../../themes/default/templates/message.html")),
     ("consent.html", include_str!("../../themes/default/templates/consent.html")),
+    ("sms_setup.html", include_str!("../../themes/default/templates/sms_setup.html")),
+    ("sms_confirm.html", include_str!("../../themes/default/templates/sms_confirm.html")),
 ];
 
 pub const STYLESHEET: &str = include_str!("../../themes/default/static/style.css");

@@ -40,6 +40,36 @@ pub struct SecondFactorPage {
     /// Whether "Skip this step for one month on this device" is offered (tenant setting > 0).
     pub offer_remember: bool,
     pub remember_days: i32,
+    /// For text messages: "We sent ... ending in 78" and the resend link.
+    pub sms_intro: Option<String>,
+    pub resend_url: Option<String>,
+    /// A non-error notice ("We sent a new code").
+    pub status: Option<String>,
+}
+
+/// Entering a mobile number (account pages).
+#[derive(Serialize)]
+pub struct SmsSetupPage {
+    #[serde(flatten)]
+    pub frame: Frame,
+    pub action: String,
+    pub csrf_token: String,
+    pub error: Option<String>,
+    pub phone: String,
+    pub cancel_url: String,
+}
+
+/// Confirming a mobile number with the code sent to it.
+#[derive(Serialize)]
+pub struct SmsConfirmPage {
+    #[serde(flatten)]
+    pub frame: Frame,
+    pub action: String,
+    pub csrf_token: String,
+    pub error: Option<String>,
+    pub status: Option<String>,
+    pub intro: String,
+    pub cancel_url: String,
 }
 
 /// "No access to trusted devices?": the backup-code form.
@@ -122,6 +152,8 @@ pub struct AccountPage {
     pub email: String,
     pub two_factor_on: bool,
     pub method_label: Option<String>,
+    /// The masked number when text messages are the method.
+    pub phone_masked: Option<String>,
     pub backup_codes_left: u64,
     pub running_low: bool,
     pub devices: Vec<DeviceRow>,
@@ -234,7 +266,7 @@ mod tests {
                 .unwrap();
             assert!(error.contains("role=\"alert\""));
         }
-        assert_eq!(Views::template_names().count(), 15);
+        assert_eq!(Views::template_names().count(), 17);
     }
 
     /// A sample context for every page template (partials and the base are rendered through them).
@@ -252,6 +284,32 @@ mod tests {
                     error: Some("e".into()),
                     offer_remember: true,
                     remember_days: 30,
+                    sms_intro: Some("We sent a code ending in 78".into()),
+                    resend_url: Some("/r".into()),
+                    status: Some("s".into()),
+                }),
+            ),
+            (
+                "sms_setup.html",
+                Value::from_serialize(SmsSetupPage {
+                    frame: f(),
+                    action: "/a".into(),
+                    csrf_token: "c".into(),
+                    error: Some("e".into()),
+                    phone: "06".into(),
+                    cancel_url: "/x".into(),
+                }),
+            ),
+            (
+                "sms_confirm.html",
+                Value::from_serialize(SmsConfirmPage {
+                    frame: f(),
+                    action: "/a".into(),
+                    csrf_token: "c".into(),
+                    error: None,
+                    status: Some("s".into()),
+                    intro: "i".into(),
+                    cancel_url: "/x".into(),
                 }),
             ),
             (
@@ -307,6 +365,34 @@ mod tests {
                     email: "a@b.example".into(),
                     two_factor_on: true,
                     method_label: Some("App".into()),
+                    phone_masked: Some("+31 6 •••• ••78".into()),
+                    backup_codes_left: 2,
+                    running_low: true,
+                    devices: vec![DeviceRow {
+                        id: "d".into(),
+                        browser: "Firefox on Linux".into(),
+                        first_used: "x".into(),
+                        last_used: "y".into(),
+                        expires: "z".into(),
+                    }],
+                    apps: vec![AppRow {
+                        id: "a".into(),
+                        name: "Third party".into(),
+                        scopes: vec!["s".into()],
+                    }],
+                    message: Some("m".into()),
+                }),
+            ),
+            (
+                "account.html",
+                Value::from_serialize(AccountPage {
+                    frame: f(),
+                    base: "/t/x".into(),
+                    csrf_token: "c".into(),
+                    email: "a@b.example".into(),
+                    two_factor_on: true,
+                    method_label: Some("App".into()),
+                    phone_masked: None,
                     backup_codes_left: 2,
                     running_low: true,
                     devices: vec![DeviceRow {
@@ -425,11 +511,15 @@ mod tests {
             "Switch off two-factor authentication",
             "Change method",
             "Change app or device",
+            "Change phone number",
             "Generate new backup codes",
             ">Forget this device</button>",
             ">Forget all devices</button>",
             ">Authenticator app</label>",
             "value=\"allow\">Allow</button>",
+            ">Did you not receive the verification code?</a>",
+            ">Mobile phone number</label>",
+            ">Confirm phone number</button>",
             "value=\"deny\" class=\"secondary\">Deny</button>",
             "autocomplete=\"one-time-code\"",
             "inputmode=\"numeric\"",

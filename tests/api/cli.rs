@@ -59,6 +59,26 @@ fn tenants_clients_and_users_round_trip() {
         None,
     );
     assert!(updated.contains("require_2fa=true trusted_device_days=14"), "{updated}");
+    let sms = cli.ok(
+        &[
+            "tenant",
+            "update",
+            "kliniek-west",
+            "--sms-region",
+            "be",
+            "--sms-countries",
+            "BE,nl",
+            "--sms-daily-cap",
+            "50",
+        ],
+        None,
+    );
+    assert!(sms.contains("sms_region=BE sms_countries=BE,NL sms_daily_cap=50 sms_code_minutes=30"), "{sms}");
+    assert!(sms.contains("require_2fa=true"), "other settings stay");
+    assert!(
+        cli.fails(&["tenant", "update", "kliniek-west", "--sms-region", "Nederland"], None)
+            .contains("two-letter")
+    );
     let list = cli.ok(&["tenant", "list"], None);
     assert!(list.contains("true") && list.contains("14"), "{list}");
     assert!(

@@ -64,6 +64,11 @@ pub struct TestApp {
 /// client `portal`, a public client `mobile` and one user. `None` means: PostgreSQL is not
 /// reachable here and the test is skipped (CI sets TESSERA_TEST_REQUIRE_POSTGRES=1 to fail instead).
 pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
+    spawn_app_with(backend, |_| {}).await
+}
+
+/// `spawn_app` with settings changed first (an SMS sender pointing at a mock, say).
+pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Settings)) -> Option<TestApp> {
     let data_dir = tempfile::tempdir().unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = format!("http://{}", listener.local_addr().unwrap());
@@ -72,6 +77,7 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
     settings.data_dir = data_dir.path().to_path_buf();
     settings.public_url = address.parse().unwrap();
     settings.set_master_key(tessera::crypto::MasterKey::generate_encoded().unwrap());
+    configure(&mut settings);
     let postgres = match backend {
         Backend::Sqlite => None,
         Backend::Postgres => Some(PostgresDatabase::create().await?),

@@ -17,6 +17,7 @@ mod login_page;
 mod private_key_jwt;
 mod refresh_and_tokens;
 mod second_factor;
+mod sms;
 mod sso_and_logout;
 mod token_errors;
 mod trusted_devices;

@@ -114,6 +114,7 @@ pub struct Notice {
 
 pub struct LoginAttempt {
     pub id_hash: String,
+    pub created_at: i64,
     pub csrf_token: String,
     pub purpose: Purpose,
     pub stage: Stage,
@@ -207,6 +208,7 @@ pub async fn load(
     };
     Ok(LoginAttempt {
         id_hash: row.id,
+        created_at: row.created_at,
         csrf_token: row.csrf_token,
         purpose,
         stage,

@@ -7,7 +7,7 @@ use super::completion;
 use super::{Browser, FlowError, LoginAttempt, MAX_FACTOR_FAILURES, Notice, Stage, StepOutcome};
 use crate::audit::{self, AuditEvent};
 use crate::authn::backup_codes;
-use crate::authn::second_factor;
+use crate::authn::second_factor::{self, Method};
 use crate::authn::trusted_device;
 use crate::oidc::auth_context::AuthContext;
 use crate::state::AppState;
@@ -70,7 +70,10 @@ pub async fn submit_code(
     } else {
         None
     };
-    let context = AuthContext::password_and_otp();
+    let context = match user.two_factor_method.as_deref().and_then(Method::parse) {
+        Some(Method::Sms) => AuthContext::password_and_sms(),
+        _ => AuthContext::password_and_otp(),
+    };
     let mut finished = completion::finish(state, tenant, attempt, &user.id, &context, ip, now).await?;
     finished.trusted_device = device;
     Ok(StepOutcome::Finished(finished))

@@ -1,0 +1,174 @@
+//! Text-message codes: 6 digits from the OS CSPRNG, hashed at rest, valid for the tenant's
+//! `sms_code_seconds`, only the newest counting, at most 5 wrong tries each, and sends throttled
+//! per user, per number and per tenant so nobody can spend a healthcare provider's money.
+
+use rand::Rng;
+use rand::rngs::OsRng;
+use serde_json::json;
+
+use crate::audit::{self, AuditEvent};
+use crate::authn::backup_codes;
+use crate::crypto::constant_time_eq;
+use crate::domain::PhoneNumber;
+use crate::notify::SmsSender;
+use crate::state::AppState;
+use crate::store::{self, StoreError};
+use crate::tenants::Tenant;
+
+pub const PURPOSE_LOGIN: &str = "login";
+pub const PURPOSE_ENROL: &str = "enrol";
+pub const MAX_TRIES: i32 = 5;
+pub const RESEND_SECONDS: i64 = 60;
+pub const PER_HOUR: u64 = 5;
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum SendOutcome {
+    Sent,
+    /// Too soon after the previous message: wait this many seconds.
+    Wait(i64),
+    /// Five messages this hour to this person or number.
+    HourlyLimit,
+    /// The tenant's daily cap is reached.
+    DailyLimit,
+    /// The number's country is not on the tenant's allow-list.
+    CountryRefused,
+    /// The provider did not take the message.
+    Failed,
+}
+
+/// The regions a tenant sends to: its list, or its own region alone.
+pub fn allowed_countries(tenant: &Tenant) -> Vec<String> {
+    let listed: Vec<String> = tenant
+        .row
+        .sms_countries
+        .split(',')
+        .map(|c| c.trim().to_ascii_uppercase())
+        .filter(|c| !c.is_empty())
+        .collect();
+    if listed.is_empty() { vec![tenant.row.sms_region.to_ascii_uppercase()] } else { listed }
+}
+
+fn code_hash(state: &AppState, user_id: &str, code: &str) -> String {
+    backup_codes::hash(state.keys.backup_code_pepper(), &format!("sms:{user_id}"), code)
+}
+
+/// Sends a fresh code to `phone` for `purpose`, unless a limit says no.
+#[allow(clippy::too_many_arguments)]
+pub async fn send_code(
+    state: &AppState,
+    tenant: &Tenant,
+    user_id: &str,
+    phone: &PhoneNumber,
+    purpose: &str,
+    lang: &str,
+    ip: Option<&str>,
+    now: i64,
+) -> Result<SendOutcome, StoreError> {
+    if !allowed_countries(tenant).iter().any(|c| c == phone.country()) {
+        return Ok(SendOutcome::CountryRefused);
+    }
+    if let Some(last) = store::sms::last_send_to_user(&state.db, user_id).await?
+        && now - last < RESEND_SECONDS
+    {
+        return Ok(SendOutcome::Wait(RESEND_SECONDS - (now - last)));
+    }
+    let hour_ago = now - 3600;
+    if store::sms::sends_to_user_since(&state.db, user_id, hour_ago).await? >= PER_HOUR
+        || store::sms::sends_to_number_since(&state.db, phone.e164(), hour_ago).await? >= PER_HOUR
+    {
+        return Ok(SendOutcome::HourlyLimit);
+    }
+    let cap = u64::try_from(tenant.row.sms_daily_cap).unwrap_or(0);
+    if store::sms::sends_of_tenant_since(&state.db, tenant.id(), now - 86_400).await? >= cap {
+        tracing::warn!(tenant = tenant.slug(), "the tenant's daily SMS cap is reached");
+        return Ok(SendOutcome::DailyLimit);
+    }
+
+    let code = format!("{:06}", OsRng.gen_range(0..1_000_000u32));
+    store::sms::insert_code(
+        &state.db,
+        entity::sms_code::Model {
+            id: uuid::Uuid::new_v4().to_string(),
+            tenant_id: tenant.id().to_string(),
+            user_id: user_id.to_string(),
+            purpose: purpose.to_string(),
+            phone_number: phone.e164().to_string(),
+            code_hash: code_hash(state, user_id, &code),
+            failures: 0,
+            created_at: now,
+            expires_at: now + tenant.row.sms_code_seconds,
+            consumed_at: None,
+        },
+    )
+    .await?;
+    let minutes = (tenant.row.sms_code_seconds / 60).max(1);
+    let message = state.views.message_with(
+        lang,
+        "sms-message",
+        &[
+            ("tenant", tenant.row.display_name.clone().into()),
+            ("code", code.clone().into()),
+            ("minutes", minutes.into()),
+        ],
+    );
+    let delivered = match state.sms.send(phone.e164(), &message, tenant.slug()).await {
+        Ok(()) => true,
+        Err(err) => {
+            tracing::error!(error = %err, tenant = tenant.slug(), "sending a text message failed");
+            false
+        }
+    };
+    store::sms::insert_send(
+        &state.db,
+        entity::sms_send::Model {
+            id: uuid::Uuid::new_v4().to_string(),
+            tenant_id: tenant.id().to_string(),
+            user_id: user_id.to_string(),
+            phone_number: phone.e164().to_string(),
+            delivered,
+            created_at: now,
+        },
+    )
+    .await?;
+    let event = AuditEvent {
+        tenant_id: Some(tenant.id()),
+        user_id: Some(user_id),
+        event: if delivered { "sms.sent" } else { "sms.failed" },
+        detail: json!({ "purpose": purpose, "to": phone.masked() }),
+        ip,
+    };
+    audit::record(&state.db, event, now).await?;
+    Ok(if delivered { SendOutcome::Sent } else { SendOutcome::Failed })
+}
+
+/// Checks a code against the newest one for this user and purpose, and uses it when right.
+/// Returns the number it was sent to.
+pub async fn verify_code(
+    state: &AppState,
+    user_id: &str,
+    purpose: &str,
+    code: &str,
+    now: i64,
+) -> Result<Option<String>, StoreError> {
+    let Some(newest) = store::sms::newest_code(&state.db, user_id, purpose).await? else { return Ok(None) };
+    if newest.consumed_at.is_some() || newest.expires_at <= now || newest.failures >= MAX_TRIES {
+        return Ok(None);
+    }
+    let typed: String = code.chars().filter(|c| !c.is_whitespace()).collect();
+    if !constant_time_eq(&code_hash(state, user_id, &typed), &newest.code_hash) {
+        store::sms::add_failure(&state.db, &newest.id).await?;
+        return Ok(None);
+    }
+    if store::sms::consume(&state.db, &newest.id, MAX_TRIES, now).await? {
+        Ok(Some(newest.phone_number))
+    } else {
+        Ok(None)
+    }
+}
+
+/// Whether a login code was sent at or after `since` (so re-showing the page sends nothing).
+pub async fn sent_since(state: &AppState, user_id: &str, since: i64) -> Result<bool, StoreError> {
+    Ok(store::sms::newest_code(&state.db, user_id, PURPOSE_LOGIN)
+        .await?
+        .is_some_and(|c| c.created_at >= since))
+}

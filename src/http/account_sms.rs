@@ -1,0 +1,169 @@
+//! Text messages on the account pages: enter a mobile number, confirm it with the code sent to it
+//! ("Confirm phone number"), and it becomes the second factor. Changing the number works the same.
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::routing::{get, post};
+use serde::Deserialize;
+
+use super::account::{SignedIn, account_error, back_to_overview, check_csrf, parse_form};
+use super::account_two_factor::{html, me, show_codes};
+use super::client_ip::ClientIp;
+use super::login::send_outcome_message;
+use super::page;
+use super::tenant::CurrentTenant;
+use crate::account;
+use crate::authn::sms;
+use crate::domain::PhoneNumber;
+use crate::error::PageError;
+use crate::state::AppState;
+use crate::store;
+use crate::tenants::Tenant;
+use crate::views::pages::{SmsConfirmPage, SmsSetupPage};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/account/two-factor/sms", get(phone_form).post(send_code))
+        .route("/account/two-factor/sms/confirm", post(confirm))
+}
+
+const PATH: &str = "/account/two-factor/sms";
+
+macro_rules! signed_in_or_redirect {
+    ($call:expr) => {
+        match $call.await? {
+            Ok(me) => me,
+            Err(redirect) => return Ok(redirect),
+        }
+    };
+}
+
+fn render_phone_form(
+    state: &AppState,
+    tenant: &Tenant,
+    me: &SignedIn,
+    phone: &str,
+    error: Option<String>,
+    status: StatusCode,
+) -> Result<Response, PageError> {
+    let context = SmsSetupPage {
+        frame: page::frame(state, Some(tenant), me.lang),
+        action: tenant.path(state, PATH),
+        csrf_token: me.session.row.csrf_token.clone(),
+        error,
+        phone: phone.to_string(),
+        cancel_url: tenant.path(state, "/account"),
+    };
+    html(state, "sms_setup.html", context, status)
+}
+
+async fn render_confirm(
+    state: &AppState,
+    tenant: &Tenant,
+    me: &SignedIn,
+    error: Option<String>,
+    status_code: StatusCode,
+) -> Result<Response, PageError> {
+    let pending = store::sms::newest_code(&state.db, &me.user.id, sms::PURPOSE_ENROL)
+        .await
+        .map_err(PageError::internal)?;
+    let masked = pending
+        .and_then(|code| PhoneNumber::parse(&code.phone_number, &tenant.row.sms_region).ok())
+        .map(|phone| phone.masked())
+        .unwrap_or_default();
+    let context = SmsConfirmPage {
+        frame: page::frame(state, Some(tenant), me.lang),
+        action: tenant.path(state, &format!("{PATH}/confirm")),
+        csrf_token: me.session.row.csrf_token.clone(),
+        error,
+        status: None,
+        intro: state.views.message_with(me.lang, "sms-confirm-intro", &[("phone", masked.into())]),
+        cancel_url: tenant.path(state, "/account"),
+    };
+    html(state, "sms_confirm.html", context, status_code)
+}
+
+async fn phone_form(
+    State(state): State<AppState>,
+    CurrentTenant(tenant): CurrentTenant,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    let me = signed_in_or_redirect!(me(&state, &tenant, &headers, PATH, false));
+    render_phone_form(&state, &tenant, &me, "", None, StatusCode::OK)
+}
+
+#[derive(Deserialize)]
+struct PhoneBody {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    phone: String,
+}
+
+async fn send_code(
+    State(state): State<AppState>,
+    CurrentTenant(tenant): CurrentTenant,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    body: String,
+) -> Result<Response, PageError> {
+    let me = signed_in_or_redirect!(me(&state, &tenant, &headers, PATH, false));
+    let body: PhoneBody = parse_form(&body)?;
+    check_csrf(&me, &body.csrf_token)?;
+    let Ok(phone) = PhoneNumber::parse(&body.phone, &tenant.row.sms_region) else {
+        let message = state.views.message(me.lang, "sms-invalid-number");
+        return render_phone_form(&state, &tenant, &me, &body.phone, Some(message), StatusCode::BAD_REQUEST);
+    };
+    let outcome = sms::send_code(
+        &state,
+        &tenant,
+        &me.user.id,
+        &phone,
+        sms::PURPOSE_ENROL,
+        me.lang,
+        Some(&ip),
+        state.now(),
+    )
+    .await
+    .map_err(PageError::internal)?;
+    match send_outcome_message(&state, me.lang, &outcome) {
+        None => render_confirm(&state, &tenant, &me, None, StatusCode::OK).await,
+        Some(message) => {
+            render_phone_form(&state, &tenant, &me, &body.phone, Some(message), StatusCode::TOO_MANY_REQUESTS)
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct CodeBody {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    code: String,
+}
+
+async fn confirm(
+    State(state): State<AppState>,
+    CurrentTenant(tenant): CurrentTenant,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    body: String,
+) -> Result<Response, PageError> {
+    let me = signed_in_or_redirect!(me(&state, &tenant, &headers, PATH, false));
+    let body: CodeBody = parse_form(&body)?;
+    check_csrf(&me, &body.csrf_token)?;
+    let now = state.now();
+    let Some(phone) = sms::verify_code(&state, &me.user.id, sms::PURPOSE_ENROL, &body.code, now)
+        .await
+        .map_err(PageError::internal)?
+    else {
+        let message = state.views.message(me.lang, "second-factor-wrong-code");
+        return render_confirm(&state, &tenant, &me, Some(message), StatusCode::UNAUTHORIZED).await;
+    };
+    match account::enable_sms(&state, &tenant, &me.user, &phone, &ip, now).await.map_err(account_error)? {
+        Some(codes) => show_codes(&state, &tenant, &me, codes, "two-factor-on"),
+        None => Ok(back_to_overview(&state, &tenant, "phone-changed")),
+    }
+}

@@ -1,0 +1,265 @@
+//! Text-message codes through real senders (webhook, Twilio API) against a local mock server.
+
+use secrecy::SecretString;
+use wiremock::matchers::{header, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::both_backends;
+use crate::helpers::*;
+
+const SECRET: &str = "webhook-shared-secret";
+
+/// A tessera whose SMS go to a mock webhook answering `status`.
+async fn app_with_webhook(backend: Backend, status: u16) -> Option<(TestApp, MockServer)> {
+    let mock = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/sms"))
+        .respond_with(ResponseTemplate::new(status))
+        .mount(&mock)
+        .await;
+    let url = format!("{}/sms", mock.uri());
+    let app = spawn_app_with(backend, |settings| {
+        settings.sms.sender = "webhook".into();
+        settings.sms.webhook_url = url;
+        settings.sms.webhook_secret = SecretString::from(SECRET);
+    })
+    .await?;
+    Some((app, mock))
+}
+
+/// Every message the mock received, as JSON bodies, checking each signature.
+async fn messages(mock: &MockServer) -> Vec<serde_json::Value> {
+    use hmac::{Hmac, Mac};
+    let mut bodies = Vec::new();
+    for request in mock.received_requests().await.unwrap_or_default() {
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
+        mac.update(&request.body);
+        let expected = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
+        assert_eq!(request.headers["x-tessera-signature"], expected.as_str(), "HMAC of the raw body");
+        assert_eq!(request.headers["content-type"], "application/json");
+        bodies.push(serde_json::from_slice(&request.body).unwrap());
+    }
+    bodies
+}
+
+fn code_in(message: &serde_json::Value) -> String {
+    let text = message["message"].as_str().unwrap();
+    text.split_whitespace()
+        .find(|w| w.len() == 7 && w.ends_with('.') && w[..6].chars().all(|c| c.is_ascii_digit()))
+        .map(|w| w[..6].to_string())
+        .unwrap_or_else(|| panic!("no code in {text}"))
+}
+
+async fn last_code(mock: &MockServer) -> String {
+    code_in(messages(mock).await.last().expect("a message"))
+}
+
+/// Signs in (password only) and switches on text messages with `phone`; returns the browser.
+async fn enrol_sms(app: &TestApp, mock: &MockServer, phone: &str) -> reqwest::Client {
+    let browser = firefox();
+    let pkce = pkce();
+    app.sign_in(&browser, &AuthRequest::portal(&pkce)).await;
+    let page = format!("{}/account/two-factor/sms", app.issuer);
+    let (_, html) = app.get_html(&browser, &page).await;
+    assert!(html.contains(">Mobile phone number</label>"));
+    let response = app.post_form(&browser, &page, &csrf_token(&html), &[("phone", phone)]).await;
+    assert_eq!(response.status(), 200);
+    let html = response.text().await.unwrap();
+    assert!(html.contains("+31 6 •••• ••78"), "the number is shown masked: {html}");
+    let code = last_code(mock).await;
+    let response =
+        app.post_form(&browser, &format!("{page}/confirm"), &csrf_token(&html), &[("code", &code)]).await;
+    assert_eq!(response.status(), 200);
+    assert!(response.text().await.unwrap().contains("aria-label=\"Backup codes\""));
+    app.clock.advance(61);
+    browser
+}
+
+async fn sms_sign_in_through_the_webhook(backend: Backend) {
+    let Some((app, mock)) = app_with_webhook(backend, 200).await else { return };
+    enrol_sms(&app, &mock, "06 12345678").await;
+    let first = &messages(&mock).await[0];
+    assert_eq!(first["to"], "+31612345678");
+    assert_eq!(first["tenant"], "acme");
+    assert_eq!(
+        first["message"],
+        format!("Your Acme Clinic verification code is {}. It is valid for 30 minutes.", code_in(first))
+    );
+
+    let browser = firefox();
+    let pkce = pkce();
+    let login_url = app.password_then_second_factor(&browser, &AuthRequest::portal(&pkce)).await;
+    let (_, html) = app.get_html(&browser, &login_url).await;
+    assert!(html.contains("ending in 78"), "{html}");
+    assert!(html.contains(">Did you not receive the verification code?</a>"));
+    assert_eq!(messages(&mock).await.len(), 2, "entering the step sent a code");
+    let (_, _) = app.get_html(&browser, &login_url).await;
+    assert_eq!(messages(&mock).await.len(), 2, "showing the page again sends nothing");
+    let response = app.submit_code(&browser, &login_url, &last_code(&mock).await, false).await;
+    let params = redirect_params(&response, PORTAL_REDIRECT);
+    let claims = app.id_token_claims(&params["code"], &pkce, "nonce-456").await;
+    assert_eq!(claims["amr"], serde_json::json!(["pwd", "sms", "mfa"]));
+    assert_eq!(claims["acr"], "urn:tessera:acr:2fa");
+}
+both_backends!(sms_sign_in_through_the_webhook);
+
+async fn only_the_newest_code_counts_and_codes_expire(backend: Backend) {
+    let Some((app, mock)) = app_with_webhook(backend, 200).await else { return };
+    // Codes live 5 minutes here (the login attempt itself would end at 30).
+    let tenant = tessera::admin::tenant(&app.state, "acme").await.unwrap();
+    let policy = tessera::admin::SmsPolicy { code_minutes: Some(5), ..Default::default() };
+    tessera::admin::update_sms_policy(&app.state, &tenant, policy).await.unwrap();
+    enrol_sms(&app, &mock, "+31 6 12345678").await;
+    let browser = firefox();
+    let pkce = pkce();
+    let login_url = app.password_then_second_factor(&browser, &AuthRequest::portal(&pkce)).await;
+    app.get_html(&browser, &login_url).await;
+    let older = last_code(&mock).await;
+
+    // Resending too soon is refused with the wait; a minute later it works.
+    let (status, html) = app.get_html(&browser, &format!("{login_url}/resend")).await;
+    assert_eq!(status, 429);
+    assert!(html.contains("You can ask for a new code in 60 seconds"), "{html}");
+    app.clock.advance(60);
+    let (status, html) = app.get_html(&browser, &format!("{login_url}/resend")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("We sent a new code"));
+    let newer = last_code(&mock).await;
+    if older != newer {
+        assert_eq!(
+            app.submit_code(&browser, &login_url, &older, false).await.status(),
+            401,
+            "only the newest counts"
+        );
+    }
+    // Five minutes later the newest has expired too.
+    app.clock.advance(301);
+    assert_eq!(app.submit_code(&browser, &login_url, &newer, false).await.status(), 401);
+}
+both_backends!(only_the_newest_code_counts_and_codes_expire);
+
+async fn five_wrong_tries_kill_a_code(backend: Backend) {
+    let Some((app, mock)) = app_with_webhook(backend, 200).await else { return };
+    let browser = firefox();
+    let pkce = pkce();
+    app.sign_in(&browser, &AuthRequest::portal(&pkce)).await;
+    let page = format!("{}/account/two-factor/sms", app.issuer);
+    let (_, html) = app.get_html(&browser, &page).await;
+    let response = app.post_form(&browser, &page, &csrf_token(&html), &[("phone", "0612345678")]).await;
+    let html = response.text().await.unwrap();
+    let code = last_code(&mock).await;
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    for _ in 0..5 {
+        let response =
+            app.post_form(&browser, &format!("{page}/confirm"), &csrf_token(&html), &[("code", wrong)]).await;
+        assert_eq!(response.status(), 401);
+    }
+    let response =
+        app.post_form(&browser, &format!("{page}/confirm"), &csrf_token(&html), &[("code", &code)]).await;
+    assert_eq!(response.status(), 401, "the right code no longer works after five wrong tries");
+}
+both_backends!(five_wrong_tries_kill_a_code);
+
+async fn sends_are_limited_per_hour_and_per_day(backend: Backend) {
+    let Some((app, mock)) = app_with_webhook(backend, 200).await else { return };
+    enrol_sms(&app, &mock, "0612345678").await;
+    let browser = firefox();
+    let pkce = pkce();
+    let login_url = app.password_then_second_factor(&browser, &AuthRequest::portal(&pkce)).await;
+    app.get_html(&browser, &login_url).await; // second send this hour (enrolment was the first)
+    for _ in 0..3 {
+        app.clock.advance(61);
+        assert_eq!(app.get_html(&browser, &format!("{login_url}/resend")).await.0, 200);
+    }
+    app.clock.advance(61);
+    let (status, html) = app.get_html(&browser, &format!("{login_url}/resend")).await;
+    assert_eq!(status, 429);
+    assert!(html.contains("You asked for too many codes"), "{html}");
+    assert_eq!(messages(&mock).await.len(), 5);
+
+    // The tenant's daily cap holds even for a fresh hour.
+    let tenant = tessera::admin::tenant(&app.state, "acme").await.unwrap();
+    let policy = tessera::admin::SmsPolicy { daily_cap: Some(5), ..Default::default() };
+    tessera::admin::update_sms_policy(&app.state, &tenant, policy).await.unwrap();
+    app.clock.advance(3600);
+    let browser = firefox();
+    let login_url = app.password_then_second_factor(&browser, &AuthRequest::portal(&pkce)).await;
+    let (_, html) = app.get_html(&browser, &login_url).await;
+    assert!(html.contains("No more text messages can be sent today"), "{html}");
+    assert_eq!(messages(&mock).await.len(), 5);
+}
+both_backends!(sends_are_limited_per_hour_and_per_day);
+
+async fn numbers_outside_the_allowed_countries_are_refused(backend: Backend) {
+    let Some((app, mock)) = app_with_webhook(backend, 200).await else { return };
+    let browser = firefox();
+    let pkce = pkce();
+    app.sign_in(&browser, &AuthRequest::portal(&pkce)).await;
+    let page = format!("{}/account/two-factor/sms", app.issuer);
+    let (_, html) = app.get_html(&browser, &page).await;
+    let response = app.post_form(&browser, &page, &csrf_token(&html), &[("phone", "+32 470 12 34 56")]).await;
+    assert!(response.text().await.unwrap().contains("cannot be sent to this country"));
+    let response = app.post_form(&browser, &page, &csrf_token(&html), &[("phone", "0900 1234567")]).await;
+    assert_eq!(response.status(), 400, "premium numbers are not mobile numbers");
+    assert!(messages(&mock).await.is_empty(), "nothing was sent");
+}
+both_backends!(numbers_outside_the_allowed_countries_are_refused);
+
+async fn a_failing_provider_is_retried_then_reported(backend: Backend) {
+    let Some((app, mock)) = app_with_webhook(backend, 503).await else { return };
+    let browser = firefox();
+    let pkce = pkce();
+    app.sign_in(&browser, &AuthRequest::portal(&pkce)).await;
+    let page = format!("{}/account/two-factor/sms", app.issuer);
+    let (_, html) = app.get_html(&browser, &page).await;
+    let response = app.post_form(&browser, &page, &csrf_token(&html), &[("phone", "0612345678")]).await;
+    assert!(response.text().await.unwrap().contains("We could not send the text message"));
+    assert_eq!(mock.received_requests().await.unwrap().len(), 3, "retried on 5xx");
+
+    let Some((app, mock)) = app_with_webhook(backend, 400).await else { return };
+    let browser = firefox();
+    app.sign_in(&browser, &AuthRequest::portal(&pkce)).await;
+    let url = format!("{}/account/two-factor/sms", app.issuer);
+    let (_, html) = app.get_html(&browser, &url).await;
+    let response = app.post_form(&browser, &url, &csrf_token(&html), &[("phone", "0612345678")]).await;
+    assert!(response.text().await.unwrap().contains("We could not send the text message"));
+    assert_eq!(mock.received_requests().await.unwrap().len(), 1, "never retried on 4xx");
+}
+both_backends!(a_failing_provider_is_retried_then_reported);
+
+async fn the_twilio_sender_speaks_the_messages_api(backend: Backend) {
+    let mock = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/2010-04-01/Accounts/AC123/Messages.json"))
+        .and(header("authorization", "Basic QUMxMjM6dHdpbGlvLXRva2Vu"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(serde_json::json!({ "sid": "SM1" })))
+        .mount(&mock)
+        .await;
+    let base = mock.uri();
+    let Some(app) = spawn_app_with(backend, |settings| {
+        settings.sms.sender = "twilio".into();
+        settings.sms.twilio_base_url = base;
+        settings.sms.twilio_account_sid = "AC123".into();
+        settings.sms.twilio_auth_token = SecretString::from("twilio-token");
+        settings.sms.twilio_from = "+3197010000000".into();
+    })
+    .await
+    else {
+        return;
+    };
+    let browser = firefox();
+    let pkce = pkce();
+    app.sign_in(&browser, &AuthRequest::portal(&pkce)).await;
+    let page = format!("{}/account/two-factor/sms", app.issuer);
+    let (_, html) = app.get_html(&browser, &page).await;
+    let response = app.post_form(&browser, &page, &csrf_token(&html), &[("phone", "06 12345678")]).await;
+    assert_eq!(response.status(), 200);
+    let requests = mock.received_requests().await.unwrap();
+    assert_eq!(requests.len(), 1);
+    let form: std::collections::HashMap<String, String> =
+        url::form_urlencoded::parse(&requests[0].body).into_owned().collect();
+    assert_eq!(form["To"], "+31612345678");
+    assert_eq!(form["From"], "+3197010000000");
+    assert!(form["Body"].starts_with("Your Acme Clinic verification code is "));
+}
+both_backends!(the_twilio_sender_speaks_the_messages_api);

@@ -15,6 +15,7 @@ pub mod domain;
 pub mod error;
 pub mod http;
 pub mod keys;
+pub mod metrics;
 pub mod notify;
 pub mod oauth;
 pub mod oidc;

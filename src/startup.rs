@@ -68,6 +68,7 @@ pub async fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> Result<Ap
         views,
         passwords,
         sms,
+        metrics: crate::metrics::Metrics::default(),
         http,
         stylesheet_url: crate::http::stylesheet_url(),
     }))

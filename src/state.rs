@@ -21,6 +21,7 @@ pub struct Inner {
     pub keys: KeyStore,
     pub views: Views,
     pub passwords: PasswordHasher,
+    pub metrics: crate::metrics::Metrics,
     /// Sends text-message codes.
     pub sms: crate::notify::ConfiguredSender,
     /// Outbound HTTP (client JWK Sets, back-channel logout): short timeouts, no redirects.

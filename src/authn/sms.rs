@@ -118,6 +118,7 @@ pub async fn send_code(
             false
         }
     };
+    state.metrics.sms(delivered);
     store::sms::insert_send(
         &state.db,
         entity::sms_send::Model {

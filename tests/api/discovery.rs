@@ -1,5 +1,5 @@
 use crate::both_backends;
-use crate::helpers::{Backend, spawn_app};
+use crate::helpers::*;
 
 async fn discovery_lists_exactly_what_is_supported(backend: Backend) {
     let Some(app) = spawn_app(backend).await else { return };
@@ -69,3 +69,14 @@ async fn protocol_endpoints_answer_browser_apps_cors_preflights(backend: Backend
     assert!(response.headers().get("access-control-allow-origin").is_none());
 }
 both_backends!(protocol_endpoints_answer_browser_apps_cors_preflights);
+
+async fn metrics_count_grants_and_sign_ins(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else { return };
+    let pkce = pkce();
+    let params = app.sign_in(&browser(), &AuthRequest::portal(&pkce)).await;
+    assert_eq!(app.exchange_portal_code(&params["code"], &pkce.verifier).await.status(), 200);
+    let text = reqwest::get(format!("{}/metrics", app.address)).await.unwrap().text().await.unwrap();
+    assert!(text.contains("tessera_logins_total{result=\"succeeded\"} 1"), "{text}");
+    assert!(text.contains("tessera_token_grants_total{grant=\"authorization_code\"} 1"), "{text}");
+}
+both_backends!(metrics_count_grants_and_sign_ins);

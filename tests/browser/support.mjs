@@ -90,11 +90,15 @@ export function watchPage(page, problems, redirectUri) {
  * One tessera server with its data directory, relying party and browser.
  * Call `start(seed)` in `before` and `stop()` in `after`; `seed(h)` runs CLI
  * commands before the server starts (the tenant and client are created first).
+ * `env` (optional) holds extra environment variables for the server and the
+ * CLI, e.g. `TESSERA_SMS__*`; it can also be set as `h.extraEnv` before
+ * `start`, when a value (a port) is known only then.
  */
-export function createHarness({ tenant, tenantName, clientId }) {
+export function createHarness({ tenant, tenantName, clientId, env = {} }) {
   const h = {
     tenant,
     clientId,
+    extraEnv: env,
     port: 0,
     baseUrl: '',
     redirectUri: '',
@@ -110,6 +114,7 @@ export function createHarness({ tenant, tenantName, clientId }) {
     TESSERA_LISTEN: `127.0.0.1:${h.port}`,
     TESSERA_PUBLIC_URL: h.baseUrl,
     TESSERA_DATA_DIR: h.dataDir,
+    ...h.extraEnv,
   });
 
   /** Runs one tessera CLI command to completion; throws unless it exits 0. */

@@ -53,6 +53,7 @@ pub async fn finish(
         ip: Some(ip),
     };
     audit::record(&state.db, event, now).await?;
+    state.metrics.login("succeeded");
     let redirect_to = match &attempt.purpose {
         Purpose::Authorize(_) if consent_first => None,
         Purpose::Authorize(request) => {

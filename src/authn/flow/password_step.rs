@@ -43,6 +43,7 @@ pub async fn submit(
 
     let keys = ThrottleKeys::new(tenant.id(), &email, ip);
     if let Some(seconds) = throttle::wait_seconds(&state.db, &state.settings.throttle, &keys, now).await? {
+        state.metrics.login("throttled");
         return retry("login-throttled", Some(seconds));
     }
 
@@ -61,6 +62,7 @@ pub async fn submit(
                 ip: Some(ip),
             };
             audit::record(&state.db, event, now).await?;
+            state.metrics.login("password_failed");
             return retry("login-failed", None);
         }
     };

@@ -133,6 +133,7 @@ pub(super) async fn wrong_code(
     now: i64,
 ) -> Result<StepOutcome, FlowError> {
     let failures = store::attempts::add_factor_failure(&state.db, &attempt.id_hash).await?;
+    state.metrics.second_factor_failure();
     let locked = failures >= MAX_FACTOR_FAILURES;
     let event = AuditEvent {
         tenant_id: Some(tenant.id()),

@@ -35,11 +35,16 @@ pub async fn exchange(
 ) -> Result<TokenResponse, OAuthError> {
     let presented = client_auth::presented(authorization, form)?;
     let client = client_auth::authenticate(state, tenant, &presented).await?;
-    match form.get("grant_type").map(String::as_str) {
+    let grant = form.get("grant_type").map(String::as_str);
+    let result = match grant {
         Some("authorization_code") => authorization_code::grant(state, tenant, &client, form).await,
         Some("refresh_token") => refresh_token::grant(state, tenant, &client, form).await,
         Some("client_credentials") => client_credentials::grant(state, tenant, &client, form).await,
         Some(_) => Err(OAuthError::new("unsupported_grant_type", "this grant type is not supported")),
         None => Err(OAuthError::invalid_request("grant_type is required")),
+    };
+    if let (Ok(_), Some(grant)) = (&result, grant) {
+        state.metrics.token_grant(grant);
     }
+    result
 }

@@ -148,12 +148,9 @@ function checkMessage(msg) {
 
 // ---- harness ----------------------------------------------------------------
 
-const webhook = createSmsWebhook(base64Secret());
+const WEBHOOK_SECRET = randomBytes(24).toString('base64url');
+const webhook = createSmsWebhook(WEBHOOK_SECRET);
 const h = createHarness({ tenant: TENANT, tenantName: TENANT_NAME, clientId: CLIENT_ID });
-
-function base64Secret() {
-  return randomBytes(24).toString('base64url');
-}
 
 before(
   async () => {
@@ -161,7 +158,7 @@ before(
     h.extraEnv = {
       TESSERA_SMS__SENDER: 'webhook',
       TESSERA_SMS__WEBHOOK_URL: webhook.url,
-      TESSERA_SMS__WEBHOOK_SECRET: webhook.secret,
+      TESSERA_SMS__WEBHOOK_SECRET: WEBHOOK_SECRET,
     };
     await h.start((harness) => {
       harness.cli(['user', 'create', '--tenant', TENANT, '--email', EMAIL, '--password-stdin'], PASSWORD);

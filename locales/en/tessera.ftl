@@ -132,3 +132,4 @@ sms-invalid-number = This is not a mobile phone number we can send text messages
 account-change-phone = Change phone number
 account-phone = Codes go to { $phone }.
 account-phone-changed = Your new phone number is confirmed. Codes now go to it.
+scope-phone = See your mobile phone number

@@ -132,3 +132,4 @@ sms-invalid-number = Dit is geen mobiel nummer waar we sms-berichten naartoe kun
 account-change-phone = Telefoonnummer wijzigen
 account-phone = Codes gaan naar { $phone }.
 account-phone-changed = Uw nieuwe telefoonnummer is bevestigd. Codes gaan nu naar dit nummer.
+scope-phone = Uw mobiele telefoonnummer te zien

@@ -11,4 +11,4 @@ pub mod revocation;
 pub mod token;
 
 /// Scopes tessera knows; others are ignored (RFC 6749 3.3 lets the server narrow the scope).
-pub const KNOWN_SCOPES: [&str; 4] = ["openid", "profile", "email", "offline_access"];
+pub const KNOWN_SCOPES: [&str; 5] = ["openid", "profile", "email", "phone", "offline_access"];

@@ -32,7 +32,7 @@ pub fn document(tenant: &Tenant) -> Value {
         "acr_values_supported": ACR_ORDER,
         "claims_supported": [
             "iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "amr", "acr", "sid", "azp", "at_hash",
-            "name", "email", "email_verified"
+            "name", "email", "email_verified", "phone_number", "phone_number_verified"
         ],
         "prompt_values_supported": ["none", "login"],
         "ui_locales_supported": crate::views::i18n::SUPPORTED,

@@ -39,6 +39,10 @@ struct Claims<'a> {
     email: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     email_verified: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    phone_number: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    phone_number_verified: Option<bool>,
 }
 
 pub async fn issue(
@@ -50,6 +54,7 @@ pub async fn issue(
     let alg = Alg::parse(&input.client.id_token_signed_response_alg).unwrap_or(Alg::Rs256);
     let key = state.keys.signer(&state.db, tenant.id(), alg, now).await?;
     let with_email = input.scope.split(' ').any(|s| s == "email");
+    let with_phone = input.scope.split(' ').any(|s| s == "phone");
     let claims = Claims {
         iss: &tenant.issuer,
         sub: &input.user.id,
@@ -66,6 +71,9 @@ pub async fn issue(
         name: input.scope.split(' ').any(|s| s == "profile").then_some(input.user.name.as_deref()).flatten(),
         email: with_email.then_some(input.user.email.as_str()),
         email_verified: with_email.then_some(input.user.email_verified),
+        // Numbers are stored only once confirmed by a code sent to them.
+        phone_number: with_phone.then_some(input.user.phone_number.as_deref()).flatten(),
+        phone_number_verified: (with_phone && input.user.phone_number.is_some()).then_some(true),
     };
     key.sign_jwt(&claims)
 }

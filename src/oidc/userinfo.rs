@@ -35,6 +35,12 @@ pub async fn claims(state: &AppState, tenant: &Tenant, access_token: &str) -> Re
     {
         claims["name"] = json!(name);
     }
+    if token.scope.split(' ').any(|s| s == "phone")
+        && let Some(phone) = &user.phone_number
+    {
+        claims["phone_number"] = json!(phone);
+        claims["phone_number_verified"] = json!(true);
+    }
     if token.scope.split(' ').any(|s| s == "email") {
         claims["email"] = json!(user.email);
         claims["email_verified"] = json!(user.email_verified);

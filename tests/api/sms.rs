@@ -100,6 +100,18 @@ async fn sms_sign_in_through_the_webhook(backend: Backend) {
     let claims = app.id_token_claims(&params["code"], &pkce, "nonce-456").await;
     assert_eq!(claims["amr"], serde_json::json!(["pwd", "sms", "mfa"]));
     assert_eq!(claims["acr"], "urn:tessera:acr:2fa");
+
+    // The confirmed number is the phone claim.
+    let pkce = crate::helpers::pkce();
+    let mut request = AuthRequest::portal(&pkce);
+    request.scope = "openid phone";
+    let response = browser.get(app.authorize_url(&request)).send().await.unwrap();
+    let params = redirect_params(&response, PORTAL_REDIRECT);
+    let tokens: serde_json::Value =
+        app.exchange_portal_code(&params["code"], &pkce.verifier).await.json().await.unwrap();
+    let id_claims = crate::refresh_and_tokens::decode_jwt(tokens["id_token"].as_str().unwrap());
+    assert_eq!(id_claims["phone_number"], "+31612345678");
+    assert_eq!(id_claims["phone_number_verified"], true);
 }
 both_backends!(sms_sign_in_through_the_webhook);
 

@@ -133,3 +133,4 @@ account-change-phone = Change phone number
 account-phone = Codes go to { $phone }.
 account-phone-changed = Your new phone number is confirmed. Codes now go to it.
 scope-phone = See your mobile phone number
+enrol-use-sms = No authenticator app? Use text messages instead

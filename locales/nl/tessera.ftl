@@ -133,3 +133,4 @@ account-change-phone = Telefoonnummer wijzigen
 account-phone = Codes gaan naar { $phone }.
 account-phone-changed = Uw nieuwe telefoonnummer is bevestigd. Codes gaan nu naar dit nummer.
 scope-phone = Uw mobiele telefoonnummer te zien
+enrol-use-sms = Geen authenticator-app? Gebruik dan sms-berichten

@@ -134,6 +134,7 @@ async fn render_app_setup(
         otpauth_uri: setup.otpauth_uri,
         qr_data_uri: setup.qr_data_uri,
         cancel_url: Some(tenant.path(state, "/account")),
+        sms_url: None,
     };
     html(state, "totp_setup.html", context, status)
 }

@@ -100,6 +100,7 @@ pub async fn render_stage(
                     otpauth_uri: setup.otpauth_uri,
                     qr_data_uri: setup.qr_data_uri,
                     cancel_url: None,
+                    sms_url: Some(action("/enrol/sms")),
                 },
             )
         }

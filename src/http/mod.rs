@@ -11,6 +11,7 @@ mod discovery;
 mod error_pages;
 mod health;
 mod login;
+mod login_enrol_sms;
 mod login_second_factor;
 mod logout;
 mod page;
@@ -52,6 +53,7 @@ pub fn router(state: AppState) -> Router {
         .merge(authorize::router())
         .merge(login::router())
         .merge(login_second_factor::router())
+        .merge(login_enrol_sms::router())
         .merge(account::router())
         .merge(logout::router());
     Router::new()

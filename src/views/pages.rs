@@ -97,6 +97,8 @@ pub struct TotpSetupPage {
     pub otpauth_uri: String,
     pub qr_data_uri: String,
     pub cancel_url: Option<String>,
+    /// During forced enrolment: "Use text messages instead".
+    pub sms_url: Option<String>,
 }
 
 /// A new set of backup codes, shown once.
@@ -334,6 +336,7 @@ mod tests {
                     otpauth_uri: "otpauth://totp/x".into(),
                     qr_data_uri: "data:image/svg+xml;base64,AA".into(),
                     cancel_url: Some("/x".into()),
+                    sms_url: Some("/s".into()),
                 }),
             ),
             (

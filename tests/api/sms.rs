@@ -275,3 +275,43 @@ async fn the_twilio_sender_speaks_the_messages_api(backend: Backend) {
     assert!(form["Body"].starts_with("Your Acme Clinic verification code is "));
 }
 both_backends!(the_twilio_sender_speaks_the_messages_api);
+
+async fn forced_enrolment_can_use_text_messages(backend: Backend) {
+    let Some((app, mock)) = app_with_webhook(backend, 200).await else { return };
+    let tenant = tessera::admin::tenant(&app.state, "acme").await.unwrap();
+    tessera::admin::update_tenant_policy(&app.state, &tenant, Some(true), None).await.unwrap();
+    let browser = firefox();
+    let pkce = pkce();
+    let login_url = app.password_then_second_factor(&browser, &AuthRequest::portal(&pkce)).await;
+    let (_, html) = app.get_html(&browser, &login_url).await;
+    assert!(html.contains("No authenticator app? Use text messages instead"));
+    let (_, html) = app.get_html(&browser, &format!("{login_url}/enrol/sms")).await;
+    let response = app
+        .post_form(
+            &browser,
+            &format!("{login_url}/enrol/sms"),
+            &csrf_token(&html),
+            &[("phone", "06 12345678")],
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let html = response.text().await.unwrap();
+    assert!(html.contains(">Confirm phone number</button>"));
+    let code = last_code(&mock).await;
+    let response = app
+        .post_form(
+            &browser,
+            &format!("{login_url}/enrol/sms/confirm"),
+            &csrf_token(&html),
+            &[("code", &code)],
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let html = response.text().await.unwrap();
+    assert!(html.contains("aria-label=\"Backup codes\""));
+    let response = app.post_form(&browser, &format!("{login_url}/continue"), &csrf_token(&html), &[]).await;
+    let params = redirect_params(&response, PORTAL_REDIRECT);
+    let claims = app.id_token_claims(&params["code"], &pkce, "nonce-456").await;
+    assert_eq!(claims["amr"], serde_json::json!(["pwd", "sms", "mfa"]));
+}
+both_backends!(forced_enrolment_can_use_text_messages);

@@ -181,6 +181,8 @@ after(
 /** A full-page screenshot into test-results/, named after the page and the viewport. */
 async function screenshot(page, name) {
   const { width, height } = page.viewportSize();
+  const scrollWidth = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(scrollWidth <= width, `the ${name} page scrolls sideways at ${width} px (${scrollWidth} px wide)`);
   const file = path.join(RESULTS_DIR, `sms-${name}-${width}x${height}.png`);
   await page.screenshot({ path: file, fullPage: true });
   assert.ok(existsSync(file), `screenshot ${file} not written`);

@@ -3,6 +3,8 @@
 
 use super::second_factor_step::wrong_code;
 use super::{Browser, FlowError, LoginAttempt, Notice, Stage};
+use crate::account;
+use crate::authn::sms;
 use crate::authn::totp_enrolment::{self, Setup};
 use crate::oidc::auth_context::AuthContext;
 use crate::state::AppState;
@@ -60,4 +62,41 @@ pub async fn confirm(
     store::attempts::set_stage(&state.db, &attempt.id_hash, Stage::Notice.as_str(), &user.id, Some(notice))
         .await?;
     Ok(EnrolOutcome::Confirmed { backup_codes })
+}
+
+#[allow(clippy::too_many_arguments)]
+/// Forced enrolment by text message: the code sent to `phone` was confirmed; text messages become
+/// the method and the first backup codes are returned to show once.
+pub async fn confirm_sms(
+    state: &AppState,
+    tenant: &Tenant,
+    attempt: &LoginAttempt,
+    code: &str,
+    csrf_token: &str,
+    browser: &Browser<'_>,
+    ip: &str,
+    now: i64,
+) -> Result<EnrolOutcome, FlowError> {
+    attempt.expect_stage(Stage::Enrol)?;
+    if !attempt.csrf_matches(csrf_token) {
+        return Ok(EnrolOutcome::Step(super::StepOutcome::Retry {
+            message_key: "login-form-expired",
+            seconds: None,
+        }));
+    }
+    let user = super::second_factor_step::load_user(state, tenant, attempt).await?;
+    let Some(phone) = sms::verify_code(state, &user.id, sms::PURPOSE_ENROL, code, now).await? else {
+        let outcome =
+            wrong_code(state, tenant, attempt, &user.id, browser, "enrolment_code", ip, now).await?;
+        return Ok(EnrolOutcome::Step(outcome));
+    };
+    let codes = account::enable_sms(state, tenant, &user, &phone, ip, now)
+        .await
+        .map_err(|e| FlowError::Corrupt(e.to_string()))?
+        .unwrap_or_default();
+    let notice = Notice { context: AuthContext::password_and_sms(), backup_codes_left: None };
+    let notice = serde_json::to_string(&notice).map_err(|e| FlowError::Corrupt(e.to_string()))?;
+    store::attempts::set_stage(&state.db, &attempt.id_hash, Stage::Notice.as_str(), &user.id, Some(notice))
+        .await?;
+    Ok(EnrolOutcome::Confirmed { backup_codes: codes })
 }

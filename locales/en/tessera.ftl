@@ -134,3 +134,7 @@ account-phone = Codes go to { $phone }.
 account-phone-changed = Your new phone number is confirmed. Codes now go to it.
 scope-phone = See your mobile phone number
 enrol-use-sms = No authenticator app? Use text messages instead
+sms-intro-not-sent = No new code was sent to your phone number ending in { $last_two } yet.
+sms-resend-title = Send a new code?
+sms-resend-message = We send a new code by text message. Only the newest code works. If codes keep not arriving, use a backup code.
+sms-resend-button = Send a new code

@@ -134,3 +134,7 @@ account-phone = Codes gaan naar { $phone }.
 account-phone-changed = Uw nieuwe telefoonnummer is bevestigd. Codes gaan nu naar dit nummer.
 scope-phone = Uw mobiele telefoonnummer te zien
 enrol-use-sms = Geen authenticator-app? Gebruik dan sms-berichten
+sms-intro-not-sent = Er is nog geen nieuwe code verstuurd naar uw telefoonnummer dat eindigt op { $last_two }.
+sms-resend-title = Een nieuwe code versturen?
+sms-resend-message = We sturen een nieuwe code per sms. Alleen de nieuwste code werkt. Komen codes niet aan, gebruik dan een back-upcode.
+sms-resend-button = Nieuwe code versturen

@@ -67,7 +67,10 @@ pub async fn send_code(
     if !allowed_countries(tenant).iter().any(|c| c == phone.country()) {
         return Ok(SendOutcome::CountryRefused);
     }
-    if let Some(last) = store::sms::last_send_to_user(&state.db, user_id).await?
+    // A minute between codes of one purpose: confirming a number and then signing in at once
+    // must not leave the person waiting for their first sign-in code.
+    if let Some(last) =
+        store::sms::newest_code(&state.db, user_id, purpose).await?.map(|code| code.created_at)
         && now - last < RESEND_SECONDS
     {
         return Ok(SendOutcome::Wait(RESEND_SECONDS - (now - last)));

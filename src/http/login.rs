@@ -2,7 +2,7 @@
 //! password form posted to the same address.
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -83,7 +83,8 @@ pub async fn render_stage(
             )
         }
         Stage::SecondFactor => {
-            return render_second_factor(state, tenant, current, headers, error, None, status).await;
+            return render_second_factor(state, tenant, current, headers, error, Notices::default(), status)
+                .await;
         }
         Stage::Enrol => {
             let setup =
@@ -142,14 +143,21 @@ pub async fn render_stage(
     Ok(html_response(status, body.map_err(PageError::internal)?))
 }
 
+/// Notices above the second-factor form: `status` for good news, `warning` for a refused send.
+#[derive(Default)]
+pub struct Notices {
+    pub status: Option<String>,
+    pub warning: Option<String>,
+}
+
 /// The second-factor page. For text messages, entering the step sends a code (once per attempt).
 pub async fn render_second_factor(
     state: &AppState,
     tenant: &Tenant,
     current: &Attempt,
     headers: &HeaderMap,
-    mut error: Option<String>,
-    mut status: Option<String>,
+    error: Option<String>,
+    mut notices: Notices,
     status_code: StatusCode,
 ) -> Result<Response, PageError> {
     let attempt = &current.attempt;
@@ -165,24 +173,23 @@ pub async fn render_second_factor(
             .and_then(|p| PhoneNumber::parse(p, &tenant.row.sms_region).ok())
             .ok_or_else(|| PageError::internal("an SMS user without a usable phone number"))?;
         let now = state.now();
-        if !sms::sent_since(state, &user.id, attempt.created_at).await.map_err(PageError::internal)? {
+        let mut sent =
+            sms::sent_since(state, &user.id, attempt.created_at).await.map_err(PageError::internal)?;
+        if !sent {
             let outcome =
                 sms::send_code(state, tenant, &user.id, &phone, sms::PURPOSE_LOGIN, lang, None, now)
                     .await
                     .map_err(PageError::internal)?;
+            sent = outcome == SendOutcome::Sent;
             if let Some(message) = send_outcome_message(state, lang, &outcome) {
-                error = error.or(Some(message));
+                notices.warning = notices.warning.or(Some(message));
             }
         }
-        sms_intro = Some(state.views.message_with(
-            lang,
-            "sms-intro",
-            &[("last_two", phone.last_two().to_string().into())],
-        ));
+        // Say "we sent" only when a code of this sign-in is really on its way.
+        let key = if sent { "sms-intro" } else { "sms-intro-not-sent" };
+        sms_intro =
+            Some(state.views.message_with(lang, key, &[("last_two", phone.last_two().to_string().into())]));
         resend_url = Some(format!("{base}/resend"));
-    }
-    if status.is_some() && error.is_some() {
-        status = None;
     }
     let context = SecondFactorPage {
         frame: page::frame(state, Some(tenant), lang),
@@ -194,7 +201,8 @@ pub async fn render_second_factor(
         remember_days: tenant.row.trusted_device_days,
         sms_intro,
         resend_url,
-        status,
+        status: notices.status,
+        warning: notices.warning,
     };
     let html = state.views.render("second_factor.html", context).map_err(PageError::internal)?;
     Ok(html_response(status_code, html))
@@ -214,13 +222,42 @@ pub fn send_outcome_message(state: &AppState, lang: &str, outcome: &SendOutcome)
     }
 }
 
+#[derive(Deserialize)]
+struct ShowQuery {
+    /// What the last "send a new code" did (set by its redirect).
+    resend: Option<String>,
+    seconds: Option<i64>,
+}
+
 async fn show(
     State(state): State<AppState>,
     CurrentTenant(tenant): CurrentTenant,
     Path((_, token)): Path<(String, String)>,
+    Query(query): Query<ShowQuery>,
     headers: HeaderMap,
 ) -> Result<Response, PageError> {
     let current = load_attempt(&state, &tenant, &token, &headers).await?;
+    if current.attempt.stage == Stage::SecondFactor
+        && let Some(resend) = query.resend.as_deref()
+    {
+        let lang = page::language(&headers, current.attempt.purpose.ui_locales(), Some(&tenant));
+        let outcome = match resend {
+            "sent" => SendOutcome::Sent,
+            "wait" => {
+                SendOutcome::Wait(query.seconds.unwrap_or(sms::RESEND_SECONDS).clamp(1, sms::RESEND_SECONDS))
+            }
+            "hourly" => SendOutcome::HourlyLimit,
+            "daily" => SendOutcome::DailyLimit,
+            "country" => SendOutcome::CountryRefused,
+            _ => SendOutcome::Failed,
+        };
+        let notices = match send_outcome_message(&state, lang, &outcome) {
+            None => Notices { status: Some(state.views.message(lang, "sms-resent")), warning: None },
+            Some(message) => Notices { status: None, warning: Some(message) },
+        };
+        return render_second_factor(&state, &tenant, &current, &headers, None, notices, StatusCode::OK)
+            .await;
+    }
     render_stage(&state, &tenant, &current, &headers, None, None, StatusCode::OK).await
 }
 

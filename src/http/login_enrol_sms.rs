@@ -2,26 +2,25 @@
 //! the code sent to it, then the backup codes and Continue.
 
 use axum::Router;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
-use super::browser;
-use super::client_ip::ClientIp;
-use super::login::{Attempt, flow_error, load_attempt, respond, send_outcome_message};
+use super::login::{Attempt, flow_error, respond, send_outcome_message};
+use super::login_request::LoginRequest;
+use super::login_second_factor::show_backup_codes;
 use super::page;
-use super::tenant::CurrentTenant;
 use crate::authn::flow::enrolment_step::{self, EnrolOutcome};
-use crate::authn::flow::{Browser, Stage, StepOutcome, second_factor_step};
+use crate::authn::flow::{Stage, StepOutcome, second_factor_step};
 use crate::authn::sms;
 use crate::domain::PhoneNumber;
 use crate::error::PageError;
 use crate::state::AppState;
 use crate::store;
 use crate::tenants::Tenant;
-use crate::views::pages::{BackupCodesPage, SmsConfirmPage, SmsSetupPage};
+use crate::views::pages::{SmsConfirmPage, SmsSetupPage};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -92,16 +91,9 @@ async fn confirm_page(
     render(state, "sms_confirm.html", context, status)
 }
 
-async fn phone_form(
-    State(state): State<AppState>,
-    CurrentTenant(tenant): CurrentTenant,
-    Path((_, token)): Path<(String, String)>,
-    headers: HeaderMap,
-) -> Result<Response, PageError> {
-    let current = load_attempt(&state, &tenant, &token, &headers).await?;
-    current.attempt.expect_stage(Stage::Enrol).map_err(flow_error)?;
-    let lang = page::language(&headers, current.attempt.purpose.ui_locales(), Some(&tenant));
-    phone_page(&state, &tenant, &current, lang, "", None, StatusCode::OK)
+async fn phone_form(State(state): State<AppState>, request: LoginRequest) -> Result<Response, PageError> {
+    request.current.attempt.expect_stage(Stage::Enrol).map_err(flow_error)?;
+    phone_page(&state, &request.tenant, &request.current, request.lang, "", None, StatusCode::OK)
 }
 
 #[derive(Deserialize)]
@@ -116,43 +108,46 @@ struct Body {
 
 async fn send_code(
     State(state): State<AppState>,
-    CurrentTenant(tenant): CurrentTenant,
-    Path((_, token)): Path<(String, String)>,
-    ClientIp(ip): ClientIp,
-    headers: HeaderMap,
+    request: LoginRequest,
     body: String,
 ) -> Result<Response, PageError> {
-    let current = load_attempt(&state, &tenant, &token, &headers).await?;
+    let (tenant, current, lang) = (&request.tenant, &request.current, request.lang);
     current.attempt.expect_stage(Stage::Enrol).map_err(flow_error)?;
-    let body: Body =
-        serde_urlencoded::from_str(&body).map_err(|_| PageError::bad_request("error-bad-request"))?;
+    let body: Body = LoginRequest::form(&body)?;
     if !current.attempt.csrf_matches(&body.csrf_token) {
         return Err(PageError::bad_request("login-form-expired"));
     }
-    let lang = page::language(&headers, current.attempt.purpose.ui_locales(), Some(&tenant));
     let Ok(phone) = PhoneNumber::parse(&body.phone, &tenant.row.sms_region) else {
         let message = state.views.message(lang, "sms-invalid-number");
         return phone_page(
             &state,
-            &tenant,
-            &current,
+            tenant,
+            current,
             lang,
             &body.phone,
             Some(message),
             StatusCode::BAD_REQUEST,
         );
     };
-    let user = second_factor_step::load_user(&state, &tenant, &current.attempt).await.map_err(flow_error)?;
-    let outcome =
-        sms::send_code(&state, &tenant, &user.id, &phone, sms::PURPOSE_ENROL, lang, Some(&ip), state.now())
-            .await
-            .map_err(PageError::internal)?;
+    let user = second_factor_step::load_user(&state, tenant, &current.attempt).await.map_err(flow_error)?;
+    let outcome = sms::send_code(
+        &state,
+        tenant,
+        &user.id,
+        &phone,
+        sms::PURPOSE_ENROL,
+        lang,
+        Some(&request.ip),
+        state.now(),
+    )
+    .await
+    .map_err(PageError::internal)?;
     match send_outcome_message(&state, lang, &outcome) {
-        None => confirm_page(&state, &tenant, &current, lang, None, StatusCode::OK).await,
+        None => confirm_page(&state, tenant, current, lang, None, StatusCode::OK).await,
         Some(message) => phone_page(
             &state,
-            &tenant,
-            &current,
+            tenant,
+            current,
             lang,
             &body.phone,
             Some(message),
@@ -163,46 +158,38 @@ async fn send_code(
 
 async fn confirm(
     State(state): State<AppState>,
-    CurrentTenant(tenant): CurrentTenant,
-    Path((_, token)): Path<(String, String)>,
-    ClientIp(ip): ClientIp,
-    headers: HeaderMap,
+    request: LoginRequest,
     body: String,
 ) -> Result<Response, PageError> {
-    let current = load_attempt(&state, &tenant, &token, &headers).await?;
-    let body: Body =
-        serde_urlencoded::from_str(&body).map_err(|_| PageError::bad_request("error-bad-request"))?;
-    let lang = page::language(&headers, current.attempt.purpose.ui_locales(), Some(&tenant));
-    let binding = browser::binding(&state, &headers).0;
-    let user_agent = browser::user_agent(&headers);
-    let browser = Browser { token: &binding, user_agent: &user_agent };
+    let body: Body = LoginRequest::form(&body)?;
     let outcome = enrolment_step::confirm_sms(
         &state,
-        &tenant,
-        &current.attempt,
+        &request.tenant,
+        &request.current.attempt,
         &body.code,
         &body.csrf_token,
-        &browser,
-        &ip,
+        &request.browser(),
+        &request.ip,
         state.now(),
     )
     .await
     .map_err(flow_error)?;
     match outcome {
-        EnrolOutcome::Confirmed { backup_codes } => {
-            let context = BackupCodesPage {
-                frame: page::frame(&state, Some(&tenant), lang),
-                codes: backup_codes,
-                continue_action: Some(format!("{}/continue", base(&state, &tenant, &current))),
-                continue_link: None,
-                csrf_token: current.attempt.csrf_token.clone(),
-            };
-            render(&state, "backup_codes.html", context, StatusCode::OK)
-        }
+        EnrolOutcome::Confirmed { backup_codes } => show_backup_codes(&state, &request, backup_codes),
         EnrolOutcome::Step(StepOutcome::Retry { message_key, .. }) => {
-            let message = state.views.message(lang, message_key);
-            confirm_page(&state, &tenant, &current, lang, Some(message), StatusCode::UNAUTHORIZED).await
+            let message = state.views.message(request.lang, message_key);
+            confirm_page(
+                &state,
+                &request.tenant,
+                &request.current,
+                request.lang,
+                Some(message),
+                StatusCode::UNAUTHORIZED,
+            )
+            .await
         }
-        EnrolOutcome::Step(step) => respond(&state, &tenant, &current, &headers, step, None).await,
+        EnrolOutcome::Step(step) => {
+            respond(&state, &request.tenant, &request.current, &request.headers, step, None).await
+        }
     }
 }

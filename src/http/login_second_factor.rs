@@ -1,27 +1,26 @@
-//! The second-factor forms of a login: a verification code, a backup code, forced enrolment, and
-//! the Continue of the notice stage.
+//! The second-factor forms of a login: a verification code, a backup code, forced enrolment with
+//! an app, the Continue of the notice stage, consent, and "Did you not receive the code?".
 
 use axum::Router;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
-use super::browser;
-use super::client_ip::ClientIp;
 use super::cookies;
-use super::login::{flow_error, load_attempt, render_second_factor, respond, send_outcome_message};
+use super::login::{flow_error, respond};
+use super::login_request::LoginRequest;
 use super::page;
-use super::tenant::CurrentTenant;
 use crate::authn::flow::completion;
 use crate::authn::flow::enrolment_step::{self, EnrolOutcome};
 use crate::authn::flow::second_factor_step::{self, BackupCodeForm, CodeForm};
-use crate::authn::flow::{Browser, Stage};
+use crate::authn::flow::{Stage, StepOutcome};
 use crate::authn::{session, sms};
+use crate::domain::PhoneNumber;
 use crate::error::PageError;
 use crate::state::AppState;
-use crate::views::pages::{BackupCodePage, BackupCodesPage};
+use crate::views::pages::{BackupCodePage, BackupCodesPage, ConfirmPage};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -30,7 +29,7 @@ pub fn router() -> Router<AppState> {
         .route("/login/{attempt}/enrol", post(confirm_enrolment))
         .route("/login/{attempt}/continue", post(continue_after_notice))
         .route("/login/{attempt}/consent", post(decide_consent))
-        .route("/login/{attempt}/resend", get(resend_code))
+        .route("/login/{attempt}/resend", get(resend_form).post(resend_code))
 }
 
 #[derive(Deserialize)]
@@ -43,209 +42,153 @@ struct CodeBody {
     csrf_token: String,
     #[serde(default)]
     remember_device: Option<String>,
-}
-
-fn parse(body: &str) -> Result<CodeBody, PageError> {
-    serde_urlencoded::from_str(body).map_err(|_| PageError::bad_request("error-bad-request"))
-}
-
-fn browser_token(state: &AppState, headers: &HeaderMap) -> String {
-    browser::binding(state, headers).0
+    #[serde(default)]
+    decision: String,
 }
 
 async fn submit_code(
     State(state): State<AppState>,
-    CurrentTenant(tenant): CurrentTenant,
-    Path((_, token)): Path<(String, String)>,
-    ClientIp(ip): ClientIp,
-    headers: HeaderMap,
+    request: LoginRequest,
     body: String,
 ) -> Result<Response, PageError> {
-    let current = load_attempt(&state, &tenant, &token, &headers).await?;
-    let body = parse(&body)?;
+    let body: CodeBody = LoginRequest::form(&body)?;
     let form = CodeForm {
         code: body.code,
         csrf_token: body.csrf_token,
         remember_device: body.remember_device.is_some(),
     };
-    let binding = browser_token(&state, &headers);
-    let user_agent = browser::user_agent(&headers);
-    let browser = Browser { token: &binding, user_agent: &user_agent };
-    let outcome =
-        second_factor_step::submit_code(&state, &tenant, &current.attempt, form, &browser, &ip, state.now())
-            .await
-            .map_err(flow_error)?;
-    respond(&state, &tenant, &current, &headers, outcome, None).await
+    let outcome = second_factor_step::submit_code(
+        &state,
+        &request.tenant,
+        &request.current.attempt,
+        form,
+        &request.browser(),
+        &request.ip,
+        state.now(),
+    )
+    .await
+    .map_err(flow_error)?;
+    respond(&state, &request.tenant, &request.current, &request.headers, outcome, None).await
 }
 
-async fn backup_form(
-    State(state): State<AppState>,
-    CurrentTenant(tenant): CurrentTenant,
-    Path((_, token)): Path<(String, String)>,
-    headers: HeaderMap,
-) -> Result<Response, PageError> {
-    let current = load_attempt(&state, &tenant, &token, &headers).await?;
-    current.attempt.expect_stage(Stage::SecondFactor).map_err(flow_error)?;
-    render_backup_form(&state, &tenant, &current, &headers, None, StatusCode::OK)
+async fn backup_form(State(state): State<AppState>, request: LoginRequest) -> Result<Response, PageError> {
+    request.current.attempt.expect_stage(Stage::SecondFactor).map_err(flow_error)?;
+    render_backup_form(&state, &request, None, StatusCode::OK)
 }
 
 fn render_backup_form(
     state: &AppState,
-    tenant: &crate::tenants::Tenant,
-    current: &super::login::Attempt,
-    headers: &HeaderMap,
+    request: &LoginRequest,
     error: Option<String>,
     status: StatusCode,
 ) -> Result<Response, PageError> {
-    let lang = page::language(headers, current.attempt.purpose.ui_locales(), Some(tenant));
-    let base = tenant.path(state, &format!("/login/{}", current.token));
-    let html = state
-        .views
-        .render(
-            "backup_code.html",
-            BackupCodePage {
-                frame: page::frame(state, Some(tenant), lang),
-                action: format!("{base}/backup"),
-                back_url: base,
-                csrf_token: current.attempt.csrf_token.clone(),
-                error,
-            },
-        )
-        .map_err(PageError::internal)?;
+    let context = BackupCodePage {
+        frame: page::frame(state, Some(&request.tenant), request.lang),
+        action: request.url(state, "/backup"),
+        back_url: request.url(state, ""),
+        csrf_token: request.current.attempt.csrf_token.clone(),
+        error,
+    };
+    let html = state.views.render("backup_code.html", context).map_err(PageError::internal)?;
     Ok((status, Html(html)).into_response())
 }
 
 async fn submit_backup_code(
     State(state): State<AppState>,
-    CurrentTenant(tenant): CurrentTenant,
-    Path((_, token)): Path<(String, String)>,
-    ClientIp(ip): ClientIp,
-    headers: HeaderMap,
+    request: LoginRequest,
     body: String,
 ) -> Result<Response, PageError> {
-    let current = load_attempt(&state, &tenant, &token, &headers).await?;
-    let body = parse(&body)?;
-    let binding = browser_token(&state, &headers);
-    let user_agent = browser::user_agent(&headers);
-    let browser = Browser { token: &binding, user_agent: &user_agent };
+    let body: CodeBody = LoginRequest::form(&body)?;
     let outcome = second_factor_step::submit_backup_code(
         &state,
-        &tenant,
-        &current.attempt,
+        &request.tenant,
+        &request.current.attempt,
         BackupCodeForm { code: &body.backup_code, csrf_token: &body.csrf_token },
-        &browser,
-        &ip,
+        &request.browser(),
+        &request.ip,
         state.now(),
     )
     .await
     .map_err(flow_error)?;
-    if let crate::authn::flow::StepOutcome::Retry { message_key, .. } = &outcome {
-        let lang = page::language(&headers, current.attempt.purpose.ui_locales(), Some(&tenant));
-        let message = state.views.message(lang, message_key);
-        return render_backup_form(
-            &state,
-            &tenant,
-            &current,
-            &headers,
-            Some(message),
-            StatusCode::UNAUTHORIZED,
-        );
+    if let StepOutcome::Retry { message_key, .. } = &outcome {
+        let message = state.views.message(request.lang, message_key);
+        return render_backup_form(&state, &request, Some(message), StatusCode::UNAUTHORIZED);
     }
-    respond(&state, &tenant, &current, &headers, outcome, None).await
+    respond(&state, &request.tenant, &request.current, &request.headers, outcome, None).await
+}
+
+/// Shows a new set of backup codes, then Continue finishes the attempt.
+pub fn show_backup_codes(
+    state: &AppState,
+    request: &LoginRequest,
+    codes: Vec<String>,
+) -> Result<Response, PageError> {
+    let context = BackupCodesPage {
+        frame: page::frame(state, Some(&request.tenant), request.lang),
+        codes,
+        continue_action: Some(request.url(state, "/continue")),
+        continue_link: None,
+        csrf_token: request.current.attempt.csrf_token.clone(),
+    };
+    let html = state.views.render("backup_codes.html", context).map_err(PageError::internal)?;
+    Ok(Html(html).into_response())
 }
 
 async fn confirm_enrolment(
     State(state): State<AppState>,
-    CurrentTenant(tenant): CurrentTenant,
-    Path((_, token)): Path<(String, String)>,
-    ClientIp(ip): ClientIp,
-    headers: HeaderMap,
+    request: LoginRequest,
     body: String,
 ) -> Result<Response, PageError> {
-    let current = load_attempt(&state, &tenant, &token, &headers).await?;
-    let body = parse(&body)?;
-    let binding = browser_token(&state, &headers);
-    let user_agent = browser::user_agent(&headers);
-    let browser = Browser { token: &binding, user_agent: &user_agent };
+    let body: CodeBody = LoginRequest::form(&body)?;
     let outcome = enrolment_step::confirm(
         &state,
-        &tenant,
-        &current.attempt,
+        &request.tenant,
+        &request.current.attempt,
         &body.code,
         &body.csrf_token,
-        &browser,
-        &ip,
+        &request.browser(),
+        &request.ip,
         state.now(),
     )
     .await
     .map_err(flow_error)?;
     match outcome {
-        EnrolOutcome::Step(step) => respond(&state, &tenant, &current, &headers, step, None).await,
-        EnrolOutcome::Confirmed { backup_codes } => {
-            let lang = page::language(&headers, current.attempt.purpose.ui_locales(), Some(&tenant));
-            let html = state
-                .views
-                .render(
-                    "backup_codes.html",
-                    BackupCodesPage {
-                        frame: page::frame(&state, Some(&tenant), lang),
-                        codes: backup_codes,
-                        continue_action: Some(tenant.path(&state, &format!("/login/{token}/continue"))),
-                        continue_link: None,
-                        csrf_token: current.attempt.csrf_token.clone(),
-                    },
-                )
-                .map_err(PageError::internal)?;
-            Ok(Html(html).into_response())
+        EnrolOutcome::Step(step) => {
+            respond(&state, &request.tenant, &request.current, &request.headers, step, None).await
         }
+        EnrolOutcome::Confirmed { backup_codes } => show_backup_codes(&state, &request, backup_codes),
     }
 }
 
 async fn continue_after_notice(
     State(state): State<AppState>,
-    CurrentTenant(tenant): CurrentTenant,
-    Path((_, token)): Path<(String, String)>,
-    ClientIp(ip): ClientIp,
-    headers: HeaderMap,
+    request: LoginRequest,
     body: String,
 ) -> Result<Response, PageError> {
-    let current = load_attempt(&state, &tenant, &token, &headers).await?;
-    let body = parse(&body)?;
+    let body: CodeBody = LoginRequest::form(&body)?;
     let outcome = completion::continue_after_notice(
         &state,
-        &tenant,
-        &current.attempt,
+        &request.tenant,
+        &request.current.attempt,
         &body.csrf_token,
-        &ip,
+        &request.ip,
         state.now(),
     )
     .await
     .map_err(flow_error)?;
-    respond(&state, &tenant, &current, &headers, outcome, None).await
-}
-
-#[derive(Deserialize)]
-struct ConsentBody {
-    #[serde(default)]
-    csrf_token: String,
-    #[serde(default)]
-    decision: String,
+    respond(&state, &request.tenant, &request.current, &request.headers, outcome, None).await
 }
 
 async fn decide_consent(
     State(state): State<AppState>,
-    CurrentTenant(tenant): CurrentTenant,
-    Path((_, token)): Path<(String, String)>,
-    ClientIp(ip): ClientIp,
-    headers: HeaderMap,
+    request: LoginRequest,
     body: String,
 ) -> Result<Response, PageError> {
-    let current = load_attempt(&state, &tenant, &token, &headers).await?;
-    let body: ConsentBody =
-        serde_urlencoded::from_str(&body).map_err(|_| PageError::bad_request("error-bad-request"))?;
-    let session = match cookies::read(&headers, &cookies::session_name(&state, tenant.slug())) {
+    let body: CodeBody = LoginRequest::form(&body)?;
+    let tenant = &request.tenant;
+    let session = match cookies::read(&request.headers, &cookies::session_name(&state, tenant.slug())) {
         Some(cookie) => {
-            session::resume(&state, &tenant, &cookie, state.now()).await.map_err(PageError::internal)?
+            session::resume(&state, tenant, &cookie, state.now()).await.map_err(PageError::internal)?
         }
         None => None,
     };
@@ -256,48 +199,77 @@ async fn decide_consent(
     };
     let outcome = completion::decide_consent(
         &state,
-        &tenant,
-        &current.attempt,
+        tenant,
+        &request.current.attempt,
         session.as_ref(),
         allow,
         &body.csrf_token,
-        &ip,
+        &request.ip,
         state.now(),
     )
     .await
     .map_err(flow_error)?;
-    respond(&state, &tenant, &current, &headers, outcome, None).await
+    respond(&state, tenant, &request.current, &request.headers, outcome, None).await
 }
 
-/// "Did you not receive the verification code?": a new code, within the limits.
+/// "Did you not receive the verification code?": a page that offers a new code (a link must not
+/// send a paid message by itself: prefetching or a reload would).
+async fn resend_form(State(state): State<AppState>, request: LoginRequest) -> Result<Response, PageError> {
+    request.current.attempt.expect_stage(Stage::SecondFactor).map_err(flow_error)?;
+    let lang = request.lang;
+    let context = ConfirmPage {
+        frame: page::frame(&state, Some(&request.tenant), lang),
+        action: request.url(&state, "/resend"),
+        csrf_token: request.current.attempt.csrf_token.clone(),
+        title: state.views.message(lang, "sms-resend-title"),
+        message: state.views.message(lang, "sms-resend-message"),
+        button: state.views.message(lang, "sms-resend-button"),
+        cancel_url: request.url(&state, ""),
+        hidden: Vec::new(),
+    };
+    let html = state.views.render("confirm.html", context).map_err(PageError::internal)?;
+    Ok(Html(html).into_response())
+}
+
+/// Sends a new code within the limits, then back to the step (post-redirect-get: a reload sends
+/// nothing).
 async fn resend_code(
     State(state): State<AppState>,
-    CurrentTenant(tenant): CurrentTenant,
-    Path((_, token)): Path<(String, String)>,
-    ClientIp(ip): ClientIp,
-    headers: HeaderMap,
+    request: LoginRequest,
+    body: String,
 ) -> Result<Response, PageError> {
-    let current = load_attempt(&state, &tenant, &token, &headers).await?;
-    current.attempt.expect_stage(Stage::SecondFactor).map_err(flow_error)?;
-    let user = second_factor_step::load_user(&state, &tenant, &current.attempt).await.map_err(flow_error)?;
-    let lang = page::language(&headers, current.attempt.purpose.ui_locales(), Some(&tenant));
+    let tenant = &request.tenant;
+    request.current.attempt.expect_stage(Stage::SecondFactor).map_err(flow_error)?;
+    let body: CodeBody = LoginRequest::form(&body)?;
+    if !request.current.attempt.csrf_matches(&body.csrf_token) {
+        return Err(PageError::bad_request("login-form-expired"));
+    }
+    let user =
+        second_factor_step::load_user(&state, tenant, &request.current.attempt).await.map_err(flow_error)?;
     let phone = user
         .phone_number
         .as_deref()
-        .and_then(|p| crate::domain::PhoneNumber::parse(p, &tenant.row.sms_region).ok())
+        .and_then(|p| PhoneNumber::parse(p, &tenant.row.sms_region).ok())
         .ok_or_else(|| PageError::bad_request("error-bad-request"))?;
-    let outcome =
-        sms::send_code(&state, &tenant, &user.id, &phone, sms::PURPOSE_LOGIN, lang, Some(&ip), state.now())
-            .await
-            .map_err(PageError::internal)?;
-    let (error, status, code) = match send_outcome_message(&state, lang, &outcome) {
-        None => (None, Some(state.views.message(lang, "sms-resent")), StatusCode::OK),
-        Some(message) => (Some(message), None, StatusCode::TOO_MANY_REQUESTS),
+    let outcome = sms::send_code(
+        &state,
+        tenant,
+        &user.id,
+        &phone,
+        sms::PURPOSE_LOGIN,
+        request.lang,
+        Some(&request.ip),
+        state.now(),
+    )
+    .await
+    .map_err(PageError::internal)?;
+    let query = match outcome {
+        sms::SendOutcome::Sent => "sent".to_string(),
+        sms::SendOutcome::Wait(seconds) => format!("wait&seconds={seconds}"),
+        sms::SendOutcome::HourlyLimit => "hourly".to_string(),
+        sms::SendOutcome::DailyLimit => "daily".to_string(),
+        sms::SendOutcome::CountryRefused => "country".to_string(),
+        sms::SendOutcome::Failed => "failed".to_string(),
     };
-    let code = if matches!(outcome, sms::SendOutcome::Failed | sms::SendOutcome::CountryRefused) {
-        StatusCode::SERVICE_UNAVAILABLE
-    } else {
-        code
-    };
-    render_second_factor(&state, &tenant, &current, &headers, error, status, code).await
+    Ok(Redirect::to(&format!("{}?resend={query}", request.url(&state, ""))).into_response())
 }

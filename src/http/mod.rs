@@ -12,6 +12,7 @@ mod error_pages;
 mod health;
 mod login;
 mod login_enrol_sms;
+mod login_request;
 mod login_second_factor;
 mod logout;
 mod page;

@@ -67,15 +67,6 @@ pub async fn insert_send(db: &impl ConnectionTrait, model: sms_send::Model) -> R
     Ok(())
 }
 
-pub async fn last_send_to_user(db: &impl ConnectionTrait, user_id: &str) -> Result<Option<i64>, StoreError> {
-    Ok(sms_send::Entity::find()
-        .filter(sms_send::Column::UserId.eq(user_id))
-        .order_by_desc(sms_send::Column::CreatedAt)
-        .one(db)
-        .await?
-        .map(|row| row.created_at))
-}
-
 pub async fn sends_to_user_since(
     db: &impl ConnectionTrait,
     user_id: &str,

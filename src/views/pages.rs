@@ -45,6 +45,8 @@ pub struct SecondFactorPage {
     pub resend_url: Option<String>,
     /// A non-error notice ("We sent a new code").
     pub status: Option<String>,
+    /// A notice that needs attention but is no input error ("wait 40 seconds").
+    pub warning: Option<String>,
 }
 
 /// Entering a mobile number (account pages).
@@ -289,6 +291,7 @@ mod tests {
                     sms_intro: Some("We sent a code ending in 78".into()),
                     resend_url: Some("/r".into()),
                     status: Some("s".into()),
+                    warning: Some("w".into()),
                 }),
             ),
             (

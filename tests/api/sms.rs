@@ -50,6 +50,21 @@ fn code_in(message: &serde_json::Value) -> String {
         .unwrap_or_else(|| panic!("no code in {text}"))
 }
 
+/// "Did you not receive the verification code?": the link's page, its button, and the page the
+/// browser comes back to.
+async fn resend(app: &TestApp, browser: &reqwest::Client, login_url: &str) -> String {
+    let (status, html) = app.get_html(browser, &format!("{login_url}/resend")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Send a new code"), "{html}");
+    let sends_before = browser.get(format!("{login_url}/resend")).send().await.unwrap().status();
+    assert_eq!(sends_before, 200, "showing the offer sends nothing and can repeat");
+    let response = app.post_form(browser, &format!("{login_url}/resend"), &csrf_token(&html), &[]).await;
+    assert_eq!(response.status(), 303);
+    let (status, html) = app.get_html(browser, &app.absolute(&location(&response))).await;
+    assert_eq!(status, 200);
+    html
+}
+
 async fn last_code(mock: &MockServer) -> String {
     code_in(messages(mock).await.last().expect("a message"))
 }
@@ -129,12 +144,11 @@ async fn only_the_newest_code_counts_and_codes_expire(backend: Backend) {
     let older = last_code(&mock).await;
 
     // Resending too soon is refused with the wait; a minute later it works.
-    let (status, html) = app.get_html(&browser, &format!("{login_url}/resend")).await;
-    assert_eq!(status, 429);
+    let html = resend(&app, &browser, &login_url).await;
     assert!(html.contains("You can ask for a new code in 60 seconds"), "{html}");
+    assert!(!html.contains("aria-invalid"), "a refused resend is no input error");
     app.clock.advance(60);
-    let (status, html) = app.get_html(&browser, &format!("{login_url}/resend")).await;
-    assert_eq!(status, 200);
+    let html = resend(&app, &browser, &login_url).await;
     assert!(html.contains("We sent a new code"));
     let newer = last_code(&mock).await;
     if older != newer {
@@ -181,11 +195,10 @@ async fn sends_are_limited_per_hour_and_per_day(backend: Backend) {
     app.get_html(&browser, &login_url).await; // second send this hour (enrolment was the first)
     for _ in 0..3 {
         app.clock.advance(61);
-        assert_eq!(app.get_html(&browser, &format!("{login_url}/resend")).await.0, 200);
+        assert!(resend(&app, &browser, &login_url).await.contains("We sent a new code"));
     }
     app.clock.advance(61);
-    let (status, html) = app.get_html(&browser, &format!("{login_url}/resend")).await;
-    assert_eq!(status, 429);
+    let html = resend(&app, &browser, &login_url).await;
     assert!(html.contains("You asked for too many codes"), "{html}");
     assert_eq!(messages(&mock).await.len(), 5);
 
@@ -315,3 +328,18 @@ async fn forced_enrolment_can_use_text_messages(backend: Backend) {
     assert_eq!(claims["amr"], serde_json::json!(["pwd", "sms", "mfa"]));
 }
 both_backends!(forced_enrolment_can_use_text_messages);
+
+async fn signing_in_right_after_enrolment_sends_the_first_code(backend: Backend) {
+    let Some((app, mock)) = app_with_webhook(backend, 200).await else { return };
+    enrol_sms(&app, &mock, "0612345678").await;
+    app.clock.advance(-61); // undo the helper's wait: sign in within the enrolment's minute
+    let browser = firefox();
+    let pkce = pkce();
+    let login_url = app.password_then_second_factor(&browser, &AuthRequest::portal(&pkce)).await;
+    let (_, html) = app.get_html(&browser, &login_url).await;
+    assert!(html.contains("We sent a text message"), "{html}");
+    assert_eq!(messages(&mock).await.len(), 2);
+    let response = app.submit_code(&browser, &login_url, &last_code(&mock).await, false).await;
+    assert!(redirect_params(&response, PORTAL_REDIRECT).contains_key("code"));
+}
+both_backends!(signing_in_right_after_enrolment_sends_the_first_code);

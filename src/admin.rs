@@ -176,6 +176,45 @@ pub async fn update_sms_policy(
     self::tenant(state, tenant.slug()).await
 }
 
+/// Gives a tenant its own SMS sender, or (`None`) returns it to the server's sender.
+pub async fn set_tenant_sms_sender(
+    state: &AppState,
+    tenant: &Tenant,
+    sender: Option<crate::notify::SenderOverride>,
+) -> Result<(), AdminError> {
+    let sealed = match sender {
+        None => None,
+        Some(sender) => {
+            let production = state.settings.mode == crate::config::Mode::Production;
+            crate::notify::ConfiguredSender::from_settings(&sender.apply_to(&state.settings.sms), production)
+                .map_err(AdminError::Invalid)?;
+            let json = serde_json::to_vec(&sender).map_err(|e| AdminError::Invalid(e.to_string()))?;
+            let sealed = state
+                .keys
+                .master()
+                .seal(&json, &crate::authn::sms::sender_aad(tenant.id()))
+                .map_err(|e| AdminError::Keys(KeyError::MasterKey(e)))?;
+            Some(sealed)
+        }
+    };
+    let kind = sealed.is_some();
+    store::tenants::set_sms_sender(&state.db, tenant.id(), sealed).await?;
+    let now = state.now();
+    audit::record(
+        &state.db,
+        AuditEvent {
+            tenant_id: Some(tenant.id()),
+            user_id: None,
+            event: "tenant.sms_sender_changed",
+            detail: json!({ "own_sender": kind }),
+            ip: None,
+        },
+        now,
+    )
+    .await?;
+    Ok(())
+}
+
 pub struct NewClientRequest {
     pub client_id: String,
     pub redirect_uris: Vec<String>,

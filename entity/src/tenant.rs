@@ -21,6 +21,9 @@ pub struct Model {
     pub sms_code_seconds: i64,
     /// Text messages per day for the whole tenant (a cost and fraud ceiling).
     pub sms_daily_cap: i32,
+    /// The tenant's own SMS sender settings (JSON), sealed with the master key; `None`: the
+    /// server's sender.
+    pub sms_sender_sealed: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

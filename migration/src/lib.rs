@@ -9,6 +9,7 @@ mod m20261126_000004_signing_algorithms;
 mod m20261126_000005_client_keys_and_backchannel;
 mod m20261126_000006_user_names;
 mod m20261126_000007_sms;
+mod m20261126_000008_tenant_sms_sender;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000005_client_keys_and_backchannel::Migration),
             Box::new(m20261126_000006_user_names::Migration),
             Box::new(m20261126_000007_sms::Migration),
+            Box::new(m20261126_000008_tenant_sms_sender::Migration),
         ]
     }
 }

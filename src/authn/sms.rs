@@ -10,7 +10,7 @@ use crate::audit::{self, AuditEvent};
 use crate::authn::backup_codes;
 use crate::crypto::constant_time_eq;
 use crate::domain::PhoneNumber;
-use crate::notify::SmsSender;
+use crate::notify::{ConfiguredSender, SenderOverride, SmsSender};
 use crate::state::AppState;
 use crate::store::{self, StoreError};
 use crate::tenants::Tenant;
@@ -114,7 +114,14 @@ pub async fn send_code(
             ("minutes", minutes.into()),
         ],
     );
-    let delivered = match state.sms.send(phone.e164(), &message, tenant.slug()).await {
+    let sent = match &tenant.row.sms_sender_sealed {
+        None => state.sms.send(phone.e164(), &message, tenant.slug()).await,
+        Some(sealed) => match tenant_sender(state, tenant, sealed) {
+            Ok(sender) => sender.send(phone.e164(), &message, tenant.slug()).await,
+            Err(err) => Err(crate::notify::SendError::NotConfigured(err)),
+        },
+    };
+    let delivered = match sent {
         Ok(()) => true,
         Err(err) => {
             tracing::error!(error = %err, tenant = tenant.slug(), "sending a text message failed");
@@ -175,4 +182,25 @@ pub async fn sent_since(state: &AppState, user_id: &str, since: i64) -> Result<b
     Ok(store::sms::newest_code(&state.db, user_id, PURPOSE_LOGIN)
         .await?
         .is_some_and(|c| c.created_at >= since))
+}
+
+/// The associated data that binds a sealed sender to its tenant.
+pub fn sender_aad(tenant_id: &str) -> String {
+    format!("sms-sender:{tenant_id}")
+}
+
+/// The tenant's own sender, opened from its sealed settings.
+fn tenant_sender(state: &AppState, tenant: &Tenant, sealed: &str) -> Result<ConfiguredSender, &'static str> {
+    let json = state
+        .keys
+        .master()
+        .open(sealed, &sender_aad(tenant.id()))
+        .map_err(|_| "the tenant's sender cannot be opened")?;
+    let sender: SenderOverride =
+        serde_json::from_slice(&json).map_err(|_| "the tenant's sender is unreadable")?;
+    let production = state.settings.mode == crate::config::Mode::Production;
+    ConfiguredSender::from_settings(&sender.apply_to(&state.settings.sms), production).map_err(|err| {
+        tracing::error!(error = %err, tenant = tenant.slug(), "the tenant's SMS sender is misconfigured");
+        "the tenant's sender is misconfigured"
+    })
 }

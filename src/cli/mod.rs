@@ -76,6 +76,8 @@ enum TenantCommand {
     },
     /// List tenants.
     List,
+    /// Give a tenant its own SMS sender (its provider account), or back to the server's.
+    SmsSender(TenantSmsSender),
     /// Change a tenant's second-factor policy.
     Update {
         slug: String,
@@ -98,6 +100,27 @@ enum TenantCommand {
         #[arg(long, value_name = "MINUTES")]
         sms_code_minutes: Option<i64>,
     },
+}
+
+#[derive(Args)]
+struct TenantSmsSender {
+    slug: String,
+    /// webhook, twilio, console (development), or default (the server's sender).
+    #[arg(long)]
+    sender: String,
+    #[arg(long)]
+    webhook_url: Option<String>,
+    #[arg(long)]
+    twilio_base_url: Option<String>,
+    #[arg(long)]
+    twilio_account_sid: Option<String>,
+    #[arg(long)]
+    twilio_from: Option<String>,
+    #[arg(long)]
+    twilio_messaging_service_sid: Option<String>,
+    /// Read the webhook secret or the Twilio auth token from standard input.
+    #[arg(long)]
+    secret_stdin: bool,
 }
 
 #[derive(Subcommand)]
@@ -274,6 +297,27 @@ async fn tenant(state: &AppState, command: TenantCommand) -> Result<(), String> 
                 tenant.row.sms_code_seconds / 60
             );
         }
+        TenantCommand::SmsSender(args) => {
+            let tenant = admin::tenant(state, &args.slug).await.map_err(|e| e.to_string())?;
+            let sender = if args.sender == "default" {
+                None
+            } else {
+                let secret = if args.secret_stdin { read_secret_from_stdin()? } else { String::new() };
+                let is_webhook = args.sender == "webhook";
+                Some(crate::notify::SenderOverride {
+                    sender: args.sender.clone(),
+                    webhook_url: args.webhook_url.unwrap_or_default(),
+                    webhook_secret: if is_webhook { secret.clone() } else { String::new() },
+                    twilio_base_url: args.twilio_base_url.unwrap_or_default(),
+                    twilio_account_sid: args.twilio_account_sid.unwrap_or_default(),
+                    twilio_auth_token: if is_webhook { String::new() } else { secret },
+                    twilio_from: args.twilio_from.unwrap_or_default(),
+                    twilio_messaging_service_sid: args.twilio_messaging_service_sid.unwrap_or_default(),
+                })
+            };
+            admin::set_tenant_sms_sender(state, &tenant, sender).await.map_err(|e| e.to_string())?;
+            println!("tenant {} now sends text messages with: {}", tenant.slug(), args.sender);
+        }
         TenantCommand::List => {
             let tenants = store::tenants::list(&state.db).await.map_err(|e| e.to_string())?;
             println!("{:<24} {:<32} {:<12} {:<13} ISSUER", "SLUG", "NAME", "REQUIRE 2FA", "DEVICE DAYS");
@@ -405,4 +449,15 @@ async fn key(state: &AppState, command: KeyCommand) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// A secret from standard input, without its trailing newline; never from the command line.
+fn read_secret_from_stdin() -> Result<String, String> {
+    let mut input = String::new();
+    std::io::stdin().read_to_string(&mut input).map_err(|e| format!("cannot read standard input: {e}"))?;
+    let secret = input.trim_end_matches(['\n', '\r']).to_string();
+    if secret.is_empty() {
+        return Err("the secret on standard input is empty".into());
+    }
+    Ok(secret)
 }

@@ -52,6 +52,46 @@ pub struct SmsSettings {
     pub attempts: u32,
 }
 
+/// A tenant's own sender: the same choices as the server's, stored sealed in the tenant row.
+#[derive(Clone, Debug, Default, serde::Serialize, Deserialize)]
+pub struct SenderOverride {
+    pub sender: String,
+    #[serde(default)]
+    pub webhook_url: String,
+    #[serde(default)]
+    pub webhook_secret: String,
+    #[serde(default)]
+    pub twilio_base_url: String,
+    #[serde(default)]
+    pub twilio_account_sid: String,
+    #[serde(default)]
+    pub twilio_auth_token: String,
+    #[serde(default)]
+    pub twilio_from: String,
+    #[serde(default)]
+    pub twilio_messaging_service_sid: String,
+}
+
+impl SenderOverride {
+    /// The server's settings with this tenant's sender in place of the server's.
+    pub fn apply_to(&self, base: &SmsSettings) -> SmsSettings {
+        let or =
+            |mine: &str, theirs: &str| if mine.is_empty() { theirs.to_string() } else { mine.to_string() };
+        SmsSettings {
+            sender: self.sender.clone(),
+            webhook_url: self.webhook_url.clone(),
+            webhook_secret: SecretString::from(self.webhook_secret.clone()),
+            twilio_base_url: or(&self.twilio_base_url, &base.twilio_base_url),
+            twilio_account_sid: self.twilio_account_sid.clone(),
+            twilio_auth_token: SecretString::from(self.twilio_auth_token.clone()),
+            twilio_from: self.twilio_from.clone(),
+            twilio_messaging_service_sid: self.twilio_messaging_service_sid.clone(),
+            timeout_seconds: base.timeout_seconds,
+            attempts: base.attempts,
+        }
+    }
+}
+
 /// The sender the configuration names.
 pub enum ConfiguredSender {
     Console(ConsoleSender),

@@ -22,6 +22,7 @@ pub async fn insert(
         sms_countries: Set(String::new()),
         sms_code_seconds: Set(1800),
         sms_daily_cap: Set(500),
+        sms_sender_sealed: Set(None),
     };
     model.insert(db).await.map_err(duplicate_as("tenant"))
 }
@@ -78,5 +79,18 @@ pub async fn update_sms_policy(
         update = update.col_expr(tenant::Column::SmsCodeSeconds, Expr::value(value));
     }
     update.exec(db).await?;
+    Ok(())
+}
+
+pub async fn set_sms_sender(
+    db: &impl ConnectionTrait,
+    tenant_id: &str,
+    sealed: Option<String>,
+) -> Result<(), StoreError> {
+    tenant::Entity::update_many()
+        .col_expr(tenant::Column::SmsSenderSealed, Expr::value(sealed))
+        .filter(tenant::Column::Id.eq(tenant_id))
+        .exec(db)
+        .await?;
     Ok(())
 }

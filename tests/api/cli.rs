@@ -79,6 +79,21 @@ fn tenants_clients_and_users_round_trip() {
         cli.fails(&["tenant", "update", "kliniek-west", "--sms-region", "Nederland"], None)
             .contains("two-letter")
     );
+    let own = [
+        "tenant",
+        "sms-sender",
+        "kliniek-west",
+        "--sender",
+        "webhook",
+        "--webhook-url",
+        "https://sms.kliniek-west.example/hook",
+        "--secret-stdin",
+    ];
+    assert!(cli.ok(&own, Some("shared-secret\n")).contains("now sends text messages with: webhook"));
+    assert!(cli.fails(&own, Some("")).contains("empty"));
+    let incomplete = ["tenant", "sms-sender", "kliniek-west", "--sender", "twilio"];
+    assert!(cli.fails(&incomplete, None).contains("twilio_account_sid"));
+    cli.ok(&["tenant", "sms-sender", "kliniek-west", "--sender", "default"], None);
     let list = cli.ok(&["tenant", "list"], None);
     assert!(list.contains("true") && list.contains("14"), "{list}");
     assert!(

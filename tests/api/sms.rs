@@ -343,3 +343,23 @@ async fn signing_in_right_after_enrolment_sends_the_first_code(backend: Backend)
     assert!(redirect_params(&response, PORTAL_REDIRECT).contains_key("code"));
 }
 both_backends!(signing_in_right_after_enrolment_sends_the_first_code);
+
+async fn a_tenant_can_use_its_own_sender(backend: Backend) {
+    // The server's sender is the console; the tenant brings its own webhook.
+    let Some(app) = spawn_app(backend).await else { return };
+    let own = MockServer::start().await;
+    Mock::given(method("POST")).and(path("/own")).respond_with(ResponseTemplate::new(200)).mount(&own).await;
+    let tenant = tessera::admin::tenant(&app.state, "acme").await.unwrap();
+    let sender = tessera::notify::SenderOverride {
+        sender: "webhook".into(),
+        webhook_url: format!("{}/own", own.uri()),
+        webhook_secret: SECRET.into(),
+        ..Default::default()
+    };
+    tessera::admin::set_tenant_sms_sender(&app.state, &tenant, Some(sender)).await.unwrap();
+    let incomplete = tessera::notify::SenderOverride { sender: "webhook".into(), ..Default::default() };
+    assert!(tessera::admin::set_tenant_sms_sender(&app.state, &tenant, Some(incomplete)).await.is_err());
+    enrol_sms(&app, &own, "06 12345678").await;
+    assert_eq!(messages(&own).await[0]["tenant"], "acme");
+}
+both_backends!(a_tenant_can_use_its_own_sender);

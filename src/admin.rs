@@ -62,7 +62,7 @@ pub async fn create_tenant(state: &AppState, slug: &str, display_name: &str) -> 
         now,
     )
     .await?;
-    Ok(Tenant { issuer: tenants::issuer_for(state, &row.slug), row })
+    self::tenant(state, &row.slug).await
 }
 
 /// Sets `require_2fa` and/or `trusted_device_days` (0-365; 0 turns trusted devices off).
@@ -213,6 +213,45 @@ pub async fn set_tenant_sms_sender(
     )
     .await?;
     Ok(())
+}
+
+/// Sets the tenant's theme and/or its own host name ("none" removes the host).
+pub async fn update_tenant_branding(
+    state: &AppState,
+    tenant: &Tenant,
+    theme: Option<&str>,
+    host: Option<&str>,
+) -> Result<Tenant, AdminError> {
+    if let Some(theme) = theme
+        && !state.views.has_theme(theme)
+    {
+        return Err(AdminError::Invalid(format!(
+            "unknown theme {theme:?}; known: {}",
+            state.views.theme_names().join(", ")
+        )));
+    }
+    let host = match host {
+        None => None,
+        Some("none") => Some(None),
+        Some(host) => {
+            let host = host.trim().to_ascii_lowercase();
+            let valid = !host.is_empty()
+                && host.len() <= 253
+                && host.split('.').all(|label| {
+                    !label.is_empty()
+                        && label.len() <= 63
+                        && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                        && !label.starts_with('-')
+                });
+            if !valid || !host.contains('.') && host != "localhost" {
+                return Err(AdminError::Invalid(format!("invalid host name {host:?}")));
+            }
+            Some(Some(host))
+        }
+    };
+    store::tenants::update_branding(&state.db, tenant.id(), theme, host.as_ref().map(|h| h.as_deref()))
+        .await?;
+    self::tenant(state, tenant.slug()).await
 }
 
 pub struct NewClientRequest {

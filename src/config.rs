@@ -33,6 +33,8 @@ pub struct Settings {
     pub listen: SocketAddr,
     pub public_url: Url,
     pub data_dir: PathBuf,
+    /// Folder of tenant themes (`<name>/theme.toml`, `templates/`, `static/`).
+    pub themes_dir: PathBuf,
     database_url: String,
     master_key: SecretString,
     pub log: String,

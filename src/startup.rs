@@ -16,7 +16,7 @@ use crate::keys::KeyStore;
 use crate::state::{AppState, Inner};
 use crate::store::{self, StoreError};
 use crate::views::i18n::CatalogueError;
-use crate::views::{I18n, ViewError, Views};
+use crate::views::{I18n, Views};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -31,7 +31,7 @@ pub enum StartupError {
     #[error("database: {0}")]
     Store(#[from] StoreError),
     #[error(transparent)]
-    Views(#[from] ViewError),
+    Theme(#[from] crate::views::themes::ThemeError),
     #[error(transparent)]
     Catalogue(#[from] CatalogueError),
     #[error(transparent)]
@@ -48,7 +48,8 @@ pub async fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> Result<Ap
     let master = resolve_master_key(&settings)?;
     let db = store::connect(&database_url).await?;
     store::migrate(&db).await?;
-    let views = Views::new(Arc::new(I18n::load()?))?;
+    let themes_dir = Some(settings.themes_dir.clone()).filter(|dir| dir.is_dir());
+    let views = Views::with_themes(Arc::new(I18n::load()?), themes_dir, settings.mode == Mode::Development)?;
     let passwords = PasswordHasher::new()?;
     let sms =
         crate::notify::ConfiguredSender::from_settings(&settings.sms, settings.mode == Mode::Production)
@@ -70,7 +71,6 @@ pub async fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> Result<Ap
         sms,
         metrics: crate::metrics::Metrics::default(),
         http,
-        stylesheet_url: crate::http::stylesheet_url(),
     }))
 }
 

@@ -26,8 +26,6 @@ pub struct Inner {
     pub sms: crate::notify::ConfiguredSender,
     /// Outbound HTTP (client JWK Sets, back-channel logout): short timeouts, no redirects.
     pub http: reqwest::Client,
-    /// Content-hashed URL of the default stylesheet.
-    pub stylesheet_url: String,
 }
 
 impl AppState {

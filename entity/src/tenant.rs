@@ -24,6 +24,11 @@ pub struct Model {
     /// The tenant's own SMS sender settings (JSON), sealed with the master key; `None`: the
     /// server's sender.
     pub sms_sender_sealed: Option<String>,
+    /// Name of the theme folder that brands the tenant's pages.
+    pub theme: String,
+    /// A host name of its own (`login.kliniek-west.example`): served at the root, its own issuer.
+    #[sea_orm(unique)]
+    pub host: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -10,6 +10,7 @@ mod m20261126_000005_client_keys_and_backchannel;
 mod m20261126_000006_user_names;
 mod m20261126_000007_sms;
 mod m20261126_000008_tenant_sms_sender;
+mod m20261126_000009_themes_and_hosts;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000006_user_names::Migration),
             Box::new(m20261126_000007_sms::Migration),
             Box::new(m20261126_000008_tenant_sms_sender::Migration),
+            Box::new(m20261126_000009_themes_and_hosts::Migration),
         ]
     }
 }

@@ -46,6 +46,17 @@ enum Command {
     /// Manage signing keys.
     #[command(subcommand)]
     Key(KeyCommand),
+    /// Work with themes.
+    #[command(subcommand)]
+    Theme(ThemeCommand),
+}
+
+#[derive(Subcommand)]
+enum ThemeCommand {
+    /// Render every page of a theme (or of all themes) with sample data and report errors.
+    Check { name: Option<String> },
+    /// List the themes found in the themes folder.
+    List,
 }
 
 #[derive(Subcommand)]
@@ -99,6 +110,12 @@ enum TenantCommand {
         /// How long a text-message code is valid.
         #[arg(long, value_name = "MINUTES")]
         sms_code_minutes: Option<i64>,
+        /// The theme folder that brands the tenant's pages.
+        #[arg(long, value_name = "NAME")]
+        theme: Option<String>,
+        /// A host name of its own (login.kliniek-west.example), or "none".
+        #[arg(long, value_name = "HOST")]
+        host: Option<String>,
     },
 }
 
@@ -244,6 +261,7 @@ async fn execute(command: Command, settings: Settings) -> Result<(), String> {
         Command::Client(command) => client(&state, command).await,
         Command::User(command) => user(&state, command).await,
         Command::Key(command) => key(&state, command).await,
+        Command::Theme(command) => theme(&state, command),
     }
 }
 
@@ -266,6 +284,8 @@ async fn tenant(state: &AppState, command: TenantCommand) -> Result<(), String> 
             sms_countries,
             sms_daily_cap,
             sms_code_minutes,
+            theme,
+            host,
         } => {
             let mut tenant = admin::tenant(state, &slug).await.map_err(|e| e.to_string())?;
             let sms_change = sms_region.is_some()
@@ -281,7 +301,13 @@ async fn tenant(state: &AppState, command: TenantCommand) -> Result<(), String> 
                 };
                 tenant = admin::update_sms_policy(state, &tenant, policy).await.map_err(|e| e.to_string())?;
             }
-            if require_2fa.is_some() || trusted_device_days.is_some() || !sms_change {
+            let other_change = theme.is_some() || host.is_some();
+            if other_change {
+                tenant = admin::update_tenant_branding(state, &tenant, theme.as_deref(), host.as_deref())
+                    .await
+                    .map_err(|e| e.to_string())?;
+            }
+            if require_2fa.is_some() || trusted_device_days.is_some() || !(sms_change || other_change) {
                 tenant = admin::update_tenant_policy(state, &tenant, require_2fa, trusted_device_days)
                     .await
                     .map_err(|e| e.to_string())?;
@@ -460,4 +486,43 @@ fn read_secret_from_stdin() -> Result<String, String> {
         return Err("the secret on standard input is empty".into());
     }
     Ok(secret)
+}
+
+fn theme(state: &AppState, command: ThemeCommand) -> Result<(), String> {
+    match command {
+        ThemeCommand::List => {
+            for name in state.views.theme_names() {
+                println!("{name}");
+            }
+            Ok(())
+        }
+        ThemeCommand::Check { name } => {
+            let names = match name {
+                Some(name) if state.views.has_theme(&name) => vec![name],
+                Some(name) => {
+                    return Err(format!(
+                        "unknown theme {name:?}; known: {}",
+                        state.views.theme_names().join(", ")
+                    ));
+                }
+                None => state.views.theme_names(),
+            };
+            let mut failures = Vec::new();
+            for name in &names {
+                let found = state.views.check(name);
+                if found.is_empty() {
+                    println!("theme {name}: every page renders in every language");
+                }
+                failures.extend(found);
+            }
+            if failures.is_empty() {
+                Ok(())
+            } else {
+                for failure in &failures {
+                    eprintln!("{failure}");
+                }
+                Err(format!("{} page(s) failed to render", failures.len()))
+            }
+        }
+    }
 }

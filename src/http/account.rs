@@ -2,7 +2,7 @@
 //! `account_two_factor`. Every page needs a session; sensitive ones a fresh sign-in.
 
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -13,6 +13,7 @@ use super::browser;
 use super::client_ip::ClientIp;
 use super::cookies;
 use super::page;
+use super::path_param::IdParam;
 use super::tenant::CurrentTenant;
 use crate::account::{self, AccountError};
 use crate::authn::backup_codes::LOW_WATERMARK;
@@ -204,7 +205,7 @@ async fn overview(
 async fn forget_device(
     State(state): State<AppState>,
     CurrentTenant(tenant): CurrentTenant,
-    Path((_, id)): Path<(String, String)>,
+    IdParam(id): IdParam,
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
     body: String,
@@ -317,7 +318,7 @@ async fn change_password(
 async fn revoke_app(
     State(state): State<AppState>,
     CurrentTenant(tenant): CurrentTenant,
-    Path((_, id)): Path<(String, String)>,
+    IdParam(id): IdParam,
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
     body: String,

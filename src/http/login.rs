@@ -2,7 +2,7 @@
 //! password form posted to the same address.
 
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -14,6 +14,7 @@ use super::browser;
 use super::client_ip::ClientIp;
 use super::cookies;
 use super::page;
+use super::path_param::AttemptParam;
 use super::tenant::CurrentTenant;
 use crate::authn::backup_codes::LOW_WATERMARK;
 use crate::authn::flow::password_step::{self, PasswordForm};
@@ -232,7 +233,7 @@ struct ShowQuery {
 async fn show(
     State(state): State<AppState>,
     CurrentTenant(tenant): CurrentTenant,
-    Path((_, token)): Path<(String, String)>,
+    AttemptParam(token): AttemptParam,
     Query(query): Query<ShowQuery>,
     headers: HeaderMap,
 ) -> Result<Response, PageError> {
@@ -274,7 +275,7 @@ struct PasswordBody {
 async fn submit_password(
     State(state): State<AppState>,
     CurrentTenant(tenant): CurrentTenant,
-    Path((_, token)): Path<(String, String)>,
+    AttemptParam(token): AttemptParam,
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
     body: String,

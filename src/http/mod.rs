@@ -16,13 +16,12 @@ mod login_request;
 mod login_second_factor;
 mod logout;
 mod page;
+mod path_param;
 mod security_headers;
 mod static_files;
 mod tenant;
 mod token;
 mod userinfo;
-
-pub use static_files::stylesheet_url;
 
 use std::time::Duration;
 
@@ -58,7 +57,9 @@ pub fn router(state: AppState) -> Router {
         .merge(account::router())
         .merge(logout::router());
     Router::new()
-        .nest("/t/{tenant}", tenant_routes)
+        .nest("/t/{tenant}", tenant_routes.clone())
+        // The same routes at the root serve tenants on a host name of their own.
+        .merge(tenant_routes)
         .merge(health::router())
         .merge(static_files::router())
         .fallback(error_pages::not_found)

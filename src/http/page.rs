@@ -12,11 +12,8 @@ pub fn accept_language(headers: &HeaderMap) -> Option<&str> {
 }
 
 pub fn frame(state: &AppState, tenant: Option<&Tenant>, lang: &'static str) -> Frame {
-    Frame {
-        lang,
-        tenant_name: tenant.map(|t| t.row.display_name.clone()),
-        stylesheet: state.stylesheet_url.clone(),
-    }
+    let theme = tenant.map(|t| t.row.theme.as_str()).unwrap_or(crate::views::themes::DEFAULT);
+    Frame::new(lang, tenant.map(|t| t.row.display_name.clone()), state.views.links(theme))
 }
 
 pub fn language(headers: &HeaderMap, ui_locales: Option<&str>, tenant: Option<&Tenant>) -> &'static str {

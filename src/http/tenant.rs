@@ -1,8 +1,10 @@
-//! The `{tenant}` path segment, resolved to a tenant or a "no such login space" page.
+//! The tenant of a request: the `{tenant}` path segment, or else the tenant whose own host name
+//! the `Host` header names. Neither: a "no such login space" page.
 
 use std::collections::HashMap;
 
 use axum::extract::{FromRequestParts, Path};
+use axum::http::header;
 use axum::http::request::Parts;
 
 use crate::error::PageError;
@@ -15,11 +17,16 @@ impl FromRequestParts<AppState> for CurrentTenant {
     type Rejection = PageError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
-            .await
-            .map_err(|_| PageError::not_found("error-unknown-tenant"))?;
-        let slug = params.get("tenant").ok_or_else(|| PageError::not_found("error-unknown-tenant"))?;
-        match tenants::find(state, slug).await {
+        let params =
+            Path::<HashMap<String, String>>::from_request_parts(parts, state).await.ok().map(|Path(p)| p);
+        let found = match params.as_ref().and_then(|p| p.get("tenant")) {
+            Some(slug) => tenants::find(state, slug).await,
+            None => match parts.headers.get(header::HOST).and_then(|h| h.to_str().ok()) {
+                Some(host) => tenants::find_by_host(state, host).await,
+                None => Ok(None),
+            },
+        };
+        match found {
             Ok(Some(tenant)) => Ok(Self(tenant)),
             Ok(None) => Err(PageError::not_found("error-unknown-tenant")),
             Err(err) => Err(PageError::internal(err)),

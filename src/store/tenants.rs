@@ -23,6 +23,8 @@ pub async fn insert(
         sms_code_seconds: Set(1800),
         sms_daily_cap: Set(500),
         sms_sender_sealed: Set(None),
+        theme: Set("default".to_string()),
+        host: Set(None),
     };
     model.insert(db).await.map_err(duplicate_as("tenant"))
 }
@@ -93,4 +95,29 @@ pub async fn set_sms_sender(
         .exec(db)
         .await?;
     Ok(())
+}
+
+/// Sets the theme and/or the host (`Some(None)` removes the host).
+pub async fn update_branding(
+    db: &impl ConnectionTrait,
+    tenant_id: &str,
+    theme: Option<&str>,
+    host: Option<Option<&str>>,
+) -> Result<(), StoreError> {
+    let mut update = tenant::Entity::update_many().filter(tenant::Column::Id.eq(tenant_id));
+    if let Some(theme) = theme {
+        update = update.col_expr(tenant::Column::Theme, Expr::value(theme));
+    }
+    if let Some(host) = host {
+        update = update.col_expr(tenant::Column::Host, Expr::value(host.map(str::to_string)));
+    }
+    update.exec(db).await.map_err(super::duplicate_as("a tenant with this host"))?;
+    Ok(())
+}
+
+pub async fn find_by_host(
+    db: &impl ConnectionTrait,
+    host: &str,
+) -> Result<Option<tenant::Model>, StoreError> {
+    Ok(tenant::Entity::find().filter(tenant::Column::Host.eq(host)).one(db).await?)
 }

@@ -1,10 +1,15 @@
-//! Page rendering: one minijinja environment over the default theme (compiled in), with
-//! auto-escaping and a `t(key, ...)` function that reads the page's `lang`.
+//! Page rendering: one minijinja environment per theme (the default compiled in, others from the
+//! themes folder), with auto-escaping, a fuel limit and a `t(key, ...)` function that reads the
+//! page's `lang`. The page context's `theme` picks the environment.
 
 pub mod i18n;
 pub mod pages;
+pub mod samples;
+pub mod themes;
 
-use std::sync::Arc;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::SystemTime;
 
 use fluent_bundle::FluentValue;
 use minijinja::value::Kwargs;
@@ -12,7 +17,7 @@ use minijinja::{Environment, Error, ErrorKind, State, Value};
 
 pub use i18n::I18n;
 
-const TEMPLATES: [(&str, &str); 17] = [
+pub(crate) const TEMPLATES: [(&str, &str); 17] = [
     ("base.html", include_str!("../../themes/default/templates/base.html")),
     ("_error_summary.html", include_str!("../../themes/default/templates/_error_summary.html")),
     ("login.html", include_str!("../../themes/default/templates/login.html")),
@@ -41,45 +46,161 @@ pub struct ViewError {
     source: Error,
 }
 
+impl ViewError {
+    pub fn line(&self) -> Option<usize> {
+        self.source.line()
+    }
+}
+
+/// An environment with the settings every theme shares.
+pub(crate) fn new_environment(catalogue: Arc<I18n>) -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
+    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    env.set_fuel(Some(themes::FUEL));
+    env.add_function("t", move |state: &State, key: &str, kwargs: Kwargs| -> Result<String, Error> {
+        let lang = state
+            .lookup("lang")
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_else(|| "en".to_string());
+        let mut args: Vec<(&str, FluentValue<'_>)> = Vec::new();
+        let names: Vec<&str> = kwargs.args().collect();
+        for name in names {
+            let value: Value = kwargs.get(name)?;
+            let fluent = match value.as_i64() {
+                Some(n) => FluentValue::from(n),
+                None => FluentValue::from(value.to_string()),
+            };
+            args.push((name, fluent));
+        }
+        kwargs.assert_all_used().map_err(|e| Error::new(ErrorKind::InvalidOperation, e.to_string()))?;
+        Ok(catalogue.message(&lang, key, &args))
+    });
+    env
+}
+
+/// What a page frame needs to know of its theme.
+#[derive(Clone)]
+pub struct ThemeLinks {
+    pub name: String,
+    pub display_name: Option<String>,
+    pub stylesheet: String,
+    pub colours: Option<String>,
+    pub logo: Option<String>,
+    pub favicon: Option<String>,
+}
+
 pub struct Views {
-    env: Environment<'static>,
+    themes: RwLock<Arc<themes::ThemeSet>>,
     i18n: Arc<I18n>,
+    /// Set in development mode: edits to the themes folder apply without a restart.
+    watch: Option<(PathBuf, Mutex<Option<SystemTime>>)>,
 }
 
 impl Views {
-    pub fn new(i18n: Arc<I18n>) -> Result<Self, ViewError> {
-        let mut env = Environment::new();
-        env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
-        env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
-        for (name, source) in TEMPLATES {
-            env.add_template(name, source)
-                .map_err(|source| ViewError { template: name.to_string(), source })?;
-        }
-        let catalogue = i18n.clone();
-        env.add_function("t", move |state: &State, key: &str, kwargs: Kwargs| -> Result<String, Error> {
-            let lang = state
-                .lookup("lang")
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_else(|| "en".to_string());
-            let mut args: Vec<(&str, FluentValue<'_>)> = Vec::new();
-            let names: Vec<&str> = kwargs.args().collect();
-            for name in names {
-                let value: Value = kwargs.get(name)?;
-                let fluent = match value.as_i64() {
-                    Some(n) => FluentValue::from(n),
-                    None => FluentValue::from(value.to_string()),
-                };
-                args.push((name, fluent));
+    /// Only the compiled-in default theme.
+    pub fn new(i18n: Arc<I18n>) -> Result<Self, themes::ThemeError> {
+        Self::with_themes(i18n, None, false)
+    }
+
+    /// The default theme and every theme in `dir`; with `reload`, edits apply without a restart.
+    pub fn with_themes(
+        i18n: Arc<I18n>,
+        dir: Option<PathBuf>,
+        reload: bool,
+    ) -> Result<Self, themes::ThemeError> {
+        let set = themes::ThemeSet::load(dir.as_deref(), &i18n)?;
+        let watch = match (dir, reload) {
+            (Some(dir), true) => {
+                let stamp = themes::newest_change(&dir);
+                Some((dir, Mutex::new(stamp)))
             }
-            kwargs.assert_all_used().map_err(|e| Error::new(ErrorKind::InvalidOperation, e.to_string()))?;
-            Ok(catalogue.message(&lang, key, &args))
-        });
-        Ok(Self { env, i18n })
+            _ => None,
+        };
+        Ok(Self { themes: RwLock::new(Arc::new(set)), i18n, watch })
+    }
+
+    /// The current theme set, reloaded first when its folder changed (development mode).
+    fn themes(&self) -> Arc<themes::ThemeSet> {
+        if let Some((dir, stamp)) = &self.watch {
+            let newest = themes::newest_change(dir);
+            let changed = stamp.lock().map(|mut last| {
+                let changed = newest > *last;
+                if changed {
+                    *last = newest;
+                }
+                changed
+            });
+            if changed.unwrap_or(false) {
+                match themes::ThemeSet::load(Some(dir), &self.i18n) {
+                    Ok(set) => {
+                        if let Ok(mut current) = self.themes.write() {
+                            *current = Arc::new(set);
+                        }
+                        tracing::info!("themes reloaded");
+                    }
+                    Err(err) => tracing::error!(error = %err, "themes not reloaded"),
+                }
+            }
+        }
+        match self.themes.read() {
+            Ok(set) => set.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
     }
 
     pub fn render(&self, template: &str, context: impl serde::Serialize) -> Result<String, ViewError> {
-        let render = || self.env.get_template(template)?.render(Value::from_serialize(&context));
+        let value = Value::from_serialize(&context);
+        let theme_name = value.get_attr("theme").ok().and_then(|v| v.as_str().map(str::to_string));
+        let set = self.themes();
+        let theme = set.get(theme_name.as_deref().unwrap_or(themes::DEFAULT));
+        let render = || theme.env.get_template(template)?.render(&value);
         render().map_err(|source| ViewError { template: template.to_string(), source })
+    }
+
+    pub fn links(&self, theme: &str) -> ThemeLinks {
+        let set = self.themes();
+        let theme = set.get(theme);
+        ThemeLinks {
+            name: theme.name.clone(),
+            display_name: theme.display_name.clone(),
+            stylesheet: theme.stylesheet_url.clone(),
+            colours: theme.colours_url.clone(),
+            logo: theme.logo_url.clone(),
+            favicon: theme.favicon_url.clone(),
+        }
+    }
+
+    /// A static file of a theme by its content-hashed name.
+    pub fn asset(&self, theme: &str, cache_name: &str) -> Option<(&'static str, Vec<u8>)> {
+        let set = self.themes();
+        if !set.contains(theme) {
+            return None;
+        }
+        set.get(theme).asset(cache_name).map(|asset| (asset.content_type, asset.bytes.clone()))
+    }
+
+    pub fn theme_names(&self) -> Vec<String> {
+        self.themes().names()
+    }
+
+    pub fn has_theme(&self, name: &str) -> bool {
+        self.themes().contains(name)
+    }
+
+    /// Renders every page of `theme` with sample data in every language; the failures.
+    pub fn check(&self, theme: &str) -> Vec<String> {
+        let mut failures = Vec::new();
+        for lang in i18n::SUPPORTED {
+            let frame = pages::Frame::sample(lang, self.links(theme));
+            for (template, context) in samples::pages(frame) {
+                if let Err(err) = self.render(template, context) {
+                    let line = err.line().map(|l| format!(" line {l}")).unwrap_or_default();
+                    failures.push(format!("theme {theme}, {template}{line} ({lang}): {}", err.source));
+                }
+            }
+        }
+        failures
     }
 
     pub fn message(&self, lang: &str, key: &str) -> String {

@@ -8,6 +8,7 @@ mod helpers;
 mod account;
 mod authorize_errors;
 mod backchannel_logout;
+mod branding;
 mod cli;
 mod code_flow;
 mod consent;

@@ -1,0 +1,121 @@
+//! Tenant themes on one server, and tenants on a host name of their own.
+
+use tessera::admin;
+
+use crate::both_backends;
+use crate::helpers::*;
+
+async fn two_tenants_show_their_own_branding(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else { return };
+    let west = admin::create_tenant(&app.state, "west", "Kliniek West").await.unwrap();
+    admin::update_tenant_branding(&app.state, &west, Some("kliniek-west"), None).await.unwrap();
+    assert!(admin::update_tenant_branding(&app.state, &west, Some("no-such-theme"), None).await.is_err());
+    let request = tessera::admin::NewClientRequest {
+        first_party: true,
+        ..admin::NewClientRequest::new(PORTAL, &[PORTAL_REDIRECT])
+    };
+    admin::create_client(&app.state, &west, request).await.unwrap();
+
+    let pkce = pkce();
+    let acme_browser = browser();
+    let default_page = app.open_login_page(&acme_browser, &AuthRequest::portal(&pkce)).await;
+    let (_, acme_html) = app.get_html(&acme_browser, &default_page).await;
+    let west_browser = browser();
+    let west_authorize = app.authorize_url(&AuthRequest::portal(&pkce)).replace("/t/acme/", "/t/west/");
+    let response = west_browser.get(west_authorize).send().await.unwrap();
+    let (_, west_html) = app.get_html(&west_browser, &app.absolute(&location(&response))).await;
+
+    let unescape = |html: &str| html.replace("&#x2f;", "/");
+    let (acme_html, west_html) = (unescape(&acme_html), unescape(&west_html));
+    assert!(acme_html.contains("<span class=\"brand-name\">Acme Clinic</span>"));
+    assert!(!acme_html.contains("brand-logo"));
+    assert!(west_html.contains("class=\"brand-logo\""), "{west_html}");
+    assert!(
+        west_html.contains("Welkom bij het patiëntenportaal van Kliniek West"),
+        "the theme's own wording"
+    );
+    let colours = between(&west_html, "<link rel=\"stylesheet\" href=\"/static/kliniek-west/colours.", "\"");
+    let response =
+        reqwest::get(format!("{}/static/kliniek-west/colours.{colours}", app.address)).await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "text/css; charset=utf-8");
+    assert!(response.headers()["cache-control"].to_str().unwrap().contains("immutable"));
+    assert!(response.text().await.unwrap().contains("--brand: #7a1f5c;"));
+    let logo = between(&west_html, "<img class=\"brand-logo\" src=\"", "\"");
+    let response = reqwest::get(format!("{}{logo}", app.address)).await.unwrap();
+    assert_eq!(response.headers()["content-type"], "image/svg+xml");
+    let missing = reqwest::get(format!("{}/static/kliniek-west/nothing.css", app.address)).await.unwrap();
+    assert_eq!(missing.status(), 404);
+}
+both_backends!(two_tenants_show_their_own_branding);
+
+async fn a_tenant_on_its_own_host_name_has_its_own_issuer(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else { return };
+    let tenant = admin::tenant(&app.state, "acme").await.unwrap();
+    admin::update_tenant_branding(&app.state, &tenant, None, Some("login.acme.example")).await.unwrap();
+    let other = admin::create_tenant(&app.state, "other", "Other").await.unwrap();
+    let taken = admin::update_tenant_branding(&app.state, &other, None, Some("login.acme.example")).await;
+    assert!(taken.is_err(), "one host, one tenant");
+
+    let address: std::net::SocketAddr = app.address.trim_start_matches("http://").parse().unwrap();
+    let origin = format!("http://login.acme.example:{}", address.port());
+    let client = |jar: bool| {
+        reqwest::Client::builder()
+            .resolve("login.acme.example", address)
+            .cookie_store(jar)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+    };
+    let doc: serde_json::Value = client(false)
+        .get(format!("{origin}/.well-known/openid-configuration"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(doc["issuer"], origin);
+    assert_eq!(doc["token_endpoint"], format!("{origin}/token"));
+    // The path form keeps working with its own issuer.
+    assert_eq!(app.get_json("/.well-known/openid-configuration").await["issuer"], app.issuer);
+    // An unknown host has no login space at the root.
+    let unknown = reqwest::get(format!("{}/.well-known/openid-configuration", app.address)).await.unwrap();
+    assert_eq!(unknown.status(), 404);
+
+    // A whole sign-in at the root of the tenant's host.
+    let browser = client(true);
+    let pkce = pkce();
+    let authorize = app.authorize_url(&AuthRequest::portal(&pkce)).replace(&app.issuer, &origin);
+    let response = browser.get(authorize).send().await.unwrap();
+    let login_path = location(&response);
+    assert!(login_path.starts_with("/login/"), "{login_path}");
+    let login_url = format!("{origin}{login_path}");
+    let html = browser.get(&login_url).send().await.unwrap().text().await.unwrap();
+    let response = browser
+        .post(&login_url)
+        .form(&[("email", EMAIL), ("password", PASSWORD), ("csrf_token", &csrf_token(&html))])
+        .send()
+        .await
+        .unwrap();
+    let params = redirect_params(&response, PORTAL_REDIRECT);
+    assert_eq!(params["iss"], origin);
+    let tokens: serde_json::Value = client(false)
+        .post(format!("{origin}/token"))
+        .basic_auth(PORTAL, Some(&app.portal_secret))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", params["code"].as_str()),
+            ("redirect_uri", PORTAL_REDIRECT),
+            ("code_verifier", pkce.verifier.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let claims = crate::refresh_and_tokens::decode_jwt(tokens["id_token"].as_str().unwrap());
+    assert_eq!(claims["iss"], origin);
+}
+both_backends!(a_tenant_on_its_own_host_name_has_its_own_issuer);

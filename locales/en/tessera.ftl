@@ -138,3 +138,4 @@ sms-intro-not-sent = No new code was sent to your phone number ending in { $last
 sms-resend-title = Send a new code?
 sms-resend-message = We send a new code by text message. Only the newest code works. If codes keep not arriving, use a backup code.
 sms-resend-button = Send a new code
+language-switcher = Language

@@ -138,3 +138,4 @@ sms-intro-not-sent = Er is nog geen nieuwe code verstuurd naar uw telefoonnummer
 sms-resend-title = Een nieuwe code versturen?
 sms-resend-message = We sturen een nieuwe code per sms. Alleen de nieuwste code werkt. Komen codes niet aan, gebruik dan een back-upcode.
 sms-resend-button = Nieuwe code versturen
+language-switcher = Taal

@@ -10,6 +10,7 @@ mod cookies;
 mod discovery;
 mod error_pages;
 mod health;
+mod language;
 mod login;
 mod login_enrol_sms;
 mod login_request;
@@ -64,6 +65,7 @@ pub fn router(state: AppState) -> Router {
         .merge(static_files::router())
         .fallback(error_pages::not_found)
         .layer(middleware::from_fn_with_state(state.clone(), error_pages::render_error_pages))
+        .layer(middleware::from_fn_with_state(state.clone(), language::remember_language))
         .layer(middleware::from_fn_with_state(state.clone(), security_headers::add_security_headers))
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
         .layer(TimeoutLayer::with_status_code(

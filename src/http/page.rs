@@ -5,7 +5,7 @@ use axum::http::{HeaderMap, header};
 use crate::state::AppState;
 use crate::tenants::Tenant;
 use crate::views::i18n::negotiate;
-use crate::views::pages::Frame;
+use crate::views::pages::{Frame, LanguageLink};
 
 pub fn accept_language(headers: &HeaderMap) -> Option<&str> {
     headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok())
@@ -13,10 +13,28 @@ pub fn accept_language(headers: &HeaderMap) -> Option<&str> {
 
 pub fn frame(state: &AppState, tenant: Option<&Tenant>, lang: &'static str) -> Frame {
     let theme = tenant.map(|t| t.row.theme.as_str()).unwrap_or(crate::views::themes::DEFAULT);
-    Frame::new(lang, tenant.map(|t| t.row.display_name.clone()), state.views.links(theme))
+    let mut frame = Frame::new(lang, tenant.map(|t| t.row.display_name.clone()), state.views.links(theme));
+    frame.languages = super::language::switcher_links()
+        .into_iter()
+        .map(|(code, url)| LanguageLink {
+            code,
+            name: crate::views::i18n::native_name(code),
+            url,
+            current: code == lang,
+        })
+        .collect();
+    frame
 }
 
+/// The page language: the person's own choice (the switcher's cookie), then `ui_locales`, then
+/// `Accept-Language`, then the tenant default.
 pub fn language(headers: &HeaderMap, ui_locales: Option<&str>, tenant: Option<&Tenant>) -> &'static str {
     let default = tenant.map(|t| t.row.default_locale.as_str()).unwrap_or("en");
-    negotiate(ui_locales, accept_language(headers), default)
+    let chosen = super::cookies::read(headers, super::language::COOKIE);
+    let preferred = match (chosen.as_deref(), ui_locales) {
+        (Some(chosen), Some(ui)) => Some(format!("{chosen} {ui}")),
+        (Some(chosen), None) => Some(chosen.to_string()),
+        (None, ui) => ui.map(str::to_string),
+    };
+    negotiate(preferred.as_deref(), accept_language(headers), default)
 }

@@ -85,6 +85,14 @@ impl I18n {
     }
 }
 
+/// A language's name in itself, for the switcher.
+pub fn native_name(code: &str) -> &'static str {
+    match code {
+        "nl" => "Nederlands",
+        _ => "English",
+    }
+}
+
 /// Picks the first supported language from `ui_locales` (space-separated), then the
 /// `Accept-Language` header (by q-value), then `tenant_default`.
 pub fn negotiate(

@@ -13,6 +13,17 @@ pub struct Frame {
     pub colours: Option<String>,
     pub logo: Option<String>,
     pub favicon: Option<String>,
+    /// The switcher: this page in each language (empty on pages answering a form).
+    pub languages: Vec<LanguageLink>,
+}
+
+#[derive(Serialize, Clone)]
+pub struct LanguageLink {
+    pub code: &'static str,
+    /// The language's name in itself ("Nederlands"), so everyone finds their own.
+    pub name: &'static str,
+    pub url: String,
+    pub current: bool,
 }
 
 impl Frame {
@@ -25,12 +36,23 @@ impl Frame {
             colours: links.colours,
             logo: links.logo,
             favicon: links.favicon,
+            languages: Vec::new(),
         }
     }
 
     /// A frame for sample renders (tests, `tessera theme check`).
     pub fn sample(lang: &'static str, links: super::ThemeLinks) -> Self {
-        Self::new(lang, Some("Kliniek <West>".into()), links)
+        let mut frame = Self::new(lang, Some("Kliniek <West>".into()), links);
+        frame.languages = super::i18n::SUPPORTED
+            .iter()
+            .map(|code| LanguageLink {
+                code,
+                name: super::i18n::native_name(code),
+                url: format!("/t/x/login/abc?lang={code}"),
+                current: *code == lang,
+            })
+            .collect();
+        frame
     }
 }
 

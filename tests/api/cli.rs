@@ -17,6 +17,7 @@ impl Cli {
             .args(args)
             .env("TESSERA_DATA_DIR", self.dir.path())
             .env("TESSERA_PUBLIC_URL", "https://login.example.org")
+            .env("TESSERA_THEMES_DIR", concat!(env!("CARGO_MANIFEST_DIR"), "/themes"))
             .env_remove("TESSERA_DATABASE_URL")
             .env_remove("TESSERA_MASTER_KEY")
             // Test-suite variables share the prefix and must not count as settings.
@@ -94,6 +95,33 @@ fn tenants_clients_and_users_round_trip() {
     let incomplete = ["tenant", "sms-sender", "kliniek-west", "--sender", "twilio"];
     assert!(cli.fails(&incomplete, None).contains("twilio_account_sid"));
     cli.ok(&["tenant", "sms-sender", "kliniek-west", "--sender", "default"], None);
+    // Themes and host names.
+    assert!(cli.ok(&["theme", "list"], None).contains("kliniek-west"));
+    assert!(
+        cli.ok(&["theme", "check"], None)
+            .contains("theme zorggroep-oost: every page renders in every language")
+    );
+    assert!(cli.fails(&["theme", "check", "nope"], None).contains("unknown theme"));
+    cli.ok(
+        &[
+            "tenant",
+            "update",
+            "kliniek-west",
+            "--theme",
+            "kliniek-west",
+            "--host",
+            "login.kliniek-west.example",
+        ],
+        None,
+    );
+    assert!(
+        cli.fails(&["tenant", "update", "kliniek-west", "--theme", "missing"], None)
+            .contains("unknown theme")
+    );
+    assert!(
+        cli.fails(&["tenant", "update", "kliniek-west", "--host", "not a host"], None)
+            .contains("invalid host name")
+    );
     let list = cli.ok(&["tenant", "list"], None);
     assert!(list.contains("true") && list.contains("14"), "{list}");
     assert!(

@@ -144,3 +144,27 @@ async fn dutch_browsers_get_dutch_pages(backend: Backend) {
     assert!(html.contains("E-mailadres") && html.contains("Wachtwoord"));
 }
 both_backends!(dutch_browsers_get_dutch_pages);
+
+async fn the_language_switcher_keeps_the_login_state(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else { return };
+    let pkce = pkce();
+    let browser = browser();
+    let login_url = app.open_login_page(&browser, &AuthRequest::portal(&pkce)).await;
+    let (_, html) = app.get_html(&browser, &login_url).await;
+    let html = html.replace("&#x2f;", "/");
+    let path = login_url.trim_start_matches(&app.address);
+    assert!(
+        html.contains(&format!("href=\"{path}?lang=nl\" lang=\"nl\" hreflang=\"nl\">Nederlands</a>")),
+        "{html}"
+    );
+    // Switching keeps the attempt: same URL, Dutch words, and the choice sticks.
+    let (status, dutch) = app.get_html(&browser, &format!("{login_url}?lang=nl")).await;
+    assert_eq!(status, 200);
+    assert!(dutch.contains("<html lang=\"nl\">") && dutch.contains("E-mailadres"));
+    let response = app.submit_password(&browser, &login_url, EMAIL, "wrong password!").await;
+    let html = response.text().await.unwrap();
+    assert!(html.contains("E-mailadres of wachtwoord onjuist."), "the choice outlives the switch itself");
+    let response = app.submit_password(&browser, &login_url, EMAIL, PASSWORD).await;
+    assert!(redirect_params(&response, PORTAL_REDIRECT).contains_key("code"), "the login went on");
+}
+both_backends!(the_language_switcher_keeps_the_login_state);

@@ -27,6 +27,12 @@ export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url
 export const TESSERA_TEST_BIN = path.resolve(REPO_ROOT, process.env.TESSERA_TEST_BIN ?? 'target/debug/tessera');
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const RESULTS_DIR = path.join(REPO_ROOT, 'test-results');
+/**
+ * The repository's theme folders, as an absolute path: the server and the CLI
+ * resolve `themes_dir` against their working directory, so a test that needs a
+ * theme passes `TESSERA_THEMES_DIR: THEMES_DIR` in the harness's `env`.
+ */
+export const THEMES_DIR = path.join(REPO_ROOT, 'themes');
 
 export const CLI_TIMEOUT_MS = 60_000;
 export const READY_TIMEOUT_MS = 30_000;
@@ -274,9 +280,13 @@ export function createHarness({ tenant, tenantName, clientId, env = {} }) {
     if (h.dataDir) rmSync(h.dataDir, { recursive: true, force: true });
   };
 
-  /** A fresh browser context (own cookies, so another "device") with one watched page. */
-  h.newPage = async (viewport = { width: 1280, height: 800 }) => {
-    const context = await h.browser.newContext({ viewport });
+  /**
+   * A fresh browser context (own cookies, so another "device") with one watched page.
+   * `contextOptions` go to browser.newContext (e.g. `locale`, which also sets the
+   * Accept-Language header).
+   */
+  h.newPage = async (viewport = { width: 1280, height: 800 }, contextOptions = {}) => {
+    const context = await h.browser.newContext({ ...contextOptions, viewport });
     context.setDefaultTimeout(ACTION_TIMEOUT_MS);
     context.setDefaultNavigationTimeout(ACTION_TIMEOUT_MS);
     const page = await context.newPage();
@@ -286,14 +296,20 @@ export function createHarness({ tenant, tenantName, clientId, env = {} }) {
     return { context, page, callbacks, problems };
   };
 
-  h.authorizeRequest = (extra = {}) => {
+  /**
+   * A fresh authorization request (PKCE, state, nonce) to the harness's tenant
+   * and client; `extra` adds or replaces query parameters, and `target` names
+   * another tenant and client seeded on the same server.
+   */
+  h.authorizeRequest = (extra = {}, target = {}) => {
+    const { tenant: slug = tenant, clientId: client = clientId } = target;
     const { verifier, challenge } = pkce();
     const state = base64url(randomBytes(16));
     const nonce = base64url(randomBytes(16));
-    const url = new URL(`${h.baseUrl}/t/${tenant}/authorize`);
+    const url = new URL(`${h.baseUrl}/t/${slug}/authorize`);
     url.search = new URLSearchParams({
       response_type: 'code',
-      client_id: clientId,
+      client_id: client,
       redirect_uri: h.redirectUri,
       scope: 'openid email',
       state,

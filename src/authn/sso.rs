@@ -18,6 +18,10 @@ pub fn assess(session: &Session, request: &AuthorizationRequest, now: i64) -> Se
     if request.prompt.iter().any(|p| p == "login") {
         return SessionUse::SignInAgain;
     }
+    // The client means someone else than the person signed in here.
+    if request.hinted_subject.as_ref().is_some_and(|sub| sub != &session.row.user_id) {
+        return SessionUse::SignInAgain;
+    }
     if let Some(max_age) = request.max_age
         && now - session.row.auth_time > max_age
     {

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{KNOWN_SCOPES, pkce};
 use crate::domain::Scope;
+use crate::keys::verify::own_jwt_claims;
 use crate::oidc::auth_context::{ACR_PHR, minimum_rank, rank};
 use crate::state::AppState;
 use crate::store::{self, StoreError};
@@ -32,6 +33,9 @@ pub struct AuthorizationRequest {
     /// Minimum `acr` rank asked for with `acr_values` (see `oidc::auth_context::ACR_ORDER`).
     #[serde(default)]
     pub min_acr_rank: Option<usize>,
+    /// The `sub` of a valid `id_token_hint`: only a session of that person may answer.
+    #[serde(default)]
+    pub hinted_subject: Option<String>,
 }
 
 #[derive(Debug)]
@@ -174,6 +178,20 @@ pub async fn validate(
         ));
     }
 
+    let hinted_subject = match get("id_token_hint") {
+        None => None,
+        Some(hint) => {
+            // Our own ID token (expired ones too), issued by this tenant.
+            let claims = own_jwt_claims(&state.db, tenant.id(), hint, state.now()).await?;
+            match claims.filter(|c| c["iss"] == tenant.issuer.as_str()) {
+                Some(claims) => claims["sub"].as_str().map(str::to_string),
+                None => {
+                    return Err(fail("invalid_request", "id_token_hint is not an ID token of this issuer"));
+                }
+            }
+        }
+    };
+
     Ok(AuthorizationRequest {
         client_row_id: client.id,
         client_id: client.client_id,
@@ -187,5 +205,6 @@ pub async fn validate(
         login_hint: get("login_hint").map(str::to_string),
         ui_locales: get("ui_locales").map(str::to_string),
         min_acr_rank,
+        hinted_subject,
     })
 }

@@ -147,3 +147,59 @@ async fn logout_without_proof_asks_for_confirmation_and_checks_redirects(backend
     assert!(location(&response).contains("/login/"), "signed out");
 }
 both_backends!(logout_without_proof_asks_for_confirmation_and_checks_redirects);
+
+async fn id_token_hint_names_who_the_client_means(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else { return };
+    let browser = browser();
+    let pkce = pkce();
+    let params = app.sign_in(&browser, &AuthRequest::portal(&pkce)).await;
+    let tokens: serde_json::Value =
+        app.exchange_portal_code(&params["code"], &pkce.verifier).await.json().await.unwrap();
+    let hint = tokens["id_token"].as_str().unwrap().to_string();
+
+    // The session's own person: answered silently.
+    let mut same = AuthRequest::portal(&pkce);
+    same.extra.push(("prompt", "none"));
+    same.extra.push(("id_token_hint", &hint));
+    let response = browser.get(app.authorize_url(&same)).send().await.unwrap();
+    assert!(redirect_params(&response, PORTAL_REDIRECT).contains_key("code"));
+
+    // Someone else's token: not this session.
+    let tenant = admin::tenant(&app.state, "acme").await.unwrap();
+    admin::create_user(
+        &app.state,
+        &tenant,
+        "other@example.org",
+        None,
+        secrecy::SecretString::from("another password"),
+    )
+    .await
+    .unwrap();
+    let other_browser = crate::helpers::browser();
+    let login_url = app.open_login_page(&other_browser, &AuthRequest::portal(&pkce)).await;
+    let response =
+        app.submit_password(&other_browser, &login_url, "other@example.org", "another password").await;
+    assert!(redirect_params(&response, PORTAL_REDIRECT).contains_key("code"));
+    let response = other_browser.get(app.authorize_url(&same)).send().await.unwrap();
+    assert_eq!(redirect_params(&response, PORTAL_REDIRECT)["error"], "login_required");
+
+    // A forged hint is refused.
+    let mut forged = AuthRequest::portal(&pkce);
+    forged.extra.push(("id_token_hint", "eyJhbGciOiJSUzI1NiJ9.e30.c2ln"));
+    let response = browser.get(app.authorize_url(&forged)).send().await.unwrap();
+    assert_eq!(redirect_params(&response, PORTAL_REDIRECT)["error"], "invalid_request");
+}
+both_backends!(id_token_hint_names_who_the_client_means);
+
+async fn max_age_zero_always_asks_again(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else { return };
+    let browser = browser();
+    let pkce = pkce();
+    app.sign_in(&browser, &AuthRequest::portal(&pkce)).await;
+    app.clock.advance(1);
+    let mut request = AuthRequest::portal(&pkce);
+    request.extra.push(("max_age", "0"));
+    let response = browser.get(app.authorize_url(&request)).send().await.unwrap();
+    assert!(location(&response).contains("/login/"));
+}
+both_backends!(max_age_zero_always_asks_again);

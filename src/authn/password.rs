@@ -26,6 +26,9 @@ pub enum PasswordError {
 pub struct PasswordHasher {
     argon: Argon2<'static>,
     dummy_hash: String,
+    /// Each hash holds 19 MiB for tens of milliseconds: at most this many run at once, and a burst
+    /// of sign-ins queues here instead of filling memory and the blocking pool.
+    permits: std::sync::Arc<tokio::sync::Semaphore>,
 }
 
 impl PasswordHasher {
@@ -33,12 +36,15 @@ impl PasswordHasher {
         let params = Params::new(19_456, 2, 1, None).map_err(|e| PasswordError::Hashing(e.to_string()))?;
         let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
         let dummy_hash = hash_with(&argon, b"tessera dummy password for unknown accounts")?;
-        Ok(Self { argon, dummy_hash })
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        let permits = std::sync::Arc::new(tokio::sync::Semaphore::new(cores * 2));
+        Ok(Self { argon, dummy_hash, permits })
     }
 
     /// Checks the policy, then hashes on a blocking thread.
     pub async fn hash(&self, password: SecretString) -> Result<String, PasswordError> {
         check_policy(&password)?;
+        let _permit = self.permits.acquire().await.map_err(|e| PasswordError::Hashing(e.to_string()))?;
         let argon = self.argon.clone();
         tokio::task::spawn_blocking(move || hash_with(&argon, password.expose_secret().as_bytes()))
             .await
@@ -53,6 +59,7 @@ impl PasswordHasher {
         }
         let known = stored.is_some();
         let hash = stored.unwrap_or_else(|| self.dummy_hash.clone());
+        let Ok(_permit) = self.permits.acquire().await else { return false };
         let argon = self.argon.clone();
         let matched = tokio::task::spawn_blocking(move || {
             PasswordHash::new(&hash)

@@ -131,7 +131,11 @@ async function runAxe(page) {
       helpUrl: r.helpUrl,
       nodes: r.nodes.map((n) => ({ target: n.target.join(' '), html: n.html, summary: n.failureSummary })),
     });
-    return { violations: result.violations.map(brief), incomplete: result.incomplete.map(brief) };
+    return {
+      violations: result.violations.map(brief),
+      incomplete: result.incomplete.map(brief),
+      passed: result.passes.length,
+    };
   }, AXE_TAGS);
 }
 
@@ -153,8 +157,12 @@ function formatResults(results) {
  * axe could not decide (e.g. contrast over an image) are printed as diagnostics.
  */
 async function expectNoAxeViolations(t, page, what) {
-  const { violations, incomplete } = await runAxe(page);
-  if (incomplete.length > 0) t.diagnostic(`axe needs review on ${what}:\n${formatResults(incomplete)}`);
+  const { violations, incomplete, passed } = await runAxe(page);
+  t.diagnostic(`axe on ${what}: ${passed} rules passed, ${violations.length} violated, ${incomplete.length} to review`);
+  if (incomplete.length > 0) {
+    t.diagnostic(`axe needs review on ${what}:`);
+    for (const line of formatResults(incomplete).split('\n')) t.diagnostic(line);
+  }
   assert.equal(
     violations.length,
     0,
@@ -253,7 +261,7 @@ function axeJourney(tenant, pages) {
         await page.getByLabel('Password').fill('not the password');
         await page.getByRole('button', { name: 'Sign in' }).click();
         await page.getByRole('alert').filter({ hasText: 'Incorrect email address or password.' }).waitFor();
-        await expectNoAxeViolations(t, page, label('password page with an error'));
+        await expectNoAxeViolations(t, page, label('password (with an error)'));
         assert.deepEqual(problems, []);
       });
     }
@@ -286,7 +294,7 @@ function axeJourney(tenant, pages) {
       await page.getByRole('heading', { name: 'Your account', level: 1 }).waitFor({ state: 'visible' });
       await page.getByText('Two-factor authentication is on. Method: Authenticator app.').waitFor({ state: 'visible' });
       journey.enrolled = true;
-      await expectNoAxeViolations(t, page, label('account page with two-factor authentication on'));
+      await expectNoAxeViolations(t, page, label('account (two-factor authentication on)'));
       assert.deepEqual(problems, []);
     });
 
@@ -345,6 +353,8 @@ test('axe-core runs under the pages\' CSP and does report a violation', { timeou
     const label = violations.find((v) => v.id === 'label');
     assert.ok(label, `axe missed an unlabelled input; it reported:\n${formatResults(violations)}`);
     assert.deepEqual(label.nodes.map((n) => n.target), ['#unlabelled-probe']);
+    t.diagnostic('a failing check lists each element like this:');
+    for (const line of formatResults([label]).split('\n')) t.diagnostic(line);
     t.diagnostic(`axe-core ${await page.evaluate(() => window.axe.version)}, tags ${AXE_TAGS.join(', ')}`);
     assert.deepEqual(problems, [], 'injecting axe must not trip the CSP');
   } finally {
@@ -428,7 +438,68 @@ describe('keyboard only', () => {
       await context.close();
     }
   });
+
+  // WCAG 2.1 SC 1.4.11 (Non-text Contrast, AA): the focus indicator is visual
+  // information needed to see a component's state, so it needs 3:1 against the
+  // colours next to it. The outline (outline-offset 2px) sits on the card, so
+  // its neighbour is the card's background on both sides.
+  for (const tenant of [DEFAULT_TENANT, THEMED_TENANT]) {
+    test(
+      `the focus outline contrasts at least 3:1 with the card around it (${tenant.theme} theme)`,
+      {
+        timeout: TEST_TIMEOUT_MS,
+        todo:
+          'tessera problem: the focus colour (--focus #ffbf47 in the default theme, #ffb000 in kliniek-west) ' +
+          'on the white card is 1.6:1 / 1.8:1, below the 3:1 of WCAG 1.4.11; ' +
+          'add a dark inner ring (e.g. box-shadow 0 0 0 2px var(--text)) or use a darker --focus',
+      },
+      async () => {
+        const { context, page, problems } = await h.newPage(DESKTOP);
+        try {
+          await openPasswordPage(page, h.authorizeRequest({}, { tenant: tenant.slug, clientId: tenant.clientId }));
+          for (const [role, name] of [['textbox', 'Email address'], ['textbox', 'Password'], ['button', 'Sign in']]) {
+            if (role === 'textbox' && name === 'Email address') await expectFocus(page, role, name);
+            else {
+              await page.keyboard.press('Tab');
+              await expectFocus(page, role, name);
+            }
+            const colours = await page.getByRole(role, { name, exact: true }).evaluate((el) => {
+              let behind = el.parentElement;
+              while (behind && ['transparent', 'rgba(0, 0, 0, 0)'].includes(getComputedStyle(behind).backgroundColor)) {
+                behind = behind.parentElement;
+              }
+              return {
+                outline: getComputedStyle(el).outlineColor,
+                behind: behind ? getComputedStyle(behind).backgroundColor : 'rgb(255, 255, 255)',
+              };
+            });
+            const ratio = contrastRatio(colours.outline, colours.behind);
+            assert.ok(
+              ratio >= 3,
+              `focus outline ${colours.outline} on ${colours.behind} around ${role} "${name}": ${ratio.toFixed(2)}:1 < 3:1`,
+            );
+          }
+          assert.deepEqual(problems, []);
+        } finally {
+          await context.close();
+        }
+      },
+    );
+  }
 });
+
+/** WCAG 2 contrast ratio of two `rgb(r, g, b)` colours. */
+function contrastRatio(a, b) {
+  const luminance = (css) => {
+    const [r, g, bl] = css.match(/\d+(\.\d+)?/g).slice(0, 3).map(Number).map((v) => {
+      const c = v / 255;
+      return c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * bl;
+  };
+  const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x);
+  return (hi + 0.05) / (lo + 0.05);
+}
 
 // ---- 3. Dutch -----------------------------------------------------------------------
 
@@ -535,6 +606,48 @@ describe('two tenants, each with its own branding', () => {
       await context.close();
     }
   });
+
+  // WCAG 2.1 SC 3.1.2 (Language of Parts, AA): text in another language than
+  // the page's must carry its own lang, or screen readers read Dutch with
+  // English pronunciation (and the other way round). axe cannot see this.
+  test(
+    'kliniek-west wording in the other language than the page is marked with its lang',
+    {
+      timeout: TEST_TIMEOUT_MS,
+      todo:
+        'tessera problem: themes/kliniek-west/templates/login.html puts "Welcome to the patient portal of ' +
+        'Kliniek West. / Welkom bij het patiëntenportaal van Kliniek West." in one <p class="aside"> without lang: ' +
+        'show the sentence of the page language only ({% if lang == "nl" %}), or wrap each in <span lang="en|nl">',
+    },
+    async () => {
+      const { context, page, problems } = await h.newPage(PHONE);
+      try {
+        const sentences = { en: 'Welcome to the patient portal of Kliniek West', nl: KLINIEK_WELCOME };
+        for (const pageLang of ['en', 'nl']) {
+          const req = h.authorizeRequest({ ui_locales: pageLang }, { tenant: THEMED_TENANT.slug, clientId: THEMED_TENANT.clientId });
+          await page.goto(req.url, { waitUntil: 'load' });
+          assert.equal(await page.locator('html').getAttribute('lang'), pageLang);
+          const shown = await page.evaluate((wanted) => {
+            const found = {};
+            const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+            for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+              for (const [lang, text] of Object.entries(wanted)) {
+                if (node.data.includes(text)) found[lang] = node.parentElement.closest('[lang]')?.getAttribute('lang');
+              }
+            }
+            return found;
+          }, sentences);
+          assert.ok(Object.keys(shown).length > 0, `no welcome wording on the ${pageLang} page`);
+          for (const [lang, markedAs] of Object.entries(shown)) {
+            assert.equal(markedAs, lang, `the ${lang} sentence on the ${pageLang} page is marked as lang=${markedAs}`);
+          }
+        }
+        assert.deepEqual(problems, []);
+      } finally {
+        await context.close();
+      }
+    },
+  );
 });
 
 // ---- 5. narrow screens --------------------------------------------------------------

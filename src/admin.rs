@@ -275,6 +275,8 @@ pub struct NewClientRequest {
     pub jwks_uri: Option<String>,
     /// Where to POST back-channel logout tokens.
     pub backchannel_logout_uri: Option<String>,
+    /// RFC 9068 JWT access tokens instead of opaque ones.
+    pub jwt_access_tokens: bool,
 }
 
 impl NewClientRequest {
@@ -293,6 +295,7 @@ impl NewClientRequest {
             jwks: None,
             jwks_uri: None,
             backchannel_logout_uri: None,
+            jwt_access_tokens: false,
         }
     }
 }
@@ -378,6 +381,7 @@ pub async fn create_client(
             jwks: request.jwks.clone(),
             jwks_uri: request.jwks_uri.clone(),
             backchannel_logout_uri: request.backchannel_logout_uri.clone(),
+            jwt_access_tokens: request.jwt_access_tokens,
         },
         now,
     )

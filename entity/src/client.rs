@@ -31,6 +31,8 @@ pub struct Model {
     pub jwks_uri: Option<String>,
     /// Where back-channel logout tokens are POSTed.
     pub backchannel_logout_uri: Option<String>,
+    /// Access tokens as RFC 9068 JWTs (still revocable and introspectable by their hash).
+    pub jwt_access_tokens: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

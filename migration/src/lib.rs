@@ -11,6 +11,7 @@ mod m20261126_000006_user_names;
 mod m20261126_000007_sms;
 mod m20261126_000008_tenant_sms_sender;
 mod m20261126_000009_themes_and_hosts;
+mod m20261126_000010_jwt_access_tokens;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000007_sms::Migration),
             Box::new(m20261126_000008_tenant_sms_sender::Migration),
             Box::new(m20261126_000009_themes_and_hosts::Migration),
+            Box::new(m20261126_000010_jwt_access_tokens::Migration),
         ]
     }
 }

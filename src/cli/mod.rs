@@ -187,6 +187,9 @@ struct ClientCreate {
     /// Receive back-channel logout tokens at this URL.
     #[arg(long, value_name = "URL")]
     backchannel_logout_uri: Option<String>,
+    /// Issue RFC 9068 JWT access tokens (signed like the ID tokens) instead of opaque ones.
+    #[arg(long)]
+    jwt_access_tokens: bool,
 }
 
 #[derive(Subcommand)]
@@ -384,6 +387,7 @@ async fn client(state: &AppState, command: ClientCommand) -> Result<(), String> 
                 jwks,
                 jwks_uri: args.jwks_uri,
                 backchannel_logout_uri: args.backchannel_logout_uri,
+                jwt_access_tokens: args.jwt_access_tokens,
             };
             let (row, secret) =
                 admin::create_client(state, &tenant, request).await.map_err(|e| e.to_string())?;

@@ -20,6 +20,7 @@ pub struct NewClient<'a> {
     pub jwks: Option<String>,
     pub jwks_uri: Option<String>,
     pub backchannel_logout_uri: Option<String>,
+    pub jwt_access_tokens: bool,
 }
 
 pub async fn insert(
@@ -52,6 +53,7 @@ pub async fn insert(
         jwks: Set(new.jwks),
         jwks_uri: Set(new.jwks_uri),
         backchannel_logout_uri: Set(new.backchannel_logout_uri),
+        jwt_access_tokens: Set(new.jwt_access_tokens),
     };
     model.insert(db).await.map_err(duplicate_as("a client with this client id"))
 }

@@ -134,3 +134,83 @@ async fn rotation_publishes_first_signs_later_and_retires_after_the_tokens(backe
     assert_eq!(rs256_kids(&jwks), vec![new_key.kid.clone()]);
 }
 both_backends!(rotation_publishes_first_signs_later_and_retires_after_the_tokens);
+
+async fn jwt_access_tokens_follow_rfc_9068_and_stay_revocable(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else { return };
+    use secrecy::ExposeSecret;
+    let tenant = admin::tenant(&app.state, "acme").await.unwrap();
+    let request = NewClientRequest {
+        first_party: true,
+        jwt_access_tokens: true,
+        allowed_scopes: vec!["records:read".into()],
+        ..NewClientRequest::new("api-app", &[REDIRECT])
+    };
+    let (_, secret) = admin::create_client(&app.state, &tenant, request).await.unwrap();
+    let secret = secret.unwrap().expose_secret().to_string();
+    let pkce = pkce();
+    let request = AuthRequest { client_id: "api-app", redirect_uri: REDIRECT, ..AuthRequest::portal(&pkce) };
+    let params = app.sign_in(&browser(), &request).await;
+    let tokens: serde_json::Value = app
+        .token_request(
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &params["code"]),
+                ("redirect_uri", REDIRECT),
+                ("code_verifier", &pkce.verifier),
+            ],
+            Some(("api-app", &secret)),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let access = tokens["access_token"].as_str().unwrap();
+    assert_eq!(header(access)["typ"], "at+jwt");
+    let (signed, signature) = access.rsplit_once('.').unwrap();
+    let jwks = app.get_json("/jwks.json").await;
+    let key =
+        jwks["keys"].as_array().unwrap().iter().find(|k| k["kid"] == header(access)["kid"]).unwrap().clone();
+    use base64::Engine;
+    let signature = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(signature).unwrap();
+    assert!(tessera::keys::verify_with_jwk(tessera::keys::Alg::Rs256, &key, signed.as_bytes(), &signature));
+    let claims = decode_jwt(access);
+    let id = decode_jwt(tokens["id_token"].as_str().unwrap());
+    for name in ["iss", "sub", "auth_time", "acr"] {
+        assert_eq!(claims[name], id[name], "{name}");
+    }
+    assert_eq!(claims["client_id"], "api-app");
+    assert_eq!(claims["scope"], "openid email");
+    assert!(claims["exp"].as_i64().unwrap() > claims["iat"].as_i64().unwrap());
+    // Userinfo and revocation work as for opaque tokens.
+    let userinfo = reqwest::Client::new()
+        .get(format!("{}/userinfo", app.issuer))
+        .bearer_auth(access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(userinfo.status(), 200);
+    let revoke = reqwest::Client::new()
+        .post(format!("{}/revoke", app.issuer))
+        .basic_auth("api-app", Some(&secret))
+        .form(&[("token", access)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoke.status(), 200);
+    let userinfo = reqwest::Client::new()
+        .get(format!("{}/userinfo", app.issuer))
+        .bearer_auth(access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(userinfo.status(), 401);
+    // client_credentials: the client is the subject.
+    let response = app
+        .token_request(&[("grant_type", "client_credentials")], Some(("api-app", &secret)))
+        .await
+        .json::<serde_json::Value>()
+        .await
+        .unwrap();
+    assert_eq!(decode_jwt(response["access_token"].as_str().unwrap())["sub"], "api-app");
+}
+both_backends!(jwt_access_tokens_follow_rfc_9068_and_stay_revocable);

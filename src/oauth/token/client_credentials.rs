@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use super::TokenResponse;
-use crate::crypto::{random_token, sha256_hex};
+use crate::crypto::sha256_hex;
 use crate::domain::Scope;
 use crate::error::OAuthError;
 use crate::state::AppState;
@@ -32,8 +32,9 @@ pub async fn grant(
         None => allowed.join(" "),
     };
     let now = state.now();
-    let access_token = random_token(32);
     let expires_in = state.settings.tokens.access_token_seconds;
+    let access_token =
+        super::access_token::mint(state, tenant, client, &scope, None, now, expires_in).await?;
     store::access_tokens::insert(
         &state.db,
         entity::access_token::Model {

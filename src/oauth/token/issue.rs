@@ -2,6 +2,7 @@
 //! and an ID token when the scope has `openid`. Only hashes are stored.
 
 use super::TokenResponse;
+use super::access_token::{Subject, mint};
 use crate::crypto::{random_token, sha256_hex};
 use crate::error::OAuthError;
 use crate::oidc::auth_context::AuthContext;
@@ -52,8 +53,9 @@ pub async fn user_tokens(
             Some((family_id.clone(), *expires_at, *offline))
         }
     };
-    let access_token = random_token(32);
     let expires_in = state.settings.tokens.access_token_seconds;
+    let subject = Subject { user_id: &grant.user.id, auth_time: grant.auth_time, context: grant.context };
+    let access_token = mint(state, tenant, grant.client, grant.scope, Some(subject), now, expires_in).await?;
     store::access_tokens::insert(
         &state.db,
         entity::access_token::Model {

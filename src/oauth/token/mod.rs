@@ -1,5 +1,6 @@
 //! The token endpoint's grants, one file each.
 
+pub mod access_token;
 pub mod authorization_code;
 pub mod client_credentials;
 pub mod issue;

@@ -22,6 +22,8 @@ pub struct Model {
     pub factor_failures: i32,
     /// JSON of what the `notice` stage shows before finishing.
     pub notice: Option<String>,
+    /// Whether this attempt checked the password (a step-up attempt does not).
+    pub password_ok: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

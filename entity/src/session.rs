@@ -19,6 +19,8 @@ pub struct Model {
     pub expires_at: i64,
     /// CSRF token of the account pages' forms.
     pub csrf_token: String,
+    /// When this sign-in last checked the password (0: never, a step-up proved only the factor).
+    pub password_at: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -10,6 +10,8 @@ pub struct Model {
     pub phone_number: String,
     /// False when the sender finally failed.
     pub delivered: bool,
+    /// `login` or `enrol`: the minute between codes counts per purpose.
+    pub purpose: String,
     pub created_at: i64,
 }
 

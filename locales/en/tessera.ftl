@@ -139,3 +139,4 @@ sms-resend-title = Send a new code?
 sms-resend-message = We send a new code by text message. Only the newest code works. If codes keep not arriving, use a backup code.
 sms-resend-button = Send a new code
 language-switcher = Language
+second-factor-throttled = Too many wrong codes. Wait { $seconds } seconds and try again.

@@ -139,3 +139,4 @@ sms-resend-title = Een nieuwe code versturen?
 sms-resend-message = We sturen een nieuwe code per sms. Alleen de nieuwste code werkt. Komen codes niet aan, gebruik dan een back-upcode.
 sms-resend-button = Nieuwe code versturen
 language-switcher = Taal
+second-factor-throttled = Te veel onjuiste codes. Wacht { $seconds } seconden en probeer het opnieuw.

@@ -12,6 +12,7 @@ mod m20261126_000007_sms;
 mod m20261126_000008_tenant_sms_sender;
 mod m20261126_000009_themes_and_hosts;
 mod m20261126_000010_jwt_access_tokens;
+mod m20261126_000011_hardening;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000008_tenant_sms_sender::Migration),
             Box::new(m20261126_000009_themes_and_hosts::Migration),
             Box::new(m20261126_000010_jwt_access_tokens::Migration),
+            Box::new(m20261126_000011_hardening::Migration),
         ]
     }
 }

@@ -9,6 +9,7 @@ use crate::authn::password::PasswordError;
 use crate::authn::second_factor::FactorError;
 use crate::authn::second_factor::Method;
 use crate::authn::session::Session;
+use crate::authn::throttle;
 use crate::authn::totp_enrolment;
 use crate::oidc::auth_context::{ACR_2FA, rank};
 use crate::state::AppState;
@@ -26,13 +27,16 @@ pub enum AccountError {
     Factor(#[from] FactorError),
     #[error("the current password is not correct")]
     WrongPassword,
+    #[error("too many wrong passwords: wait {0} seconds")]
+    Throttled(i64),
     #[error(transparent)]
     Password(#[from] PasswordError),
 }
 
 /// A sign-in recent enough, and with the user's second factor when they have one.
 pub fn is_fresh(session: &Session, user: &entity::user::Model, now: i64) -> bool {
-    let recent = now - session.row.auth_time <= FRESH_SECONDS;
+    // The password itself must be recent: a step-up proves only the second factor.
+    let recent = now - session.row.password_at <= FRESH_SECONDS;
     let strong_enough = user.two_factor_method.is_none() || session.auth_context().rank() >= rank(ACR_2FA);
     recent && strong_enough
 }
@@ -139,7 +143,15 @@ pub async fn change_password(
     now: i64,
 ) -> Result<(), AccountError> {
     let PasswordChange { current, new } = change;
+    // The same delays as the sign-in page: a stolen session must not brute-force the password.
+    let email = crate::domain::Email::parse(&user.email)
+        .map_err(|e| AccountError::Store(StoreError::Corrupt(e.0)))?;
+    let keys = throttle::ThrottleKeys::new(tenant.id(), &email, ip);
+    if let Some(seconds) = throttle::wait_seconds(&state.db, &state.settings.throttle, &keys, now).await? {
+        return Err(AccountError::Throttled(seconds));
+    }
     if !state.passwords.verify(current, Some(user.password_hash.clone())).await {
+        throttle::record_failure(&state.db, &state.settings.throttle, &keys, now).await?;
         record(
             state,
             tenant,

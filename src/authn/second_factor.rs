@@ -69,7 +69,8 @@ pub async fn verify_code(
             check_totp(state, &credential, code, now).await
         }
         Some(Method::Sms) => {
-            Ok(sms::verify_code(state, &user.id, sms::PURPOSE_LOGIN, code, now).await?.is_some())
+            let Some(phone) = user.phone_number.as_deref() else { return Ok(false) };
+            Ok(sms::verify_code(state, &user.id, sms::PURPOSE_LOGIN, code, Some(phone), now).await?.is_some())
         }
         None => Ok(false),
     }

@@ -23,6 +23,7 @@ pub async fn start(
     tenant: &Tenant,
     user_id: &str,
     context: &AuthContext,
+    password_checked: bool,
     now: i64,
 ) -> Result<(String, Session), StoreError> {
     let token = random_token(32);
@@ -38,6 +39,7 @@ pub async fn start(
         last_seen_at: now,
         expires_at: now + state.settings.sessions.lifetime_seconds,
         csrf_token: random_token(32),
+        password_at: if password_checked { now } else { 0 },
     };
     let row = store::sessions::insert(&state.db, row).await?;
     Ok((token, Session { row }))

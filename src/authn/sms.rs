@@ -52,7 +52,8 @@ fn code_hash(state: &AppState, user_id: &str, code: &str) -> String {
     backup_codes::hash(state.keys.backup_code_pepper(), &format!("sms:{user_id}"), code)
 }
 
-/// Sends a fresh code to `phone` for `purpose`, unless a limit says no.
+/// Sends a fresh code to `phone` for `purpose`, unless a limit says no. The send is reserved
+/// (a row in the log) before the limits are counted, so parallel requests cannot all pass them.
 #[allow(clippy::too_many_arguments)]
 pub async fn send_code(
     state: &AppState,
@@ -67,24 +68,23 @@ pub async fn send_code(
     if !allowed_countries(tenant).iter().any(|c| c == phone.country()) {
         return Ok(SendOutcome::CountryRefused);
     }
-    // A minute between codes of one purpose: confirming a number and then signing in at once
-    // must not leave the person waiting for their first sign-in code.
-    if let Some(last) =
-        store::sms::newest_code(&state.db, user_id, purpose).await?.map(|code| code.created_at)
-        && now - last < RESEND_SECONDS
-    {
-        return Ok(SendOutcome::Wait(RESEND_SECONDS - (now - last)));
-    }
-    let hour_ago = now - 3600;
-    if store::sms::sends_to_user_since(&state.db, user_id, hour_ago).await? >= PER_HOUR
-        || store::sms::sends_to_number_since(&state.db, phone.e164(), hour_ago).await? >= PER_HOUR
-    {
-        return Ok(SendOutcome::HourlyLimit);
-    }
-    let cap = u64::try_from(tenant.row.sms_daily_cap).unwrap_or(0);
-    if store::sms::sends_of_tenant_since(&state.db, tenant.id(), now - 86_400).await? >= cap {
-        tracing::warn!(tenant = tenant.slug(), "the tenant's daily SMS cap is reached");
-        return Ok(SendOutcome::DailyLimit);
+    let send_id = uuid::Uuid::new_v4().to_string();
+    store::sms::insert_send(
+        &state.db,
+        entity::sms_send::Model {
+            id: send_id.clone(),
+            tenant_id: tenant.id().to_string(),
+            user_id: user_id.to_string(),
+            phone_number: phone.e164().to_string(),
+            delivered: false,
+            purpose: purpose.to_string(),
+            created_at: now,
+        },
+    )
+    .await?;
+    if let Some(refusal) = over_limit(state, tenant, user_id, phone, purpose, &send_id, now).await? {
+        store::sms::delete_send(&state.db, &send_id).await?;
+        return Ok(refusal);
     }
 
     let code = format!("{:06}", OsRng.gen_range(0..1_000_000u32));
@@ -129,18 +129,8 @@ pub async fn send_code(
         }
     };
     state.metrics.sms(delivered);
-    store::sms::insert_send(
-        &state.db,
-        entity::sms_send::Model {
-            id: uuid::Uuid::new_v4().to_string(),
-            tenant_id: tenant.id().to_string(),
-            user_id: user_id.to_string(),
-            phone_number: phone.e164().to_string(),
-            delivered,
-            created_at: now,
-        },
-    )
-    .await?;
+    // A failed send still counts against the limits: it may have cost money all the same.
+    store::sms::set_delivered(&state.db, &send_id, delivered).await?;
     let event = AuditEvent {
         tenant_id: Some(tenant.id()),
         user_id: Some(user_id),
@@ -152,17 +142,53 @@ pub async fn send_code(
     Ok(if delivered { SendOutcome::Sent } else { SendOutcome::Failed })
 }
 
+/// The limits, counted with this send's own reservation `own` included.
+async fn over_limit(
+    state: &AppState,
+    tenant: &Tenant,
+    user_id: &str,
+    phone: &PhoneNumber,
+    purpose: &str,
+    own: &str,
+    now: i64,
+) -> Result<Option<SendOutcome>, StoreError> {
+    // A minute between codes of one purpose: confirming a number and then signing in at once
+    // must not leave the person waiting for their first sign-in code.
+    if let Some(last) = store::sms::last_send_other_than(&state.db, user_id, purpose, own).await?
+        && now - last < RESEND_SECONDS
+    {
+        return Ok(Some(SendOutcome::Wait(RESEND_SECONDS - (now - last))));
+    }
+    let hour_ago = now - 3600;
+    if store::sms::sends_to_user_since(&state.db, user_id, hour_ago).await? > PER_HOUR
+        || store::sms::sends_to_number_since(&state.db, phone.e164(), hour_ago).await? > PER_HOUR
+    {
+        return Ok(Some(SendOutcome::HourlyLimit));
+    }
+    let cap = u64::try_from(tenant.row.sms_daily_cap).unwrap_or(0);
+    if store::sms::sends_of_tenant_since(&state.db, tenant.id(), now - 86_400).await? > cap {
+        tracing::warn!(tenant = tenant.slug(), "the tenant's daily SMS cap is reached");
+        return Ok(Some(SendOutcome::DailyLimit));
+    }
+    Ok(None)
+}
+
 /// Checks a code against the newest one for this user and purpose, and uses it when right.
-/// Returns the number it was sent to.
+/// For sign-in codes `expected_phone` is the user's number now: a code that went to a number
+/// since replaced does not count. Returns the number the code was sent to.
 pub async fn verify_code(
     state: &AppState,
     user_id: &str,
     purpose: &str,
     code: &str,
+    expected_phone: Option<&str>,
     now: i64,
 ) -> Result<Option<String>, StoreError> {
     let Some(newest) = store::sms::newest_code(&state.db, user_id, purpose).await? else { return Ok(None) };
     if newest.consumed_at.is_some() || newest.expires_at <= now || newest.failures >= MAX_TRIES {
+        return Ok(None);
+    }
+    if expected_phone.is_some_and(|phone| phone != newest.phone_number) {
         return Ok(None);
     }
     let typed: String = code.chars().filter(|c| !c.is_whitespace()).collect();

@@ -46,8 +46,24 @@ pub async fn wait_seconds(
     keys: &ThrottleKeys,
     now: i64,
 ) -> Result<Option<i64>, StoreError> {
+    wait_seconds_for(db, settings, &keys.all(), now).await
+}
+
+/// The second-factor counter of one user: wrong codes across all their login attempts. A correct
+/// password does not clear it, so restarting the login buys no new guesses.
+pub fn factor_key(tenant_id: &str, user_id: &str) -> String {
+    format!("factor:{tenant_id}:{user_id}")
+}
+
+/// `wait_seconds` over any set of counters.
+pub async fn wait_seconds_for(
+    db: &impl ConnectionTrait,
+    settings: &ThrottleSettings,
+    keys: &[&str],
+    now: i64,
+) -> Result<Option<i64>, StoreError> {
     let mut wait = 0;
-    for key in keys.all() {
+    for key in keys.iter().copied() {
         if let Some(row) = store::throttles::find(db, key).await? {
             if now - row.last_failure_at > settings.forget_after_seconds {
                 continue;
@@ -65,7 +81,17 @@ pub async fn record_failure(
     keys: &ThrottleKeys,
     now: i64,
 ) -> Result<(), StoreError> {
-    for key in keys.all() {
+    record_failure_for(db, settings, &keys.all(), now).await
+}
+
+/// `record_failure` over any set of counters.
+pub async fn record_failure_for(
+    db: &impl ConnectionTrait,
+    settings: &ThrottleSettings,
+    keys: &[&str],
+    now: i64,
+) -> Result<(), StoreError> {
+    for key in keys.iter().copied() {
         if let Some(row) = store::throttles::find(db, key).await?
             && now - row.last_failure_at > settings.forget_after_seconds
         {

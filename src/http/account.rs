@@ -302,6 +302,11 @@ async fn change_password(
     .await;
     let error_key = match result {
         Ok(()) => return Ok(back_to_overview(&state, &tenant, "password-changed")),
+        Err(AccountError::Throttled(seconds)) => {
+            let message =
+                state.views.message_with(me.lang, "login-throttled", &[("seconds", seconds.into())]);
+            return render_password_form(&state, &tenant, &me, Some(message), StatusCode::TOO_MANY_REQUESTS);
+        }
         Err(AccountError::WrongPassword) => "password-change-wrong-current",
         Err(AccountError::Password(crate::authn::password::PasswordError::TooShort)) => {
             "password-change-too-short"

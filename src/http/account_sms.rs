@@ -155,7 +155,7 @@ async fn confirm(
     let body: CodeBody = parse_form(&body)?;
     check_csrf(&me, &body.csrf_token)?;
     let now = state.now();
-    let Some(phone) = sms::verify_code(&state, &me.user.id, sms::PURPOSE_ENROL, &body.code, now)
+    let Some(phone) = sms::verify_code(&state, &me.user.id, sms::PURPOSE_ENROL, &body.code, None, now)
         .await
         .map_err(PageError::internal)?
     else {

@@ -18,7 +18,9 @@ impl FromRequestParts<AppState> for ClientIp {
                 .headers
                 .get("x-forwarded-for")
                 .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.split(',').next())
+                // The right-most entry is the one our proxy added; entries left of it are whatever
+                // the client sent.
+                .and_then(|v| v.rsplit(',').next())
                 .map(str::trim)
                 .filter(|v| v.parse::<std::net::IpAddr>().is_ok())
         {

@@ -334,7 +334,7 @@ pub async fn respond(
                 seconds.map(|s| ("seconds", FluentValue::from(s))).into_iter().collect();
             let message = state.views.message_with(lang, message_key, &args);
             let status = match message_key {
-                "login-throttled" => StatusCode::TOO_MANY_REQUESTS,
+                "login-throttled" | "second-factor-throttled" => StatusCode::TOO_MANY_REQUESTS,
                 "login-failed" | "second-factor-wrong-code" | "backup-code-wrong" => StatusCode::UNAUTHORIZED,
                 _ => StatusCode::BAD_REQUEST,
             };

@@ -84,8 +84,9 @@ async fn introspect(
         .get("token")
         .filter(|t| !t.is_empty())
         .ok_or_else(|| OAuthError::invalid_request("token is required"))?;
-    let answer =
-        introspection::introspect(&state, &tenant, token, state.now()).await.map_err(OAuthError::internal)?;
+    let answer = introspection::introspect(&state, &tenant, &client, token, state.now())
+        .await
+        .map_err(OAuthError::internal)?;
     Ok(no_store(Json(answer).into_response()))
 }
 

@@ -7,9 +7,12 @@ use crate::state::AppState;
 use crate::store::{self, StoreError};
 use crate::tenants::Tenant;
 
+/// Access tokens are described to any confidential client of the tenant (resource servers);
+/// refresh tokens only to the client they were issued to.
 pub async fn introspect(
     state: &AppState,
     tenant: &Tenant,
+    caller: &entity::client::Model,
     token: &str,
     now: i64,
 ) -> Result<Value, StoreError> {
@@ -34,6 +37,7 @@ pub async fn introspect(
         return Ok(answer);
     }
     if let Some(row) = store::refresh_tokens::find(&state.db, tenant.id(), &hash).await?
+        && row.client_id == caller.id
         && row.revoked_at.is_none()
         && row.used_at.is_none()
         && now < row.expires_at

@@ -57,16 +57,35 @@ pub async fn set_stage(
     Ok(())
 }
 
-/// Counts one wrong second-factor code in one statement; returns the new count.
-pub async fn add_factor_failure(db: &impl ConnectionTrait, id_hash: &str) -> Result<i32, StoreError> {
+/// Records that this attempt checked the password.
+pub async fn mark_password_ok(db: &impl ConnectionTrait, id_hash: &str) -> Result<(), StoreError> {
     login_attempt::Entity::update_many()
+        .col_expr(login_attempt::Column::PasswordOk, Expr::value(true))
+        .filter(login_attempt::Column::Id.eq(id_hash))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Takes one of the attempt's five code tries before the code is checked, in one statement, so
+/// parallel requests cannot all slip in. The new count, or `None` when the tries are used up.
+pub async fn take_factor_try(
+    db: &impl ConnectionTrait,
+    id_hash: &str,
+    max: i32,
+) -> Result<Option<i32>, StoreError> {
+    let result = login_attempt::Entity::update_many()
         .col_expr(
             login_attempt::Column::FactorFailures,
             Expr::col((login_attempt::Entity, login_attempt::Column::FactorFailures)).add(1),
         )
         .filter(login_attempt::Column::Id.eq(id_hash))
+        .filter(login_attempt::Column::FactorFailures.lt(max))
         .exec(db)
         .await?;
+    if result.rows_affected != 1 {
+        return Ok(None);
+    }
     let row = login_attempt::Entity::find_by_id(id_hash.to_string()).one(db).await?;
-    Ok(row.map(|r| r.factor_failures).unwrap_or(i32::MAX))
+    Ok(row.map(|r| r.factor_failures))
 }

@@ -40,3 +40,13 @@ pub async fn delete_for_user_except(
     delete.exec(db).await?;
     Ok(())
 }
+
+/// Whether the session with this public `sid` still lives.
+pub async fn is_live(db: &impl ConnectionTrait, sid: &str, now: i64) -> Result<bool, StoreError> {
+    Ok(session::Entity::find()
+        .filter(session::Column::Sid.eq(sid))
+        .filter(session::Column::ExpiresAt.gt(now))
+        .one(db)
+        .await?
+        .is_some())
+}

@@ -102,3 +102,34 @@ pub async fn sends_of_tenant_since(
         .count(db)
         .await?)
 }
+
+pub async fn delete_send(db: &impl ConnectionTrait, id: &str) -> Result<(), StoreError> {
+    sms_send::Entity::delete_by_id(id.to_string()).exec(db).await?;
+    Ok(())
+}
+
+pub async fn set_delivered(db: &impl ConnectionTrait, id: &str, delivered: bool) -> Result<(), StoreError> {
+    sms_send::Entity::update_many()
+        .col_expr(sms_send::Column::Delivered, Expr::value(delivered))
+        .filter(sms_send::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// The newest send to this user for this purpose, other than `own`.
+pub async fn last_send_other_than(
+    db: &impl ConnectionTrait,
+    user_id: &str,
+    purpose: &str,
+    own: &str,
+) -> Result<Option<i64>, StoreError> {
+    Ok(sms_send::Entity::find()
+        .filter(sms_send::Column::UserId.eq(user_id))
+        .filter(sms_send::Column::Purpose.eq(purpose))
+        .filter(sms_send::Column::Id.ne(own))
+        .order_by_desc(sms_send::Column::CreatedAt)
+        .one(db)
+        .await?
+        .map(|row| row.created_at))
+}

@@ -78,6 +78,18 @@ async fn five_wrong_codes_end_the_attempt(backend: Backend) {
     let csrf_page =
         browser.post(format!("{login_url}/code")).form(&[("code", right.as_str())]).send().await.unwrap();
     assert_eq!(csrf_page.status(), 400);
+
+    // Starting over with the right password buys no fresh guesses: the user's counter of wrong
+    // codes survives the restart, so the next code first waits.
+    let other = firefox();
+    let pkce = crate::helpers::pkce();
+    let login_url = app.password_then_second_factor(&other, &AuthRequest::portal(&pkce)).await;
+    let response = app.submit_code(&other, &login_url, "000000", false).await;
+    assert_eq!(response.status(), 429);
+    assert!(response.text().await.unwrap().contains("Too many wrong codes. Wait 1 seconds"));
+    app.clock.advance(31);
+    let right = totp_code(&enrolled.setup_key, app.clock.now());
+    assert_eq!(app.submit_code(&other, &login_url, &right, false).await.status(), 303);
 }
 both_backends!(five_wrong_codes_end_the_attempt);
 

@@ -102,6 +102,13 @@ async fn a_remembered_session_steps_up_without_the_password(backend: Backend) {
     let params = redirect_params(&response, PORTAL_REDIRECT);
     let claims = app.id_token_claims(&params["code"], &pkce, "nonce-456").await;
     assert_eq!(claims["acr"], "urn:tessera:acr:2fa");
+
+    // A step-up proved the factor, not the password: sensitive account changes still ask for it.
+    let response = browser.get(format!("{}/account/two-factor/off", app.issuer)).send().await.unwrap();
+    assert_eq!(response.status(), 303);
+    let login_url = app.absolute(&location(&response));
+    let (_, html) = app.get_html(&browser, &login_url).await;
+    assert!(html.contains(">Password</label>"), "{html}");
 }
 both_backends!(a_remembered_session_steps_up_without_the_password);
 

@@ -40,7 +40,8 @@ pub async fn finish(
     } else if !store::attempts::finish(&state.db, &attempt.id_hash).await? {
         return Err(FlowError::AttemptGone);
     }
-    let (session_token, session) = session::start(state, tenant, user_id, context, now).await?;
+    let (session_token, session) =
+        session::start(state, tenant, user_id, context, attempt.password_ok, now).await?;
     let client = match &attempt.purpose {
         Purpose::Authorize(request) => Some(request.client_id.as_str()),
         Purpose::Account { .. } => None,

@@ -1,7 +1,7 @@
 //! Forced enrolment during a login: the tenant requires two-factor authentication (or the client
 //! asked for it) and the user has none yet, so they set up an authenticator app before going on.
 
-use super::second_factor_step::wrong_code;
+use super::second_factor_step::{passed, take_try, wrong_code};
 use super::{Browser, FlowError, LoginAttempt, Notice, Stage};
 use crate::account;
 use crate::authn::sms;
@@ -49,14 +49,23 @@ pub async fn confirm(
         }));
     }
     let user = super::second_factor_step::load_user(state, tenant, attempt).await?;
+    // Setup during a login never replaces a factor switched on meanwhile.
+    if user.two_factor_method.is_some() {
+        return Err(FlowError::AttemptGone);
+    }
+    let tries = match take_try(state, tenant, attempt, &user.id, browser, now).await? {
+        Ok(tries) => tries,
+        Err(outcome) => return Ok(EnrolOutcome::Step(outcome)),
+    };
     let confirmed = totp_enrolment::confirm(state, tenant, &user, code, ip, now)
         .await
         .map_err(|e| FlowError::Corrupt(e.to_string()))?;
     let Some(backup_codes) = confirmed else {
         let outcome =
-            wrong_code(state, tenant, attempt, &user.id, browser, "enrolment_code", ip, now).await?;
+            wrong_code(state, tenant, attempt, &user.id, browser, "enrolment_code", tries, ip, now).await?;
         return Ok(EnrolOutcome::Step(outcome));
     };
+    passed(state, tenant, &user.id).await?;
     let notice = Notice { context: AuthContext::password_and_otp(), backup_codes_left: None };
     let notice = serde_json::to_string(&notice).map_err(|e| FlowError::Corrupt(e.to_string()))?;
     store::attempts::set_stage(&state.db, &attempt.id_hash, Stage::Notice.as_str(), &user.id, Some(notice))
@@ -85,11 +94,19 @@ pub async fn confirm_sms(
         }));
     }
     let user = super::second_factor_step::load_user(state, tenant, attempt).await?;
-    let Some(phone) = sms::verify_code(state, &user.id, sms::PURPOSE_ENROL, code, now).await? else {
+    if user.two_factor_method.is_some() {
+        return Err(FlowError::AttemptGone);
+    }
+    let tries = match take_try(state, tenant, attempt, &user.id, browser, now).await? {
+        Ok(tries) => tries,
+        Err(outcome) => return Ok(EnrolOutcome::Step(outcome)),
+    };
+    let Some(phone) = sms::verify_code(state, &user.id, sms::PURPOSE_ENROL, code, None, now).await? else {
         let outcome =
-            wrong_code(state, tenant, attempt, &user.id, browser, "enrolment_code", ip, now).await?;
+            wrong_code(state, tenant, attempt, &user.id, browser, "enrolment_code", tries, ip, now).await?;
         return Ok(EnrolOutcome::Step(outcome));
     };
+    passed(state, tenant, &user.id).await?;
     let codes = account::enable_sms(state, tenant, &user, &phone, ip, now)
         .await
         .map_err(|e| FlowError::Corrupt(e.to_string()))?

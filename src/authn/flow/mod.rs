@@ -112,8 +112,11 @@ pub struct Notice {
     pub backup_codes_left: Option<u64>,
 }
 
+#[derive(Clone)]
 pub struct LoginAttempt {
     pub id_hash: String,
+    /// Whether this attempt checked the password (a step-up attempt does not).
+    pub password_ok: bool,
     pub created_at: i64,
     pub csrf_token: String,
     pub purpose: Purpose,
@@ -179,6 +182,7 @@ pub async fn start_at(
             user_id: user_id.map(str::to_string),
             factor_failures: 0,
             notice: None,
+            password_ok: false,
         },
     )
     .await?;
@@ -208,6 +212,7 @@ pub async fn load(
     };
     Ok(LoginAttempt {
         id_hash: row.id,
+        password_ok: row.password_ok,
         created_at: row.created_at,
         csrf_token: row.csrf_token,
         purpose,

@@ -67,7 +67,9 @@ pub async fn submit(
         }
     };
     throttle::record_success(&state.db, &keys).await?;
-    after_first_factor(state, tenant, attempt, &user, device_token, ip, now).await
+    store::attempts::mark_password_ok(&state.db, &attempt.id_hash).await?;
+    let attempt = LoginAttempt { password_ok: true, ..attempt.clone() };
+    after_first_factor(state, tenant, &attempt, &user, device_token, ip, now).await
 }
 
 /// The password is proven: decide what comes next.

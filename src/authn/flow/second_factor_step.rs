@@ -8,7 +8,7 @@ use super::{Browser, FlowError, LoginAttempt, MAX_FACTOR_FAILURES, Notice, Stage
 use crate::audit::{self, AuditEvent};
 use crate::authn::backup_codes;
 use crate::authn::second_factor::{self, Method};
-use crate::authn::trusted_device;
+use crate::authn::{throttle, trusted_device};
 use crate::oidc::auth_context::AuthContext;
 use crate::state::AppState;
 use crate::store;
@@ -48,12 +48,17 @@ pub async fn submit_code(
         return Ok(StepOutcome::Retry { message_key: "login-form-expired", seconds: None });
     }
     let user = load_user(state, tenant, attempt).await?;
+    let tries = match take_try(state, tenant, attempt, &user.id, browser, now).await? {
+        Ok(tries) => tries,
+        Err(outcome) => return Ok(outcome),
+    };
     let verified = second_factor::verify_code(state, &user, &form.code, now)
         .await
         .map_err(|e| FlowError::Corrupt(e.to_string()))?;
     if !verified {
-        return wrong_code(state, tenant, attempt, &user.id, browser, "code", ip, now).await;
+        return wrong_code(state, tenant, attempt, &user.id, browser, "code", tries, ip, now).await;
     }
+    passed(state, tenant, &user.id).await?;
     let device = if form.remember_device {
         let device = trusted_device::remember(state, tenant, &user.id, browser.user_agent, now).await?;
         if device.is_some() {
@@ -94,6 +99,10 @@ pub async fn submit_backup_code(
         return Ok(StepOutcome::Retry { message_key: "login-form-expired", seconds: None });
     }
     let user_id = attempt.user_id()?.to_string();
+    let tries = match take_try(state, tenant, attempt, &user_id, browser, now).await? {
+        Ok(tries) => tries,
+        Err(outcome) => return Ok(outcome),
+    };
     let used = match backup_codes::normalize(code) {
         Some(normalized) => {
             let hash = backup_codes::hash(state.keys.backup_code_pepper(), &user_id, &normalized);
@@ -102,8 +111,9 @@ pub async fn submit_backup_code(
         None => false,
     };
     if !used {
-        return wrong_code(state, tenant, attempt, &user_id, browser, "backup_code", ip, now).await;
+        return wrong_code(state, tenant, attempt, &user_id, browser, "backup_code", tries, ip, now).await;
     }
+    passed(state, tenant, &user_id).await?;
     let left = store::backup_codes::remaining(&state.db, &user_id).await?;
     let event = AuditEvent {
         tenant_id: Some(tenant.id()),
@@ -120,7 +130,52 @@ pub async fn submit_backup_code(
     Ok(StepOutcome::NextStage { trusted_device: None })
 }
 
-/// Counts a wrong code; the fifth ends the attempt and starts a fresh one at the password.
+/// Before a code is checked: the user's wait after earlier wrong codes (across attempts), then one
+/// of this attempt's five tries, taken in one statement. `Err` carries the answer when no try is
+/// left or the user must wait.
+pub(super) async fn take_try(
+    state: &AppState,
+    tenant: &Tenant,
+    attempt: &LoginAttempt,
+    user_id: &str,
+    browser: &Browser<'_>,
+    now: i64,
+) -> Result<Result<i32, StepOutcome>, FlowError> {
+    let key = throttle::factor_key(tenant.id(), user_id);
+    if let Some(seconds) =
+        throttle::wait_seconds_for(&state.db, &state.settings.throttle, &[&key], now).await?
+    {
+        return Ok(Err(StepOutcome::Retry {
+            message_key: "second-factor-throttled",
+            seconds: Some(seconds),
+        }));
+    }
+    match store::attempts::take_factor_try(&state.db, &attempt.id_hash, MAX_FACTOR_FAILURES).await? {
+        Some(tries) => Ok(Ok(tries)),
+        None => Ok(Err(restart(state, tenant, attempt, browser, now).await?)),
+    }
+}
+
+/// A right code: the user's counter of wrong codes starts over.
+pub(super) async fn passed(state: &AppState, tenant: &Tenant, user_id: &str) -> Result<(), FlowError> {
+    store::throttles::clear(&state.db, &throttle::factor_key(tenant.id(), user_id)).await?;
+    Ok(())
+}
+
+async fn restart(
+    state: &AppState,
+    tenant: &Tenant,
+    attempt: &LoginAttempt,
+    browser: &Browser<'_>,
+    now: i64,
+) -> Result<StepOutcome, FlowError> {
+    store::attempts::finish(&state.db, &attempt.id_hash).await?;
+    let attempt_token = super::start(state, tenant, &attempt.purpose, browser.token, now).await?;
+    Ok(StepOutcome::Restarted { attempt_token })
+}
+
+/// Counts a wrong code against the user; the fifth try of an attempt ends it and a fresh attempt
+/// starts at the password.
 #[allow(clippy::too_many_arguments)]
 pub(super) async fn wrong_code(
     state: &AppState,
@@ -129,17 +184,19 @@ pub(super) async fn wrong_code(
     user_id: &str,
     browser: &Browser<'_>,
     kind: &str,
+    tries: i32,
     ip: &str,
     now: i64,
 ) -> Result<StepOutcome, FlowError> {
-    let failures = store::attempts::add_factor_failure(&state.db, &attempt.id_hash).await?;
+    let key = throttle::factor_key(tenant.id(), user_id);
+    throttle::record_failure_for(&state.db, &state.settings.throttle, &[&key], now).await?;
     state.metrics.second_factor_failure();
-    let locked = failures >= MAX_FACTOR_FAILURES;
+    let locked = tries >= MAX_FACTOR_FAILURES;
     let event = AuditEvent {
         tenant_id: Some(tenant.id()),
         user_id: Some(user_id),
         event: if locked { "login.second_factor_locked" } else { "login.second_factor_failed" },
-        detail: json!({ "kind": kind, "failures": failures }),
+        detail: json!({ "kind": kind, "failures": tries }),
         ip: Some(ip),
     };
     audit::record(&state.db, event, now).await?;
@@ -148,7 +205,5 @@ pub(super) async fn wrong_code(
             if kind == "backup_code" { "backup-code-wrong" } else { "second-factor-wrong-code" };
         return Ok(StepOutcome::Retry { message_key, seconds: None });
     }
-    store::attempts::finish(&state.db, &attempt.id_hash).await?;
-    let attempt_token = super::start(state, tenant, &attempt.purpose, browser.token, now).await?;
-    Ok(StepOutcome::Restarted { attempt_token })
+    restart(state, tenant, attempt, browser, now).await
 }

@@ -36,11 +36,13 @@ pub async fn grant(
         .map_err(OAuthError::internal)?
         .ok_or_else(|| OAuthError::invalid_grant("the authorization code is invalid"))?;
 
-    if row.consumed_at.is_some() {
-        return Err(replayed(state, tenant, &row, now).await);
-    }
+    // Another client's presentation revokes nothing: only the client the code belongs to can
+    // trigger the replay response.
     if row.client_id != client.id {
         return Err(OAuthError::invalid_grant("the authorization code was issued to another client"));
+    }
+    if row.consumed_at.is_some() {
+        return Err(replayed(state, tenant, &row, now).await);
     }
     if row.expires_at <= now {
         return Err(OAuthError::invalid_grant("the authorization code has expired"));
@@ -82,6 +84,7 @@ pub async fn grant(
         context: &context,
         sid: &row.sid,
         code_hash: Some(code_hash),
+        refresh_scope: None,
         refresh,
     };
     issue::user_tokens(state, tenant, grant, now).await

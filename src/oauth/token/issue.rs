@@ -35,6 +35,9 @@ pub struct UserGrant<'a> {
     pub sid: &'a str,
     /// The authorization code behind this grant, so a replay can revoke what it produced.
     pub code_hash: Option<String>,
+    /// The scope the refresh token keeps (RFC 6749 6: a narrower request narrows only the access
+    /// token); `None`: `scope`.
+    pub refresh_scope: Option<&'a str>,
     pub refresh: Refresh,
 }
 
@@ -85,7 +88,7 @@ pub async fn user_tokens(
                     client_id: grant.client.id.clone(),
                     user_id: grant.user.id.clone(),
                     family_id,
-                    scope: grant.scope.to_string(),
+                    scope: grant.refresh_scope.unwrap_or(grant.scope).to_string(),
                     sid: grant.sid.to_string(),
                     offline,
                     auth_time: grant.auth_time,

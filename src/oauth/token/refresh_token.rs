@@ -44,6 +44,13 @@ pub async fn grant(
     if now >= row.expires_at || now >= row.idle_expires_at {
         return Err(OAuthError::invalid_grant("the refresh token has expired"));
     }
+    // Without offline_access a refresh token lives only as long as its sign-in session.
+    if !row.offline
+        && !store::sessions::is_live(&state.db, &row.sid, now).await.map_err(OAuthError::internal)?
+    {
+        revoke_family(state, &row.family_id, now).await.map_err(OAuthError::internal)?;
+        return Err(OAuthError::invalid_grant("the session of this refresh token has ended"));
+    }
     let scope = match form.get("scope").filter(|s| !s.is_empty()) {
         Some(requested) => {
             let granted = Scope::parse(&row.scope);
@@ -72,6 +79,7 @@ pub async fn grant(
         context: &context,
         sid: &row.sid,
         code_hash: None,
+        refresh_scope: Some(&row.scope),
         refresh: Refresh::Rotate {
             family_id: row.family_id.clone(),
             expires_at: row.expires_at,

@@ -169,8 +169,13 @@ pub async fn change_password(
     let txn = state.db.begin().await.map_err(StoreError::from)?;
     store::users::set_password_hash(&txn, &user.id, hash, now).await?;
     store::trusted_devices::forget_all(&txn, &user.id).await?;
-    store::sessions::delete_for_user_except(&txn, &user.id, Some(&session.row.id)).await?;
     txn.commit().await.map_err(StoreError::from)?;
+    // The other sessions end as at logout: their refresh tokens go, their apps are told.
+    for other in store::sessions::list_for_user(&state.db, &user.id).await? {
+        if other.id != session.row.id {
+            crate::oidc::logout::end_session(state, tenant, &Session { row: other }, ip, now).await?;
+        }
+    }
     record(state, tenant, &user.id, "password.changed", json!({}), ip, now).await?;
     Ok(())
 }

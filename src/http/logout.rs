@@ -98,10 +98,14 @@ async fn end_session(
         return finished(state, tenant, headers, request.redirect, lang);
     }
     // Without proof from the relying party, the person confirms (no logout by a mere link).
-    let hidden = ["client_id", "post_logout_redirect_uri", "state"]
+    let mut hidden: Vec<HiddenField> = ["post_logout_redirect_uri", "state"]
         .into_iter()
         .filter_map(|name| params.get(name).map(|value| HiddenField { name, value: value.clone() }))
         .collect();
+    // The client may have been named only by the hint, which the confirmation does not repeat.
+    if let Some(client_id) = &request.client_id {
+        hidden.push(HiddenField { name: "client_id", value: client_id.clone() });
+    }
     let context = ConfirmPage {
         frame: page::frame(state, Some(tenant), lang),
         action: tenant.path(state, "/logout/confirm"),

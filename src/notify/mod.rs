@@ -53,7 +53,8 @@ pub struct SmsSettings {
 }
 
 /// A tenant's own sender: the same choices as the server's, stored sealed in the tenant row.
-#[derive(Clone, Debug, Default, serde::Serialize, Deserialize)]
+// No Debug: it holds the provider's secret and token in plain strings (they are sealed at rest).
+#[derive(Clone, Default, serde::Serialize, Deserialize)]
 pub struct SenderOverride {
     pub sender: String,
     #[serde(default)]

@@ -13,7 +13,7 @@ use crate::state::AppState;
 use crate::store;
 use crate::tenants::Tenant;
 
-#[derive(Debug, PartialEq, Eq)]
+#[derive(PartialEq, Eq)]
 pub enum Presented {
     Basic {
         client_id: String,
@@ -41,6 +41,19 @@ impl Presented {
             | Self::None { client_id }
             | Self::Assertion { client_id, .. } => client_id,
         }
+    }
+}
+
+/// Never prints the secret or the assertion.
+impl std::fmt::Debug for Presented {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = match self {
+            Self::Basic { .. } => "Basic",
+            Self::Post { .. } => "Post",
+            Self::None { .. } => "None",
+            Self::Assertion { .. } => "Assertion",
+        };
+        write!(f, "Presented::{kind}({})", self.client_id())
     }
 }
 

@@ -26,6 +26,8 @@ pub struct LogoutRequest {
     pub hinted_subject: Option<String>,
     /// Where to send the browser afterwards (registered for the client), with `state`.
     pub redirect: Option<String>,
+    /// The client, from `client_id` or the hint's audience (the confirmation carries it along).
+    pub client_id: Option<String>,
 }
 
 pub async fn validate(
@@ -52,6 +54,7 @@ pub async fn validate(
         client_id = audience;
         request.hinted_subject = claims["sub"].as_str().map(str::to_string);
     }
+    request.client_id = client_id.clone();
     if let Some(uri) = post_logout_redirect_uri {
         let Some(client_id) = client_id else { return Ok(Err(LogoutError::UnregisteredRedirect)) };
         let Some(client) = store::clients::find(&state.db, tenant.id(), &client_id).await? else {

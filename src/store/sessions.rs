@@ -50,3 +50,10 @@ pub async fn is_live(db: &impl ConnectionTrait, sid: &str, now: i64) -> Result<b
         .await?
         .is_some())
 }
+
+pub async fn list_for_user(
+    db: &impl ConnectionTrait,
+    user_id: &str,
+) -> Result<Vec<session::Model>, StoreError> {
+    Ok(session::Entity::find().filter(session::Column::UserId.eq(user_id)).all(db).await?)
+}

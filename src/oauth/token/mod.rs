@@ -15,7 +15,8 @@ use crate::error::OAuthError;
 use crate::state::AppState;
 use crate::tenants::Tenant;
 
-#[derive(Debug, Serialize)]
+// No Debug: it holds the tokens themselves.
+#[derive(Serialize)]
 pub struct TokenResponse {
     pub access_token: String,
     pub token_type: &'static str,

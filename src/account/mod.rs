@@ -147,7 +147,7 @@ pub async fn change_password(
     let email = crate::domain::Email::parse(&user.email)
         .map_err(|e| AccountError::Store(StoreError::Corrupt(e.0)))?;
     let keys = throttle::ThrottleKeys::new(tenant.id(), &email, ip);
-    if let Some(seconds) = throttle::wait_seconds(&state.db, &state.settings.throttle, &keys, now).await? {
+    if let Some(seconds) = throttle::claim(&state.db, &state.settings.throttle, &keys.all(), now).await? {
         return Err(AccountError::Throttled(seconds));
     }
     if !state.passwords.verify(current, Some(user.password_hash.clone())).await {

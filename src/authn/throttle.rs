@@ -25,7 +25,7 @@ impl ThrottleKeys {
         }
     }
 
-    fn all(&self) -> [&str; 2] {
+    pub fn all(&self) -> [&str; 2] {
         [&self.account, &self.address]
     }
 }
@@ -53,6 +53,31 @@ pub async fn wait_seconds(
 /// password does not clear it, so restarting the login buys no new guesses.
 pub fn factor_key(tenant_id: &str, user_id: &str) -> String {
     format!("factor:{tenant_id}:{user_id}")
+}
+
+/// Before a guess is checked: `Some(seconds)` to wait, or `None` with the slot taken. Over the free
+/// tries each counter's slot is claimed with a compare-and-set, so a burst of parallel guesses
+/// gets one through per delay instead of all of them.
+pub async fn claim(
+    db: &impl ConnectionTrait,
+    settings: &ThrottleSettings,
+    keys: &[&str],
+    now: i64,
+) -> Result<Option<i64>, StoreError> {
+    if let Some(wait) = wait_seconds_for(db, settings, keys, now).await? {
+        return Ok(Some(wait));
+    }
+    for key in keys.iter().copied() {
+        let Some(row) = store::throttles::find(db, key).await? else { continue };
+        if now - row.last_failure_at > settings.forget_after_seconds || row.failures < settings.free_failures
+        {
+            continue;
+        }
+        if !store::throttles::claim_slot(db, key, row.failures, row.last_failure_at, now).await? {
+            return Ok(Some(delay_after(row.failures, settings).max(1)));
+        }
+    }
+    Ok(None)
 }
 
 /// `wait_seconds` over any set of counters.

@@ -34,3 +34,23 @@ pub async fn clear(db: &impl ConnectionTrait, key: &str) -> Result<(), StoreErro
     login_throttle::Entity::delete_by_id(key.to_string()).exec(db).await?;
     Ok(())
 }
+
+/// Takes the next slot of a counter that is over its free tries: moves `last_failure_at` to `now`
+/// only if nobody else did since it was read. True for the one caller that won.
+pub async fn claim_slot(
+    db: &impl ConnectionTrait,
+    key: &str,
+    failures: i32,
+    last_failure_at: i64,
+    now: i64,
+) -> Result<bool, StoreError> {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let result = login_throttle::Entity::update_many()
+        .col_expr(login_throttle::Column::LastFailureAt, Expr::value(now))
+        .filter(login_throttle::Column::Key.eq(key))
+        .filter(login_throttle::Column::Failures.eq(failures))
+        .filter(login_throttle::Column::LastFailureAt.eq(last_failure_at))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}

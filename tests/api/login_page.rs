@@ -168,3 +168,36 @@ async fn the_language_switcher_keeps_the_login_state(backend: Backend) {
     assert!(redirect_params(&response, PORTAL_REDIRECT).contains_key("code"), "the login went on");
 }
 both_backends!(the_language_switcher_keeps_the_login_state);
+
+async fn a_burst_of_parallel_guesses_gets_one_through_per_delay(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else { return };
+    let pkce = pkce();
+    let browser = browser();
+    let login_url = app.open_login_page(&browser, &AuthRequest::portal(&pkce)).await;
+    for _ in 0..5 {
+        assert_eq!(app.submit_password(&browser, &login_url, EMAIL, "wrong password!").await.status(), 401);
+    }
+    app.clock.advance(2);
+    // Four guesses at once from four browsers: only one may be checked now.
+    let mut ready = Vec::new();
+    for _ in 0..4 {
+        let browser = crate::helpers::browser();
+        let login_url = app.open_login_page(&browser, &AuthRequest::portal(&pkce)).await;
+        let (_, html) = app.get_html(&browser, &login_url).await;
+        ready.push((browser, login_url, csrf_token(&html)));
+    }
+    let mut handles = Vec::new();
+    for (browser, login_url, csrf) in ready {
+        handles.push(tokio::spawn(async move {
+            let form = [("email", EMAIL), ("password", "another wrong one"), ("csrf_token", csrf.as_str())];
+            browser.post(&login_url).form(&form).send().await.unwrap().status().as_u16()
+        }));
+    }
+    let mut statuses = Vec::new();
+    for handle in handles {
+        statuses.push(handle.await.unwrap());
+    }
+    assert_eq!(statuses.iter().filter(|s| **s == 401).count(), 1, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 3, "{statuses:?}");
+}
+both_backends!(a_burst_of_parallel_guesses_gets_one_through_per_delay);

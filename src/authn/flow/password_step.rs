@@ -42,7 +42,7 @@ pub async fn submit(
     }
 
     let keys = ThrottleKeys::new(tenant.id(), &email, ip);
-    if let Some(seconds) = throttle::wait_seconds(&state.db, &state.settings.throttle, &keys, now).await? {
+    if let Some(seconds) = throttle::claim(&state.db, &state.settings.throttle, &keys.all(), now).await? {
         state.metrics.login("throttled");
         return retry("login-throttled", Some(seconds));
     }

@@ -142,9 +142,7 @@ pub(super) async fn take_try(
     now: i64,
 ) -> Result<Result<i32, StepOutcome>, FlowError> {
     let key = throttle::factor_key(tenant.id(), user_id);
-    if let Some(seconds) =
-        throttle::wait_seconds_for(&state.db, &state.settings.throttle, &[&key], now).await?
-    {
+    if let Some(seconds) = throttle::claim(&state.db, &state.settings.throttle, &[&key], now).await? {
         return Ok(Err(StepOutcome::Retry {
             message_key: "second-factor-throttled",
             seconds: Some(seconds),

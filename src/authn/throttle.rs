@@ -73,6 +73,12 @@ pub async fn claim(
         {
             continue;
         }
+        // Judged on the very row the compare-and-set uses: another guess may have claimed the
+        // slot between the first look and this one.
+        let until = row.last_failure_at + delay_after(row.failures, settings);
+        if now < until {
+            return Ok(Some(until - now));
+        }
         if !store::throttles::claim_slot(db, key, row.failures, row.last_failure_at, now).await? {
             return Ok(Some(delay_after(row.failures, settings).max(1)));
         }

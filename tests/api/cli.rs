@@ -267,3 +267,17 @@ fn unknown_settings_and_missing_config_files_are_refused() {
     let unknown = cli.fails(&["--config", file.to_str().unwrap(), "tenant", "list"], None);
     assert!(unknown.contains("typo_setting"), "{unknown}");
 }
+
+#[test]
+fn the_example_production_configuration_loads() {
+    let cli = Cli::new();
+    let output = Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .args(["--config", concat!(env!("CARGO_MANIFEST_DIR"), "/config/production.toml"), "tenant", "list"])
+        .env("TESSERA_DATA_DIR", cli.dir.path())
+        .env("TESSERA_MASTER_KEY", "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
+        .env("TESSERA_SMS__WEBHOOK_SECRET", "shared-secret")
+        .env_remove("TESSERA_DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+}

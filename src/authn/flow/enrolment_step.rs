@@ -41,20 +41,8 @@ pub async fn confirm(
     ip: &str,
     now: i64,
 ) -> Result<EnrolOutcome, FlowError> {
-    attempt.expect_stage(Stage::Enrol)?;
-    if !attempt.csrf_matches(csrf_token) {
-        return Ok(EnrolOutcome::Step(super::StepOutcome::Retry {
-            message_key: "login-form-expired",
-            seconds: None,
-        }));
-    }
-    let user = super::second_factor_step::load_user(state, tenant, attempt).await?;
-    // Setup during a login never replaces a factor switched on meanwhile.
-    if user.two_factor_method.is_some() {
-        return Err(FlowError::AttemptGone);
-    }
-    let tries = match take_try(state, tenant, attempt, &user.id, browser, now).await? {
-        Ok(tries) => tries,
+    let (user, tries) = match begin_confirmation(state, tenant, attempt, csrf_token, browser, now).await? {
+        Ok(ready) => ready,
         Err(outcome) => return Ok(EnrolOutcome::Step(outcome)),
     };
     let confirmed = totp_enrolment::confirm(state, tenant, &user, code, ip, now)
@@ -86,19 +74,8 @@ pub async fn confirm_sms(
     ip: &str,
     now: i64,
 ) -> Result<EnrolOutcome, FlowError> {
-    attempt.expect_stage(Stage::Enrol)?;
-    if !attempt.csrf_matches(csrf_token) {
-        return Ok(EnrolOutcome::Step(super::StepOutcome::Retry {
-            message_key: "login-form-expired",
-            seconds: None,
-        }));
-    }
-    let user = super::second_factor_step::load_user(state, tenant, attempt).await?;
-    if user.two_factor_method.is_some() {
-        return Err(FlowError::AttemptGone);
-    }
-    let tries = match take_try(state, tenant, attempt, &user.id, browser, now).await? {
-        Ok(tries) => tries,
+    let (user, tries) = match begin_confirmation(state, tenant, attempt, csrf_token, browser, now).await? {
+        Ok(ready) => ready,
         Err(outcome) => return Ok(EnrolOutcome::Step(outcome)),
     };
     let Some(phone) = sms::verify_code(state, &user.id, sms::PURPOSE_ENROL, code, None, now).await? else {
@@ -116,4 +93,28 @@ pub async fn confirm_sms(
     store::attempts::set_stage(&state.db, &attempt.id_hash, Stage::Notice.as_str(), &user.id, Some(notice))
         .await?;
     Ok(EnrolOutcome::Confirmed { backup_codes: codes })
+}
+
+/// What both confirmations check first: the stage, the form's token, that the user still has no
+/// factor (setup during a login never replaces one switched on meanwhile), and one code try.
+async fn begin_confirmation(
+    state: &AppState,
+    tenant: &Tenant,
+    attempt: &LoginAttempt,
+    csrf_token: &str,
+    browser: &Browser<'_>,
+    now: i64,
+) -> Result<Result<(entity::user::Model, i32), super::StepOutcome>, FlowError> {
+    attempt.expect_stage(Stage::Enrol)?;
+    if !attempt.csrf_matches(csrf_token) {
+        return Ok(Err(super::StepOutcome::Retry { message_key: "login-form-expired", seconds: None }));
+    }
+    let user = super::second_factor_step::load_user(state, tenant, attempt).await?;
+    if user.two_factor_method.is_some() {
+        return Err(FlowError::AttemptGone);
+    }
+    match take_try(state, tenant, attempt, &user.id, browser, now).await? {
+        Ok(tries) => Ok(Ok((user, tries))),
+        Err(outcome) => Ok(Err(outcome)),
+    }
 }

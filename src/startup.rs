@@ -135,21 +135,23 @@ pub async fn serve(
     result
 }
 
-/// Removes expired login attempts and authorization codes now and then.
+/// Removes rows that can no longer matter, every ten minutes.
 async fn housekeeping(state: AppState) {
     let mut tick = tokio::time::interval(Duration::from_secs(600));
     loop {
         tick.tick().await;
         let now = state.now();
-        if let Err(err) = store::attempts::delete_expired(&state.db, now).await {
-            tracing::warn!(error = %err, "housekeeping: login attempts");
-        }
-        if let Err(err) = store::client_assertions::delete_expired(&state.db, now).await {
-            tracing::warn!(error = %err, "housekeeping: client assertions");
-        }
-        // Used codes are kept a day past expiry so a late replay is still recognised and revoked.
-        if let Err(err) = store::authorization_codes::delete_expired(&state.db, now - 86_400).await {
-            tracing::warn!(error = %err, "housekeeping: authorization codes");
+        let settings = &state.settings;
+        match store::housekeeping::purge(
+            &state.db,
+            now,
+            settings.sessions.lifetime_seconds,
+            settings.throttle.forget_after_seconds,
+        )
+        .await
+        {
+            Ok(purged) => tracing::debug!(?purged, "housekeeping"),
+            Err(err) => tracing::warn!(error = %err, "housekeeping failed"),
         }
     }
 }

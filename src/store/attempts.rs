@@ -30,15 +30,6 @@ pub async fn finish(db: &impl ConnectionTrait, id_hash: &str) -> Result<bool, St
     Ok(result.rows_affected == 1)
 }
 
-/// Removes attempts that ran out; called from the housekeeping task.
-pub async fn delete_expired(db: &impl ConnectionTrait, now: i64) -> Result<u64, StoreError> {
-    let result = login_attempt::Entity::delete_many()
-        .filter(login_attempt::Column::ExpiresAt.lte(now))
-        .exec(db)
-        .await?;
-    Ok(result.rows_affected)
-}
-
 /// Moves an attempt to `stage` for `user_id`, with an optional notice for the `notice` stage.
 pub async fn set_stage(
     db: &impl ConnectionTrait,

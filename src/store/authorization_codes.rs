@@ -31,12 +31,3 @@ pub async fn consume(db: &impl ConnectionTrait, code_hash: &str, now: i64) -> Re
         .await?;
     Ok(result.rows_affected == 1)
 }
-
-/// Removes codes that expired before `before`; called from the housekeeping task.
-pub async fn delete_expired(db: &impl ConnectionTrait, before: i64) -> Result<u64, StoreError> {
-    let result = authorization_code::Entity::delete_many()
-        .filter(authorization_code::Column::ExpiresAt.lte(before))
-        .exec(db)
-        .await?;
-    Ok(result.rows_affected)
-}

@@ -1,5 +1,5 @@
 use entity::used_client_assertion;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ConnectionTrait, EntityTrait, Set};
 
 use super::{StoreError, duplicate_as};
 
@@ -11,12 +11,4 @@ pub async fn record_once(db: &impl ConnectionTrait, id: &str, expires_at: i64) -
         Err(StoreError::Duplicate(_)) => Ok(false),
         Err(other) => Err(other),
     }
-}
-
-pub async fn delete_expired(db: &impl ConnectionTrait, now: i64) -> Result<u64, StoreError> {
-    let result = used_client_assertion::Entity::delete_many()
-        .filter(used_client_assertion::Column::ExpiresAt.lte(now))
-        .exec(db)
-        .await?;
-    Ok(result.rows_affected)
 }

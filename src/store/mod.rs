@@ -9,6 +9,7 @@ pub mod backup_codes;
 pub mod client_assertions;
 pub mod clients;
 pub mod consents;
+pub mod housekeeping;
 pub mod refresh_tokens;
 pub mod session_clients;
 pub mod sessions;

@@ -203,3 +203,38 @@ async fn max_age_zero_always_asks_again(backend: Backend) {
     assert!(location(&response).contains("/login/"));
 }
 both_backends!(max_age_zero_always_asks_again);
+
+async fn housekeeping_removes_what_can_no_longer_matter(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else { return };
+    let browser = browser();
+    let pkce = pkce();
+    let params = app.sign_in(&browser, &AuthRequest::portal(&pkce)).await;
+    assert_eq!(app.exchange_portal_code(&params["code"], &pkce.verifier).await.status(), 200);
+    let failing = crate::helpers::browser();
+    let login_url = app.open_login_page(&failing, &AuthRequest::portal(&pkce)).await;
+    app.submit_password(&failing, &login_url, "nobody@example.org", "wrong password!").await;
+    let settings = &app.state.settings;
+    let purge = |now| {
+        tessera::store::housekeeping::purge(
+            &app.state.db,
+            now,
+            settings.sessions.lifetime_seconds,
+            settings.throttle.forget_after_seconds,
+        )
+    };
+    // Nothing live goes.
+    let nothing = purge(app.clock.now()).await.unwrap();
+    assert_eq!(nothing, tessera::store::housekeeping::Purged::default());
+    // Two days later the session, the code, the token, the attempt and the throttle are gone.
+    app.clock.advance(2 * 86_400 + 1);
+    let purged = purge(app.clock.now()).await.unwrap();
+    assert_eq!(purged.sessions, 1);
+    assert_eq!(purged.authorization_codes, 1);
+    assert_eq!(purged.access_tokens, 1);
+    assert_eq!(purged.login_attempts, 1);
+    assert_eq!(purged.throttles, 2, "account and address counters");
+    // And signing in works as before.
+    let params = app.sign_in(&crate::helpers::browser(), &AuthRequest::portal(&pkce)).await;
+    assert!(params.contains_key("code"));
+}
+both_backends!(housekeeping_removes_what_can_no_longer_matter);

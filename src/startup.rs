@@ -153,6 +153,10 @@ async fn housekeeping(state: AppState) {
             Ok(purged) => tracing::debug!(?purged, "housekeeping"),
             Err(err) => tracing::warn!(error = %err, "housekeeping failed"),
         }
+        // The first tick runs at start: deliveries an earlier instance left unfinished resume.
+        if let Err(err) = crate::oidc::backchannel::resume_pending(&state, now).await {
+            tracing::warn!(error = %err, "housekeeping: back-channel deliveries");
+        }
     }
 }
 

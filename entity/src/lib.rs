@@ -9,6 +9,7 @@ pub mod client;
 pub mod consent;
 pub mod login_attempt;
 pub mod login_throttle;
+pub mod logout_delivery;
 pub mod refresh_token;
 pub mod session;
 pub mod session_client;

@@ -13,6 +13,7 @@ mod m20261126_000008_tenant_sms_sender;
 mod m20261126_000009_themes_and_hosts;
 mod m20261126_000010_jwt_access_tokens;
 mod m20261126_000011_hardening;
+mod m20261126_000012_logout_outbox;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000009_themes_and_hosts::Migration),
             Box::new(m20261126_000010_jwt_access_tokens::Migration),
             Box::new(m20261126_000011_hardening::Migration),
+            Box::new(m20261126_000012_logout_outbox::Migration),
         ]
     }
 }

@@ -1,5 +1,7 @@
 //! Back-channel logout 1.0: when a session ends, every client it signed in to that registered a
-//! `backchannel_logout_uri` gets a signed logout token, retried on server errors.
+//! `backchannel_logout_uri` gets a signed logout token, retried on server errors. Each delivery is
+//! written down first (`logout_deliveries`) and removed when done, so one that an instance could
+//! not finish (it stopped mid-retry) is picked up again by `resume_pending`.
 
 use std::time::Duration;
 
@@ -13,7 +15,7 @@ use crate::tenants::Tenant;
 
 const EVENT: &str = "http://schemas.openid.net/event/backchannel-logout";
 /// Attempts per delivery, with 1 s, 2 s, 4 s between them.
-const ATTEMPTS: u32 = 4;
+const ATTEMPTS: i32 = 4;
 
 /// Sends logout tokens for session `sid` of `user_id`; deliveries run in the background.
 pub async fn notify(
@@ -54,32 +56,81 @@ pub async fn notify(
                 continue;
             }
         };
-        tokio::spawn(deliver(state.http.clone(), uri, token, client.client_id));
+        let row = entity::logout_delivery::Model {
+            id: uuid::Uuid::new_v4().to_string(),
+            client_id: client.client_id.clone(),
+            uri,
+            logout_token: token,
+            attempts: 0,
+            created_at: now,
+            next_attempt_at: now,
+        };
+        store::logout_deliveries::insert(&state.db, row.clone()).await?;
+        tokio::spawn(deliver(state.clone(), row));
     }
     store::session_clients::delete_for_session(&state.db, sid).await
 }
 
-async fn deliver(http: reqwest::Client, uri: String, token: String, client_id: String) {
+/// Delivers one logout token, retrying with backoff; the row goes when the delivery is settled.
+async fn deliver(state: AppState, row: entity::logout_delivery::Model) {
+    let mut attempts = row.attempts;
     let mut wait = Duration::from_secs(1);
-    for attempt in 1..=ATTEMPTS {
-        match http.post(&uri).form(&[("logout_token", token.as_str())]).send().await {
-            Ok(response) if response.status().is_success() => return,
+    loop {
+        attempts += 1;
+        let settled = match state
+            .http
+            .post(&row.uri)
+            .form(&[("logout_token", row.logout_token.as_str())])
+            .send()
+            .await
+        {
+            Ok(response) if response.status().is_success() => true,
             // A 4xx will not change by trying again (OIDC Back-Channel Logout 2.8).
             Ok(response) if response.status().is_client_error() => {
-                tracing::warn!(client = %client_id, status = %response.status(), "back-channel logout refused");
-                return;
+                tracing::warn!(client = %row.client_id, status = %response.status(), "back-channel logout refused");
+                true
             }
             Ok(response) => {
-                tracing::warn!(client = %client_id, status = %response.status(), attempt, "back-channel logout failed")
+                tracing::warn!(client = %row.client_id, status = %response.status(), attempts, "back-channel logout failed");
+                false
             }
             Err(err) => {
-                tracing::warn!(client = %client_id, error = %err, attempt, "back-channel logout failed")
+                tracing::warn!(client = %row.client_id, error = %err, attempts, "back-channel logout failed");
+                false
             }
+        };
+        if settled || attempts >= ATTEMPTS {
+            if !settled {
+                tracing::error!(client = %row.client_id, "back-channel logout gave up");
+            }
+            if let Err(err) = store::logout_deliveries::delete(&state.db, &row.id).await {
+                tracing::warn!(error = %err, "back-channel logout: delivery row not removed");
+            }
+            return;
         }
-        if attempt < ATTEMPTS {
-            tokio::time::sleep(wait).await;
-            wait *= 2;
+        let next = state.now() + i64::try_from(wait.as_secs()).unwrap_or(60);
+        if let Err(err) = store::logout_deliveries::reschedule(&state.db, &row.id, attempts, next).await {
+            tracing::warn!(error = %err, "back-channel logout: retry not recorded");
+        }
+        tokio::time::sleep(wait).await;
+        wait *= 2;
+    }
+}
+
+/// Picks up deliveries that are due and that no instance is working on (an instance stopped
+/// mid-retry); each is claimed with a compare-and-set so only one instance resumes it.
+pub async fn resume_pending(state: &AppState, now: i64) -> Result<usize, StoreError> {
+    let mut resumed = 0;
+    for row in store::logout_deliveries::due(&state.db, now).await? {
+        if row.attempts >= ATTEMPTS || now - row.created_at > 86_400 {
+            store::logout_deliveries::delete(&state.db, &row.id).await?;
+            continue;
+        }
+        // Claimed for a minute; the delivery itself reschedules or removes the row.
+        if store::logout_deliveries::claim(&state.db, &row.id, row.next_attempt_at, now + 60).await? {
+            tokio::spawn(deliver(state.clone(), row));
+            resumed += 1;
         }
     }
-    tracing::error!(client = %client_id, "back-channel logout gave up");
+    Ok(resumed)
 }

@@ -10,6 +10,7 @@ pub mod client_assertions;
 pub mod clients;
 pub mod consents;
 pub mod housekeeping;
+pub mod logout_deliveries;
 pub mod refresh_tokens;
 pub mod session_clients;
 pub mod sessions;

@@ -78,6 +78,9 @@ async fn logout_tokens_reach_the_client_and_are_retried(backend: Backend) {
     let bodies = received.lock().unwrap().clone();
     assert_eq!(bodies.len(), 2, "one failed attempt, then a retry: {bodies:?}");
     assert_eq!(bodies[0], bodies[1], "the same token is retried");
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let pending = tessera::store::logout_deliveries::due(&app.state.db, app.clock.now() + 3600).await.unwrap();
+    assert!(pending.is_empty(), "the delivered token leaves the outbox");
     let token: String = url::form_urlencoded::parse(bodies[1].as_bytes())
         .find(|(k, _)| k == "logout_token")
         .map(|(_, v)| v.into_owned())
@@ -106,3 +109,54 @@ async fn logout_tokens_reach_the_client_and_are_retried(backend: Backend) {
     assert!(claims["jti"].as_str().is_some_and(|j| !j.is_empty()));
 }
 both_backends!(logout_tokens_reach_the_client_and_are_retried);
+
+async fn unfinished_deliveries_resume_once(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else { return };
+    // A delivery an earlier instance wrote down and never finished.
+    let received: Arc<Mutex<Vec<String>>> = Arc::default();
+    let seen = received.clone();
+    let receiver = axum::Router::new().route(
+        "/bcl",
+        axum::routing::post(move |body: String| {
+            let seen = seen.clone();
+            async move {
+                seen.lock().unwrap().push(body);
+                axum::http::StatusCode::OK
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let uri = format!("http://127.0.0.1:{}/bcl", listener.local_addr().unwrap().port());
+    tokio::spawn(async move { axum::serve(listener, receiver).await });
+    let now = app.clock.now();
+    tessera::store::logout_deliveries::insert(
+        &app.state.db,
+        entity::logout_delivery::Model {
+            id: "left-over".into(),
+            client_id: "bcl-app".into(),
+            uri,
+            logout_token: "a.logout.token".into(),
+            attempts: 1,
+            created_at: now - 30,
+            next_attempt_at: now - 1,
+        },
+    )
+    .await
+    .unwrap();
+
+    // Two instances look at once: exactly one resumes it.
+    let (first, second) = tokio::join!(
+        tessera::oidc::backchannel::resume_pending(&app.state, now),
+        tessera::oidc::backchannel::resume_pending(&app.state, now)
+    );
+    assert_eq!(first.unwrap() + second.unwrap(), 1);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while received.lock().unwrap().is_empty() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(received.lock().unwrap().as_slice(), ["logout_token=a.logout.token"]);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let left = tessera::store::logout_deliveries::due(&app.state.db, now + 3600).await.unwrap();
+    assert!(left.is_empty(), "a settled delivery is removed");
+}
+both_backends!(unfinished_deliveries_resume_once);

@@ -79,7 +79,8 @@ async fn logout_tokens_reach_the_client_and_are_retried(backend: Backend) {
     assert_eq!(bodies.len(), 2, "one failed attempt, then a retry: {bodies:?}");
     assert_eq!(bodies[0], bodies[1], "the same token is retried");
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    let pending = tessera::store::logout_deliveries::due(&app.state.db, app.clock.now() + 3600).await.unwrap();
+    let pending =
+        tessera::store::logout_deliveries::due(&app.state.db, app.clock.now() + 3600).await.unwrap();
     assert!(pending.is_empty(), "the delivered token leaves the outbox");
     let token: String = url::form_urlencoded::parse(bodies[1].as_bytes())
         .find(|(k, _)| k == "logout_token")

@@ -230,3 +230,8 @@ fn tenant_sender(state: &AppState, tenant: &Tenant, sealed: &str) -> Result<Conf
         "the tenant's sender is misconfigured"
     })
 }
+
+/// The user's confirmed number, read back with the tenant's region.
+pub fn user_phone(tenant: &Tenant, user: &entity::user::Model) -> Option<PhoneNumber> {
+    user.phone_number.as_deref().and_then(|p| PhoneNumber::parse(p, &tenant.row.sms_region).ok())
+}

@@ -153,8 +153,7 @@ async fn overview(
         .two_factor_method
         .as_deref()
         .filter(|m| *m == Method::Sms.as_str())
-        .and(me.user.phone_number.as_deref())
-        .and_then(|p| crate::domain::PhoneNumber::parse(p, &tenant.row.sms_region).ok())
+        .and_then(|_| crate::authn::sms::user_phone(&tenant, &me.user))
         .map(|p| p.masked());
     let message = query.done.and_then(|done| {
         DONE_MESSAGES.iter().find(|(k, _)| *k == done).map(|(_, key)| state.views.message(me.lang, key))

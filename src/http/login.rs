@@ -22,7 +22,6 @@ use crate::authn::flow::{self, FlowError, LoginAttempt, Purpose, Stage, StepOutc
 use crate::authn::flow::{enrolment_step, second_factor_step};
 use crate::authn::second_factor::Method;
 use crate::authn::sms::{self, SendOutcome};
-use crate::domain::PhoneNumber;
 use crate::error::PageError;
 use crate::state::AppState;
 use crate::tenants::Tenant;
@@ -168,10 +167,7 @@ pub async fn render_second_factor(
     let mut sms_intro = None;
     let mut resend_url = None;
     if user.two_factor_method.as_deref() == Some(Method::Sms.as_str()) {
-        let phone = user
-            .phone_number
-            .as_deref()
-            .and_then(|p| PhoneNumber::parse(p, &tenant.row.sms_region).ok())
+        let phone = sms::user_phone(tenant, &user)
             .ok_or_else(|| PageError::internal("an SMS user without a usable phone number"))?;
         let now = state.now();
         let mut sent =

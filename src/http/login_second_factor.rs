@@ -17,7 +17,6 @@ use crate::authn::flow::enrolment_step::{self, EnrolOutcome};
 use crate::authn::flow::second_factor_step::{self, BackupCodeForm, CodeForm};
 use crate::authn::flow::{Stage, StepOutcome};
 use crate::authn::{session, sms};
-use crate::domain::PhoneNumber;
 use crate::error::PageError;
 use crate::state::AppState;
 use crate::views::pages::{BackupCodePage, BackupCodesPage, ConfirmPage};
@@ -246,11 +245,7 @@ async fn resend_code(
     }
     let user =
         second_factor_step::load_user(&state, tenant, &request.current.attempt).await.map_err(flow_error)?;
-    let phone = user
-        .phone_number
-        .as_deref()
-        .and_then(|p| PhoneNumber::parse(p, &tenant.row.sms_region).ok())
-        .ok_or_else(|| PageError::bad_request("error-bad-request"))?;
+    let phone = sms::user_phone(tenant, &user).ok_or_else(|| PageError::bad_request("error-bad-request"))?;
     let outcome = sms::send_code(
         &state,
         tenant,

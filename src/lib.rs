@@ -23,4 +23,5 @@ pub mod startup;
 pub mod state;
 pub mod store;
 pub mod tenants;
+pub mod user_import;
 pub mod views;

@@ -212,6 +212,16 @@ enum UserCommand {
         #[arg(long)]
         tenant: String,
     },
+    /// Import users from another identity provider: a JSON Lines file of
+    /// {"email", "name"?, "password_hash" (Argon2id PHC), "totp_secret"? (base32)}.
+    /// All or nothing: a bad line imports no one.
+    Import {
+        #[arg(long)]
+        tenant: String,
+        /// The JSON Lines file ("-" for standard input).
+        #[arg(long, value_name = "FILE")]
+        file: PathBuf,
+    },
 }
 
 pub fn run() -> ExitCode {
@@ -438,6 +448,26 @@ async fn user(state: &AppState, command: UserCommand) -> Result<(), String> {
             .await
             .map_err(|e| e.to_string())?;
             println!("created user {} in tenant {} (sub {})", row.email, tenant.slug(), row.id);
+        }
+        UserCommand::Import { tenant, file } => {
+            let tenant = admin::tenant(state, &tenant).await.map_err(|e| e.to_string())?;
+            let input = if file.as_os_str() == "-" {
+                let mut input = String::new();
+                std::io::stdin()
+                    .read_to_string(&mut input)
+                    .map_err(|e| format!("cannot read standard input: {e}"))?;
+                input
+            } else {
+                std::fs::read_to_string(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?
+            };
+            let imported =
+                crate::user_import::import_users(state, &tenant, &input).await.map_err(|e| e.to_string())?;
+            println!(
+                "imported {} users into tenant {} ({} with an authenticator app)",
+                imported.users,
+                tenant.slug(),
+                imported.with_totp
+            );
         }
         UserCommand::List { tenant } => {
             let tenant = admin::tenant(state, &tenant).await.map_err(|e| e.to_string())?;

@@ -15,6 +15,19 @@ pub async fn insert(db: &impl ConnectionTrait, model: totp_credential::Model) ->
     Ok(())
 }
 
+/// Inserts many credentials in one statement (an import).
+pub async fn insert_batch(
+    db: &impl ConnectionTrait,
+    rows: Vec<totp_credential::Model>,
+) -> Result<(), StoreError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let models = rows.into_iter().map(totp_credential::ActiveModel::from);
+    totp_credential::Entity::insert_many(models).exec_without_returning(db).await?;
+    Ok(())
+}
+
 pub async fn find_with_status(
     db: &impl ConnectionTrait,
     user_id: &str,

@@ -1,6 +1,8 @@
 use entity::user;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
 
 use super::{StoreError, duplicate_as};
 use crate::domain::Email;
@@ -27,6 +29,36 @@ pub async fn insert(
         phone_number: Set(None),
     };
     model.insert(db).await.map_err(duplicate_as("a user with this email address"))
+}
+
+/// Inserts many users in one statement (an import); a taken email address fails the whole batch.
+pub async fn insert_batch(db: &impl ConnectionTrait, rows: Vec<user::Model>) -> Result<(), StoreError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let models = rows.into_iter().map(user::ActiveModel::from);
+    user::Entity::insert_many(models)
+        .exec_without_returning(db)
+        .await
+        .map_err(duplicate_as("a user with this email address"))?;
+    Ok(())
+}
+
+/// Which of `emails` (already normalised) are taken in the tenant.
+pub async fn existing_emails(
+    db: &impl ConnectionTrait,
+    tenant_id: &str,
+    emails: &[&str],
+) -> Result<std::collections::HashSet<String>, StoreError> {
+    let found: Vec<String> = user::Entity::find()
+        .select_only()
+        .column(user::Column::Email)
+        .filter(user::Column::TenantId.eq(tenant_id))
+        .filter(user::Column::Email.is_in(emails.iter().copied()))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(found.into_iter().collect())
 }
 
 pub async fn find_by_email(

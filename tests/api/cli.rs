@@ -281,3 +281,49 @@ fn the_example_production_configuration_loads() {
         .unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
 }
+
+fn argon2id_hash(password: &str) -> String {
+    use argon2::password_hash::{PasswordHasher as _, SaltString};
+    let params = argon2::Params::new(19_456, 2, 1, None).unwrap();
+    let salt = SaltString::encode_b64(b"sixteen byte salt").unwrap();
+    argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
+        .hash_password(password.as_bytes(), &salt)
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn users_import_from_a_json_lines_file() {
+    let cli = Cli::new();
+    cli.ok(&["tenant", "create", "kliniek-west", "--name", "Kliniek West"], None);
+    let hash = argon2id_hash("imported password");
+    let file = cli.dir.path().join("users.jsonl");
+    std::fs::write(
+        &file,
+        format!(
+            "{{\"email\":\"a.jansen@example.org\",\"name\":\"A. Jansen\",\"password_hash\":\"{hash}\",\"totp_secret\":\"JBSW Y3DP EHPK 3PXP\"}}\n\
+             {{\"email\":\"b.bakker@example.org\",\"password_hash\":\"{hash}\"}}\n"
+        ),
+    )
+    .unwrap();
+    let out = cli.ok(&["user", "import", "--tenant", "kliniek-west", "--file", file.to_str().unwrap()], None);
+    assert!(out.contains("imported 2 users into tenant kliniek-west (1 with an authenticator app)"), "{out}");
+    let list = cli.ok(&["user", "list", "--tenant", "kliniek-west"], None);
+    assert!(list.contains("a.jansen@example.org") && list.contains("b.bakker@example.org"), "{list}");
+}
+
+#[test]
+fn a_bad_import_line_is_named_and_nothing_is_written() {
+    let cli = Cli::new();
+    cli.ok(&["tenant", "create", "kliniek-west", "--name", "Kliniek West"], None);
+    let hash = argon2id_hash("imported password");
+    let bcrypt = "$2b$12$R9h/cIPz0gi.URNNX3kh2OPST9/PgBkqquzi.Ss7KIUgO2t0jWMUW";
+    let input = format!(
+        "{{\"email\":\"a.jansen@example.org\",\"password_hash\":\"{hash}\"}}\n\
+         {{\"email\":\"b.bakker@example.org\",\"password_hash\":\"{bcrypt}\"}}\n"
+    );
+    let err = cli.fails(&["user", "import", "--tenant", "kliniek-west", "--file", "-"], Some(&input));
+    assert!(err.contains("line 2: password_hash"), "{err}");
+    let list = cli.ok(&["user", "list", "--tenant", "kliniek-west"], None);
+    assert!(!list.contains("a.jansen@example.org"), "nothing of a failed import is written: {list}");
+}

@@ -22,3 +22,4 @@ mod sms;
 mod sso_and_logout;
 mod token_errors;
 mod trusted_devices;
+mod user_import;

@@ -1,0 +1,351 @@
+//! tessera-bench: starts a release build of tessera on loopback with a fresh, seeded database,
+//! loads it scenario by scenario, and reports throughput, p50/p99 latency and the server's peak
+//! RSS, each as a ratio to this machine's ceiling measured in the same run. See
+//! docs/benchmarks.md.
+
+mod ceilings;
+mod driver;
+mod report;
+mod seed;
+mod server;
+mod wrk;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use clap::{Parser, Subcommand};
+
+use crate::report::{Ceilings, Configuration, Report, Scenario};
+use crate::server::{Backend, Instance, Pinned};
+
+pub type Fallible<T> = Result<T, String>;
+
+/// What one scenario measured.
+#[derive(Debug, Default, Clone)]
+pub struct Measured {
+    pub requests: u64,
+    pub seconds: f64,
+    pub per_second: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub errors: u64,
+    pub first_error: Option<String>,
+    pub peak_rss_kib: Option<u64>,
+}
+
+#[derive(Parser)]
+#[command(name = "tessera-bench", about = "Benchmarks tessera against this machine's ceilings")]
+struct Args {
+    #[command(subcommand)]
+    internal: Option<Internal>,
+    /// The tessera binary (default: target/release/tessera, or target/debug/tessera with --smoke).
+    #[arg(long, value_name = "FILE")]
+    bin: Option<PathBuf>,
+    /// A few seconds per scenario with few users: checks that every scenario works, not the numbers.
+    #[arg(long)]
+    smoke: bool,
+    /// sqlite, postgres or both.
+    #[arg(long, default_value = "both")]
+    backend: String,
+    /// Users seeded, comma-separated (default 1000,100000; 300 with --smoke).
+    #[arg(long, value_delimiter = ',')]
+    users: Vec<usize>,
+    /// Seconds per scenario (default 10; 2 with --smoke).
+    #[arg(long)]
+    seconds: Option<u64>,
+    /// Connections (and refresh chains) for the request-level scenarios.
+    #[arg(long, default_value_t = 64)]
+    connections: usize,
+    /// Virtual users signing in at once in the login scenario.
+    #[arg(long, default_value_t = 8)]
+    login_users: usize,
+    /// PostgreSQL server (a database is created per configuration and dropped afterwards).
+    #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432", env = "TESSERA_BENCH_POSTGRES_URL")]
+    postgres_url: String,
+    /// Also write the Markdown report to this file.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum Internal {
+    /// The trivial endpoint of the ceilings (started by the benchmark itself).
+    #[command(hide = true)]
+    TrivialServer { listen: std::net::SocketAddr },
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    if let Some(Internal::TrivialServer { listen }) = args.internal {
+        return match ceilings::serve_trivial(listen) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => fail(&err),
+        };
+    }
+    let cores = Cores::pin();
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(err) => return fail(&err.to_string()),
+    };
+    match runtime.block_on(run(args, cores)) {
+        Ok(report) if report.failed() => fail("some scenarios failed (see the report)"),
+        Ok(_) => ExitCode::SUCCESS,
+        Err(err) => fail(&err),
+    }
+}
+
+fn fail(message: &str) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::FAILURE
+}
+
+/// The server gets the first core and the load (this process, wrk) the last one, so every
+/// figure is "per core" and the ceilings are measured on a core of the same kind.
+#[derive(Clone, Copy)]
+pub struct Cores {
+    pub total: usize,
+    pub server: Option<usize>,
+}
+
+impl Cores {
+    fn pin() -> Self {
+        let total = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+        if total < 2 || std::process::Command::new("taskset").arg("-V").output().is_err() {
+            eprintln!("note: fewer than 2 cores or no taskset: server and load share the machine");
+            return Self { total, server: None };
+        }
+        // SAFETY: a zeroed cpu_set_t is a valid empty set; the call only reads it. Threads made
+        // after this (tokio's, wrk's) inherit the affinity.
+        unsafe {
+            let mut set: libc::cpu_set_t = std::mem::zeroed();
+            libc::CPU_SET(total - 1, &mut set);
+            libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
+        }
+        Self { total, server: Some(0) }
+    }
+}
+
+async fn run(args: Args, cores: Cores) -> Fallible<Report> {
+    wrk::ensure_installed()?;
+    let smoke = args.smoke;
+    let bin = match args.bin.clone() {
+        Some(bin) => bin,
+        None => default_binary(smoke)?,
+    };
+    if !bin.is_file() {
+        return Err(format!(
+            "{} not found: build it first (cargo build --release --bin tessera) or pass --bin",
+            bin.display()
+        ));
+    }
+    let backends = match args.backend.as_str() {
+        "sqlite" => vec![Backend::Sqlite],
+        "postgres" => vec![Backend::Postgres],
+        "both" => vec![Backend::Sqlite, Backend::Postgres],
+        other => return Err(format!("--backend {other:?}: sqlite, postgres or both")),
+    };
+    let sizes = if !args.users.is_empty() {
+        args.users.clone()
+    } else if smoke {
+        vec![300]
+    } else {
+        vec![1_000, 100_000]
+    };
+    let duration = Duration::from_secs(args.seconds.unwrap_or(if smoke { 2 } else { 10 }));
+    let connections = if smoke { args.connections.min(8) } else { args.connections };
+    let work_dir = std::env::temp_dir().join(format!("tessera-bench-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&work_dir).map_err(|e| e.to_string())?;
+
+    eprintln!("measuring this machine's ceilings (one core each)...");
+    let ceiling_time = if smoke { Duration::from_millis(300) } else { Duration::from_secs(3) };
+    let mut ceilings = Ceilings {
+        argon2: ceilings::argon2_per_second(ceiling_time)?,
+        rs256: ceilings::rs256_per_second(ceiling_time)?,
+        es256: ceilings::es256_per_second(ceiling_time)?,
+        eddsa: ceilings::eddsa_per_second(ceiling_time)?,
+        trivial: Measured::default(),
+    };
+    {
+        let port = server::free_port()?;
+        let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+        let listen = format!("127.0.0.1:{port}");
+        let _trivial = Pinned::spawn(&exe, &["trivial-server", &listen], cores.server)?;
+        let url = format!("http://{listen}/");
+        server::wait_ready(&url).await?;
+        ceilings.trivial = wrk::run(&wrk::Request::get(&url), connections, duration, &work_dir)?;
+    }
+
+    let password_hash = ceilings::hash_password(seed::Users::new(0, 0).password())?;
+    let mut configurations = Vec::new();
+    for &backend in &backends {
+        for &count in &sizes {
+            eprintln!("{} with {count} users...", backend.name());
+            let configuration =
+                run_configuration(&args, &bin, backend, count, &password_hash, cores, duration)
+                    .await
+                    .unwrap_or_else(|err| Configuration::failed(backend, count, err));
+            configurations.push(configuration);
+        }
+    }
+    let _ = std::fs::remove_dir_all(&work_dir);
+    let report = Report {
+        smoke,
+        binary: bin.display().to_string(),
+        cores,
+        duration,
+        connections,
+        login_users: args.login_users,
+        ceilings,
+        configurations,
+    };
+    let markdown = report.markdown();
+    println!("{markdown}");
+    if let Some(out) = &args.out {
+        std::fs::write(out, &markdown).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+    }
+    Ok(report)
+}
+
+fn default_binary(smoke: bool) -> Fallible<PathBuf> {
+    let target = match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"),
+    };
+    Ok(target.join(if smoke { "debug" } else { "release" }).join("tessera"))
+}
+
+async fn run_configuration(
+    args: &Args,
+    bin: &std::path::Path,
+    backend: Backend,
+    count: usize,
+    password_hash: &str,
+    cores: Cores,
+    duration: Duration,
+) -> Fallible<Configuration> {
+    let smoke = args.smoke;
+    let connections = if smoke { args.connections.min(8) } else { args.connections };
+    let mut instance = Instance::create(bin, backend, &args.postgres_url)?;
+    let portal = instance.create_client("portal", None)?;
+    let eddsa = instance.create_client("portal-eddsa", Some("EdDSA"))?;
+    // Enough people with an app for every login of the run: each may sign in once per 30-s step.
+    let with_totp = if smoke { 150 } else { 4_000 };
+    let users = Arc::new(seed::Users::new(count, with_totp));
+    let file = instance.dir.join("users.jsonl");
+    std::fs::write(&file, users.jsonl(password_hash)).map_err(|e| e.to_string())?;
+    let began = Instant::now();
+    let file_arg = file.display().to_string();
+    instance.cli(&["user", "import", "--tenant", server::TENANT, "--file", &file_arg], None)?;
+    let import_seconds = began.elapsed().as_secs_f64();
+    let pid = instance.start(cores.server).await?;
+
+    let issuer = instance.issuer.clone();
+    let next_user = Arc::new(AtomicUsize::new(0));
+    let rs256 = driver::Target::new(&instance.base_url, &issuer, &portal);
+    let ed = driver::Target::new(&instance.base_url, &issuer, &eddsa);
+    let basic = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", portal.id, portal.secret))
+    );
+    let form = ("Content-Type", "application/x-www-form-urlencoded".to_string());
+    let mut scenarios = Vec::new();
+    let mut measure = |name: &'static str, result: Fallible<Measured>| {
+        let mut measured =
+            result.unwrap_or_else(|err| Measured { errors: 1, first_error: Some(err), ..Default::default() });
+        measured.peak_rss_kib = server::peak_rss_kib(pid);
+        server::reset_peak_rss(pid);
+        scenarios.push(Scenario { name, measured });
+    };
+    let dir = instance.dir.clone();
+    server::reset_peak_rss(pid);
+
+    let url = format!("{issuer}/.well-known/openid-configuration");
+    measure("discovery", wrk::run(&wrk::Request::get(&url), connections, duration, &dir));
+    let url = format!("{issuer}/jwks.json");
+    measure("jwks", wrk::run(&wrk::Request::get(&url), connections, duration, &dir));
+    measure("login", Ok(driver::login_load(&rs256, &users, &next_user, args.login_users, duration).await));
+
+    let families = driver::refresh_families(&rs256, &users, &next_user, connections).await;
+    let access_token = families.as_ref().ok().and_then(|f| f.first()).map(|t| t.access_token.clone());
+    server::reset_peak_rss(pid);
+    measure(
+        "refresh_rs256",
+        match families {
+            Ok(families) => Ok(driver::refresh_load(&rs256, families, duration).await),
+            Err(err) => Err(err),
+        },
+    );
+    let families = driver::refresh_families(&ed, &users, &next_user, connections).await;
+    server::reset_peak_rss(pid);
+    measure(
+        "refresh_eddsa",
+        match families {
+            Ok(families) => Ok(driver::refresh_load(&ed, families, duration).await),
+            Err(err) => Err(err),
+        },
+    );
+
+    let url = format!("{issuer}/token");
+    let request = wrk::Request {
+        method: "POST",
+        url: &url,
+        headers: vec![("Authorization", basic.clone()), form.clone()],
+        body: Some("grant_type=client_credentials&scope=api.read".into()),
+    };
+    measure("client_credentials", wrk::run(&request, connections, duration, &dir));
+
+    let access_token = access_token.ok_or("no access token from the refresh set-up")?;
+    let url = format!("{issuer}/introspect");
+    let request = wrk::Request {
+        method: "POST",
+        url: &url,
+        headers: vec![("Authorization", basic.clone()), form.clone()],
+        body: Some(format!("token={access_token}")),
+    };
+    // wrk sees only status codes: check once that the token is active and userinfo answers.
+    let checked = token_is_active(&issuer, &portal, &access_token).await;
+    measure("introspection", checked.and_then(|()| wrk::run(&request, connections, duration, &dir)));
+    let url = format!("{issuer}/userinfo");
+    let request = wrk::Request {
+        method: "GET",
+        url: &url,
+        headers: vec![("Authorization", format!("Bearer {access_token}"))],
+        body: None,
+    };
+    measure("userinfo", wrk::run(&request, connections, duration, &dir));
+
+    let failed = scenarios.iter().any(|s| s.measured.errors > 0);
+    if failed {
+        let log = instance.server_log();
+        let tail: Vec<&str> = log.lines().rev().take(20).collect();
+        eprintln!("server log (last lines):\n{}", tail.into_iter().rev().collect::<Vec<_>>().join("\n"));
+    }
+    Ok(Configuration { backend, users: count, import_seconds, scenarios, error: None })
+}
+
+async fn token_is_active(issuer: &str, client: &server::Client, token: &str) -> Fallible<()> {
+    let http = reqwest::Client::new();
+    let introspected: serde_json::Value = http
+        .post(format!("{issuer}/introspect"))
+        .basic_auth(&client.id, Some(&client.secret))
+        .form(&[("token", token)])
+        .send()
+        .await
+        .map_err(|e| e.to_string())?
+        .json()
+        .await
+        .map_err(|e| e.to_string())?;
+    if introspected["active"] != serde_json::json!(true) {
+        return Err(format!("introspection of the benchmark's access token: {introspected}"));
+    }
+    let userinfo =
+        http.get(format!("{issuer}/userinfo")).bearer_auth(token).send().await.map_err(|e| e.to_string())?;
+    if !userinfo.status().is_success() {
+        return Err(format!("userinfo with the benchmark's access token: {}", userinfo.status()));
+    }
+    Ok(())
+}

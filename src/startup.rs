@@ -71,6 +71,7 @@ pub async fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> Result<Ap
         sms,
         metrics: crate::metrics::Metrics::default(),
         http,
+        discovery: Default::default(),
     }))
 }
 

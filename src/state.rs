@@ -26,6 +26,8 @@ pub struct Inner {
     pub sms: crate::notify::ConfiguredSender,
     /// Outbound HTTP (client JWK Sets, back-channel logout): short timeouts, no redirects.
     pub http: reqwest::Client,
+    /// Serialised discovery documents of path-mounted tenants.
+    pub discovery: crate::oidc::discovery::Documents,
 }
 
 impl AppState {

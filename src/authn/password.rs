@@ -1,9 +1,16 @@
-//! Argon2id password hashing with the OWASP parameters (m=19456 KiB, t=2, p=1), always on a
-//! blocking thread. Unknown emails are checked against a dummy hash so they take the same time.
+//! Argon2id password hashing with the OWASP parameters (m=19456 KiB, t=2, p=1), on hashing threads
+//! of its own (one per core). Unknown emails are checked against a dummy hash so they take the same
+//! time.
+//!
+//! Each hashing thread keeps one 19 MiB Argon2 memory for the life of the process. Hashing on
+//! tokio's blocking pool instead let every pool thread's malloc arena keep a freed 19 MiB block, so
+//! a burst of sign-ins left the server at hundreds of MiB (measured with tessera-bench).
 
-use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use std::sync::{Arc, Mutex, mpsc};
+
+use argon2::password_hash::rand_core::{OsRng, RngCore};
+use argon2::password_hash::{Output, PasswordHash, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use secrecy::{ExposeSecret, SecretString};
 
 /// Longest password we hash: long enough for any passphrase, short enough that nobody can make us
@@ -22,33 +29,34 @@ pub enum PasswordError {
     Hashing(String),
 }
 
+/// Work for a hashing thread, given that thread's Argon2 memory.
+type Job = Box<dyn FnOnce(&mut Vec<Block>) + Send>;
+
 #[derive(Clone)]
 pub struct PasswordHasher {
     argon: Argon2<'static>,
     dummy_hash: String,
-    /// Each hash holds 19 MiB for tens of milliseconds: at most this many run at once, and a burst
-    /// of sign-ins queues here instead of filling memory and the blocking pool.
-    permits: std::sync::Arc<tokio::sync::Semaphore>,
+    /// One per hashing thread: a burst of sign-ins queues here (as futures) instead of filling
+    /// memory, and the async workers never run a hash themselves.
+    permits: Arc<tokio::sync::Semaphore>,
+    jobs: mpsc::Sender<Job>,
 }
 
 impl PasswordHasher {
     pub fn new() -> Result<Self, PasswordError> {
         let params = Params::new(19_456, 2, 1, None).map_err(|e| PasswordError::Hashing(e.to_string()))?;
         let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
-        let dummy_hash = hash_with(&argon, b"tessera dummy password for unknown accounts")?;
-        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
-        let permits = std::sync::Arc::new(tokio::sync::Semaphore::new(cores * 2));
-        Ok(Self { argon, dummy_hash, permits })
+        let dummy_hash = hash_with(&argon, &mut [], b"tessera dummy password for unknown accounts")?;
+        let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        let jobs = start_threads(threads, argon.params().block_count())?;
+        Ok(Self { argon, dummy_hash, permits: Arc::new(tokio::sync::Semaphore::new(threads)), jobs })
     }
 
-    /// Checks the policy, then hashes on a blocking thread.
+    /// Checks the policy, then hashes on a hashing thread.
     pub async fn hash(&self, password: SecretString) -> Result<String, PasswordError> {
         check_policy(&password)?;
-        let _permit = self.permits.acquire().await.map_err(|e| PasswordError::Hashing(e.to_string()))?;
         let argon = self.argon.clone();
-        tokio::task::spawn_blocking(move || hash_with(&argon, password.expose_secret().as_bytes()))
-            .await
-            .map_err(|e| PasswordError::Hashing(e.to_string()))?
+        self.run(move |memory| hash_with(&argon, memory, password.expose_secret().as_bytes())).await?
     }
 
     /// True when `password` matches `stored`. With no stored hash (unknown account) the dummy hash
@@ -59,17 +67,117 @@ impl PasswordHasher {
         }
         let known = stored.is_some();
         let hash = stored.unwrap_or_else(|| self.dummy_hash.clone());
-        let Ok(_permit) = self.permits.acquire().await else { return false };
-        let argon = self.argon.clone();
-        let matched = tokio::task::spawn_blocking(move || {
-            PasswordHash::new(&hash)
-                .map(|parsed| argon.verify_password(password.expose_secret().as_bytes(), &parsed).is_ok())
-                .unwrap_or(false)
-        })
-        .await
-        .unwrap_or(false);
+        let matched = self
+            .run(move |memory| verify_with(memory, password.expose_secret().as_bytes(), &hash))
+            .await
+            .unwrap_or(false);
         known && matched
     }
+
+    /// Runs `work` on a hashing thread once a permit is free. The permit goes with the job, so a
+    /// request that gives up waiting cannot let more jobs pile up than there are threads.
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static,
+    ) -> Result<T, PasswordError> {
+        let permit =
+            self.permits.clone().acquire_owned().await.map_err(|e| PasswordError::Hashing(e.to_string()))?;
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move |memory| {
+            let _ = reply.send(work(memory));
+            drop(permit);
+        });
+        self.jobs.send(job).map_err(|_| PasswordError::Hashing("no hashing thread".into()))?;
+        answer.await.map_err(|_| PasswordError::Hashing("the hashing thread stopped".into()))
+    }
+}
+
+fn start_threads(count: usize, blocks: usize) -> Result<mpsc::Sender<Job>, PasswordError> {
+    let (sender, receiver) = mpsc::channel::<Job>();
+    let receiver = Arc::new(Mutex::new(receiver));
+    for index in 0..count {
+        let receiver = receiver.clone();
+        std::thread::Builder::new()
+            .name(format!("argon2-{index}"))
+            .spawn(move || {
+                let mut memory = Vec::new();
+                loop {
+                    let job = match receiver.lock() {
+                        Ok(receiver) => receiver.recv(),
+                        Err(_) => return,
+                    };
+                    match job {
+                        Ok(job) => {
+                            // Allocated at the first sign-in, then kept.
+                            if memory.is_empty() {
+                                memory.resize(blocks, Block::default());
+                            }
+                            job(&mut memory)
+                        }
+                        Err(_) => return, // every sender is gone
+                    }
+                }
+            })
+            .map_err(|e| PasswordError::Hashing(e.to_string()))?;
+    }
+    Ok(sender)
+}
+
+/// The thread's memory; a stronger (imported) hash gets a memory of its own for the call.
+fn with_memory<T>(memory: &mut [Block], blocks: usize, work: impl FnOnce(&mut [Block]) -> T) -> T {
+    if memory.len() >= blocks {
+        work(&mut memory[..blocks])
+    } else {
+        work(&mut vec![Block::default(); blocks])
+    }
+}
+
+fn hash_with(
+    argon: &Argon2<'static>,
+    memory: &mut [Block],
+    password: &[u8],
+) -> Result<String, PasswordError> {
+    let failed = |e: String| PasswordError::Hashing(e);
+    let mut salt_bytes = [0u8; 16];
+    OsRng.fill_bytes(&mut salt_bytes);
+    let salt = SaltString::encode_b64(&salt_bytes).map_err(|e| failed(e.to_string()))?;
+    let params = argon.params();
+    let output = with_memory(memory, params.block_count(), |blocks| {
+        Output::init_with(params.output_len().unwrap_or(Params::DEFAULT_OUTPUT_LEN), |out| {
+            argon.hash_password_into_with_memory(password, &salt_bytes, out, blocks).map_err(Into::into)
+        })
+    })
+    .map_err(|e| failed(e.to_string()))?;
+    let hash = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: params.try_into().map_err(|e: argon2::password_hash::Error| failed(e.to_string()))?,
+        salt: Some(salt.as_salt()),
+        hash: Some(output),
+    };
+    Ok(hash.to_string())
+}
+
+/// Checks `password` against a PHC string of any Argon2 variant and parameters (what
+/// `PasswordVerifier` does), computing in the thread's memory. Outputs compare in constant time.
+fn verify_with(memory: &mut [Block], password: &[u8], stored: &str) -> bool {
+    let Ok(hash) = PasswordHash::new(stored) else { return false };
+    let (Some(salt), Some(expected)) = (hash.salt, hash.hash) else { return false };
+    let Ok(algorithm) = Algorithm::try_from(hash.algorithm) else { return false };
+    let version = match hash.version.map(Version::try_from).transpose() {
+        Ok(version) => version.unwrap_or_default(),
+        Err(_) => return false,
+    };
+    let Ok(params) = Params::try_from(&hash) else { return false };
+    let mut salt_buffer = [0u8; 64];
+    let Ok(salt_bytes) = salt.decode_b64(&mut salt_buffer) else { return false };
+    let argon = Argon2::new(algorithm, version, params.clone());
+    let computed = with_memory(memory, params.block_count(), |blocks| {
+        Output::init_with(expected.len(), |out| {
+            argon.hash_password_into_with_memory(password, salt_bytes, out, blocks).map_err(Into::into)
+        })
+    });
+    computed.is_ok_and(|computed| computed == expected)
 }
 
 pub fn check_policy(password: &SecretString) -> Result<(), PasswordError> {
@@ -81,14 +189,6 @@ pub fn check_policy(password: &SecretString) -> Result<(), PasswordError> {
         return Err(PasswordError::TooShort);
     }
     Ok(())
-}
-
-fn hash_with(argon: &Argon2<'static>, password: &[u8]) -> Result<String, PasswordError> {
-    let salt = SaltString::generate(&mut OsRng);
-    argon
-        .hash_password(password, &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| PasswordError::Hashing(e.to_string()))
 }
 
 #[cfg(test)]
@@ -103,6 +203,27 @@ mod tests {
         assert!(hasher.verify(SecretString::from("correct horse"), Some(hash.clone())).await);
         assert!(!hasher.verify(SecretString::from("wrong horse"), Some(hash)).await);
         assert!(!hasher.verify(SecretString::from("correct horse"), None).await);
+    }
+
+    #[tokio::test]
+    async fn verifies_hashes_made_elsewhere_with_other_parameters() {
+        use argon2::password_hash::PasswordHasher as _;
+        let hasher = PasswordHasher::new().unwrap();
+        let salt = SaltString::encode_b64(b"sixteen byte salt").unwrap();
+        for (algorithm, m) in
+            [(Algorithm::Argon2id, 19_456), (Algorithm::Argon2id, 65_536), (Algorithm::Argon2i, 8_192)]
+        {
+            let params = Params::new(m, 3, 1, Some(32)).unwrap();
+            let hash = Argon2::new(algorithm, Version::V0x13, params)
+                .hash_password(b"imported password", &salt)
+                .unwrap()
+                .to_string();
+            assert!(
+                hasher.verify(SecretString::from("imported password"), Some(hash.clone())).await,
+                "{hash}"
+            );
+            assert!(!hasher.verify(SecretString::from("imported passworD"), Some(hash)).await);
+        }
     }
 
     #[test]

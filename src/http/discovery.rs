@@ -1,14 +1,17 @@
 //! `/.well-known/openid-configuration` and the JWKS.
 
-use axum::extract::State;
+use std::collections::HashMap;
+
+use axum::body::Bytes;
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 
 use super::tenant::CurrentTenant;
-use crate::error::OAuthError;
-use crate::keys::Alg;
+use crate::error::{OAuthError, PageError};
 use crate::oidc::discovery;
 use crate::state::AppState;
 
@@ -20,26 +23,45 @@ pub fn router() -> Router<AppState> {
 
 fn cacheable(body: serde_json::Value, seconds: u32) -> Response {
     let mut response = Json(body).into_response();
-    let headers = response.headers_mut();
-    if let Ok(value) = HeaderValue::from_str(&format!("public, max-age={seconds}")) {
-        headers.insert(header::CACHE_CONTROL, value);
-    }
+    cache_for(&mut response, seconds);
     response
 }
 
-async fn configuration(CurrentTenant(tenant): CurrentTenant) -> Response {
-    cacheable(discovery::document(&tenant), 3600)
+fn cache_for(response: &mut Response, seconds: u32) {
+    if let Ok(value) = HeaderValue::from_str(&format!("public, max-age={seconds}")) {
+        response.headers_mut().insert(header::CACHE_CONTROL, value);
+    }
+}
+
+/// Served from memory after the first request for a `/t/{slug}` tenant (see `Documents`).
+async fn configuration(State(state): State<AppState>, mut parts: Parts) -> Result<Response, PageError> {
+    let slug = Path::<HashMap<String, String>>::from_request_parts(&mut parts, &state)
+        .await
+        .ok()
+        .and_then(|Path(mut params)| params.remove("tenant"));
+    let body = match slug.as_deref().and_then(|slug| state.discovery.get(slug)) {
+        Some(body) => body,
+        None => {
+            let CurrentTenant(tenant) = CurrentTenant::from_request_parts(&mut parts, &state).await?;
+            let body =
+                Bytes::from(serde_json::to_vec(&discovery::document(&tenant)).map_err(PageError::internal)?);
+            if let Some(slug) = &slug {
+                state.discovery.keep(slug, body.clone());
+            }
+            body
+        }
+    };
+    let mut response =
+        ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response();
+    cache_for(&mut response, 3600);
+    Ok(response)
 }
 
 async fn jwks(
     State(state): State<AppState>,
     CurrentTenant(tenant): CurrentTenant,
 ) -> Result<Response, OAuthError> {
-    // Make sure a key exists before publishing the set, so the first JWKS fetch is never empty.
     let now = state.now();
-    for alg in Alg::ALL {
-        state.keys.signer(&state.db, tenant.id(), alg, now).await.map_err(OAuthError::internal)?;
-    }
     let body = state.keys.jwks(&state.db, tenant.id(), now).await.map_err(OAuthError::internal)?;
     Ok(cacheable(body, 300))
 }

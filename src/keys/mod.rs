@@ -145,13 +145,24 @@ impl KeyStore {
     }
 
     /// The tenant's JWK Set document: every key not yet retired, including ones about to sign.
+    /// A first key of each algorithm is made when missing, so the first fetch is never empty; in
+    /// the steady state this is one query.
     pub async fn jwks(
         &self,
         db: &impl ConnectionTrait,
         tenant_id: &str,
         now: i64,
     ) -> Result<serde_json::Value, KeyError> {
-        let rows = store::signing_keys::published(db, tenant_id, now).await?;
+        let mut rows = store::signing_keys::published(db, tenant_id, now).await?;
+        let signs = |rows: &[entity::signing_key::Model], alg: Alg| {
+            rows.iter().any(|row| row.alg == alg.as_str() && row.activates_at <= now)
+        };
+        if Alg::ALL.into_iter().any(|alg| !signs(&rows, alg)) {
+            for alg in Alg::ALL {
+                self.signer(db, tenant_id, alg, now).await?;
+            }
+            rows = store::signing_keys::published(db, tenant_id, now).await?;
+        }
         let mut keys = Vec::with_capacity(rows.len());
         for row in rows {
             let jwk: serde_json::Value = serde_json::from_str(&row.public_jwk)

@@ -1,5 +1,9 @@
 //! The discovery document (OpenID Connect Discovery 1.0 section 3): exactly what is supported.
 
+use std::collections::HashMap;
+use std::sync::RwLock;
+
+use axum::body::Bytes;
 use serde_json::{Value, json};
 
 use super::auth_context::ACR_ORDER;
@@ -41,4 +45,23 @@ pub fn document(tenant: &Tenant) -> Value {
         "request_uri_parameter_supported": false,
         "authorization_response_iss_parameter_supported": true,
     })
+}
+
+/// Discovery documents of tenants served under `/t/{slug}`, serialised once. Such a document
+/// depends only on the slug and the settings, and tenants are never deleted, so an entry never
+/// goes stale (tenants on a host of their own are not kept: the host can change). Keys are slugs
+/// that exist, so the map is as large as the tenant table.
+#[derive(Default)]
+pub struct Documents(RwLock<HashMap<String, Bytes>>);
+
+impl Documents {
+    pub fn get(&self, slug: &str) -> Option<Bytes> {
+        self.0.read().ok().and_then(|documents| documents.get(slug).cloned())
+    }
+
+    pub fn keep(&self, slug: &str, document: Bytes) {
+        if let Ok(mut documents) = self.0.write() {
+            documents.insert(slug.to_string(), document);
+        }
+    }
 }

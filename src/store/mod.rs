@@ -25,7 +25,8 @@ pub mod users;
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, SqlErr};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr, SqlErr};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -47,18 +48,26 @@ pub(crate) fn duplicate_as(what: &'static str) -> impl Fn(DbErr) -> StoreError {
 
 pub async fn connect(url: &str) -> Result<DatabaseConnection, StoreError> {
     let mut options = ConnectOptions::new(url.to_string());
+    // SQLite commits one writer at a time, and each pooled connection is a thread of its own
+    // with up to 2 MiB of page cache: a few per core are enough.
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let max_connections = if url.starts_with("sqlite:") { (2 * cores).max(4) as u32 } else { 16 };
     options
-        .max_connections(16)
+        .max_connections(max_connections)
         .min_connections(1)
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(10))
-        .sqlx_logging(false);
-    let db = Database::connect(options).await?;
-    if db.get_database_backend() == DbBackend::Sqlite {
-        // WAL lets readers go on while one writer commits; NORMAL sync is safe with WAL.
-        db.execute_unprepared("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;").await?;
-    }
-    Ok(db)
+        .sqlx_logging(false)
+        // On every pooled SQLite connection (a PRAGMA run once reaches only one of them): WAL lets
+        // readers go on while one writer commits; NORMAL sync is safe with WAL (no fsync per
+        // commit, only at checkpoints); a writer waits for the lock instead of failing busy.
+        .map_sqlx_sqlite_opts(|sqlite| {
+            sqlite
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(5))
+        });
+    Ok(Database::connect(options).await?)
 }
 
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), StoreError> {

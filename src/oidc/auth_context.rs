@@ -44,6 +44,22 @@ impl AuthContext {
         Self { amr: vec!["pwd".into(), "sms".into(), "mfa".into()], acr: ACR_2FA.to_string() }
     }
 
+    /// Password plus a security key (RFC 8176: `hwk` proof of possession of a hardware key,
+    /// `user` presence, `pin` when the key verified the person). Phishing-resistant: `phr`.
+    pub fn password_and_security_key(user_verified: bool) -> Self {
+        let mut amr = vec!["pwd".to_string(), "hwk".into(), "user".into()];
+        if user_verified {
+            amr.push("pin".into());
+        }
+        amr.push("mfa".into());
+        Self { amr, acr: ACR_PHR.to_string() }
+    }
+
+    /// A passkey without a password: the key and its user verification are two factors.
+    pub fn passkey() -> Self {
+        Self { amr: vec!["hwk".into(), "user".into(), "pin".into(), "mfa".into()], acr: ACR_PHR.to_string() }
+    }
+
     /// Password on a trusted device: the second factor was proven earlier, not now.
     pub fn password_on_trusted_device() -> Self {
         Self { amr: vec!["pwd".to_string()], acr: ACR_2FA_REMEMBERED.to_string() }

@@ -89,7 +89,9 @@
       }).then(function (credential) {
         form.elements.credential.value = JSON.stringify(answer(credential));
         form.submit();
-      }).catch(function () {
+      }).catch(function (error) {
+        // Cancelled by the person, timed out, or refused: say so and let them try again.
+        if (window.console) { window.console.warn('tessera: WebAuthn did not complete:', String(error)); }
         busy = false;
         if (status) { status.hidden = false; }
       });

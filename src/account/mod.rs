@@ -283,14 +283,20 @@ pub async fn remove_security_key(
     ip: &str,
     now: i64,
 ) -> Result<KeyRemoval, AccountError> {
-    let keys = store::security_keys::list_for_user(&state.db, &user.id).await?;
+    use sea_orm::TransactionTrait;
+    let txn = state.db.begin().await.map_err(StoreError::from)?;
+    // Writing the user row first serialises removals of one person's keys (a row lock on
+    // PostgreSQL, the write lock on SQLite): two at once cannot both see "one more left".
+    store::users::touch(&txn, &user.id, now).await?;
+    let keys = store::security_keys::list_for_user(&txn, &user.id).await?;
     let Some(key) = keys.iter().find(|k| k.id == key_id) else { return Ok(KeyRemoval::NotFound) };
     if keys.len() == 1 && user.two_factor_method.as_deref() == Some(Method::SecurityKey.as_str()) {
         return Ok(KeyRemoval::LastKey);
     }
-    if !store::security_keys::delete(&state.db, &user.id, key_id).await? {
+    if !store::security_keys::delete(&txn, &user.id, key_id).await? {
         return Ok(KeyRemoval::NotFound);
     }
+    txn.commit().await.map_err(StoreError::from)?;
     record(
         state,
         tenant,
@@ -302,4 +308,19 @@ pub async fn remove_security_key(
     )
     .await?;
     Ok(KeyRemoval::Removed)
+}
+
+/// A registration the browser answered but that did not verify (wrong origin, bad signature,
+/// expired ceremony): worth a line in the audit log.
+pub async fn record_key_registration_refused(
+    state: &AppState,
+    tenant: &Tenant,
+    user: &entity::user::Model,
+    reason: &str,
+    ip: &str,
+    now: i64,
+) -> Result<(), AccountError> {
+    record(state, tenant, &user.id, "security_key.register_failed", json!({ "reason": reason }), ip, now)
+        .await?;
+    Ok(())
 }

@@ -62,6 +62,8 @@ pub enum Refusal {
     Invalid,
     /// The signature counter did not move forward: possibly a cloned authenticator.
     CounterRegression,
+    /// Another use of the key was recorded first (or the key was removed meanwhile).
+    Concurrent,
 }
 
 impl Refusal {
@@ -72,7 +74,23 @@ impl Refusal {
             Self::UnknownKey => "unknown_key",
             Self::Invalid => "invalid",
             Self::CounterRegression => "counter_regression",
+            Self::Concurrent => "concurrent_use",
         }
+    }
+}
+
+/// A refused answer, with the registered key it named when there was one (from the verified
+/// database row, never from what the client claims).
+#[derive(Clone, Debug)]
+pub struct Refused {
+    pub reason: Refusal,
+    /// `(user_id, key_id)` of the key.
+    pub key: Option<(String, String)>,
+}
+
+impl From<Refusal> for Refused {
+    fn from(reason: Refusal) -> Self {
+        Self { reason, key: None }
     }
 }
 
@@ -84,6 +102,8 @@ pub struct KeyUse {
     pub key_name: String,
     /// The authenticator verified the person (PIN or biometrics), not only their presence.
     pub user_verified: bool,
+    /// The credential cannot leave its device (not a synced passkey: not backup-eligible).
+    pub hardware_bound: bool,
 }
 
 /// A verified registration, not yet stored.
@@ -145,7 +165,9 @@ async fn store_ceremony(
         state: to_json(ceremony_state)?,
         expires_at: now + CEREMONY_SECONDS,
     };
-    store::webauthn_ceremonies::insert(&state.db, row).await?;
+    // One live ceremony per kind and owner: a new one replaces the last, so repeated clicks (or
+    // a script) cannot pile up rows.
+    store::webauthn_ceremonies::replace(&state.db, row).await?;
     Ok(token)
 }
 
@@ -179,11 +201,12 @@ pub async fn begin_registration(
     for row in store::security_keys::list_for_user(&state.db, &user.id).await? {
         exclude.push(stored_key(&row)?.cred_id().clone());
     }
-    let display_name = user.name.clone().unwrap_or_else(|| user.email.clone());
+    // The email, not the person's name: tenants on one host share an RP ID, so a shared device's
+    // passkey list may show other tenants' entries (see docs/operations.md).
     let (options, registration) = rp.start_securitykey_registration(
         user_handle(&user.id),
         &user.email,
-        &display_name,
+        &user.email,
         Some(exclude),
         None,
         None,
@@ -197,6 +220,18 @@ pub async fn begin_registration(
             selection.insert("residentKey".into(), "preferred".into());
         }
         public_key.remove("hints");
+        // webauthn-rs asks for credProtect "userVerificationRequired", which Chromium refuses
+        // unless user verification is required overall (keys without a PIN could not register).
+        // Level 2 says what we need: used by its id (our second factor) the key may skip the PIN;
+        // found without an id (a passkey sign-in) it must verify the person.
+        if let Some(extensions) = public_key.get_mut("extensions").and_then(|v| v.as_object_mut())
+            && extensions.contains_key("credentialProtectionPolicy")
+        {
+            extensions.insert(
+                "credentialProtectionPolicy".into(),
+                "userVerificationOptionalWithCredentialIDList".into(),
+            );
+        }
     }
     let public_key = options.get("publicKey").cloned().unwrap_or_default();
     let ceremony = store_ceremony(state, tenant, KIND_REGISTER, &user.id, &registration, now).await?;
@@ -246,7 +281,11 @@ pub async fn begin_second_factor(
     }
     let (options, authentication) = relying_party(tenant)?.start_securitykey_authentication(&keys)?;
     let mut options = serde_json::to_value(&options).map_err(|e| KeyError::Corrupt(e.to_string()))?;
-    let public_key = options.get_mut("publicKey").map(std::mem::take).unwrap_or_default();
+    let mut public_key = options.get_mut("publicKey").map(std::mem::take).unwrap_or_default();
+    // Keys may be phones and computers too (registration offers them): no USB-key hint.
+    if let Some(object) = public_key.as_object_mut() {
+        object.remove("hints");
+    }
     let ceremony =
         store_ceremony(state, tenant, KIND_SECOND_FACTOR, attempt_id_hash, &authentication, now).await?;
     Ok(Some(Begun { ceremony, public_key }))
@@ -262,7 +301,7 @@ pub async fn finish_second_factor(
     ceremony: &str,
     response_json: &str,
     now: i64,
-) -> Result<Result<KeyUse, Refusal>, KeyError> {
+) -> Result<Result<KeyUse, Refused>, KeyError> {
     let Some(authentication) = take_ceremony::<webauthn_rs::prelude::SecurityKeyAuthentication>(
         state,
         tenant,
@@ -273,18 +312,18 @@ pub async fn finish_second_factor(
     )
     .await?
     else {
-        return Ok(Err(Refusal::Ceremony));
+        return Ok(Err(Refusal::Ceremony.into()));
     };
     let Ok(response) = serde_json::from_str::<PublicKeyCredential>(response_json) else {
-        return Ok(Err(Refusal::Malformed));
+        return Ok(Err(Refusal::Malformed.into()));
     };
     let credential_id = encode_id(response.get_credential_id());
     let Some(row) = store::security_keys::find_by_credential(&state.db, tenant.id(), &credential_id).await?
     else {
-        return Ok(Err(Refusal::UnknownKey));
+        return Ok(Err(Refusal::UnknownKey.into()));
     };
     if row.user_id != user_id {
-        return Ok(Err(Refusal::UnknownKey));
+        return Ok(Err(Refusal::UnknownKey.into()));
     }
     let verified = relying_party(tenant)?.finish_securitykey_authentication(&response, &authentication);
     record_use(state, row, verified, now).await
@@ -314,7 +353,7 @@ pub async fn finish_passkey(
     ceremony: &str,
     response_json: &str,
     now: i64,
-) -> Result<Result<KeyUse, Refusal>, KeyError> {
+) -> Result<Result<KeyUse, Refused>, KeyError> {
     let Some(authentication) = take_ceremony::<webauthn_rs::prelude::DiscoverableAuthentication>(
         state,
         tenant,
@@ -325,22 +364,22 @@ pub async fn finish_passkey(
     )
     .await?
     else {
-        return Ok(Err(Refusal::Ceremony));
+        return Ok(Err(Refusal::Ceremony.into()));
     };
     let Ok(response) = serde_json::from_str::<PublicKeyCredential>(response_json) else {
-        return Ok(Err(Refusal::Malformed));
+        return Ok(Err(Refusal::Malformed.into()));
     };
     let rp = relying_party(tenant)?;
     let Ok((handle, raw_id)) = rp.identify_discoverable_authentication(&response) else {
-        return Ok(Err(Refusal::Malformed));
+        return Ok(Err(Refusal::Malformed.into()));
     };
     let Some(row) =
         store::security_keys::find_by_credential(&state.db, tenant.id(), &encode_id(raw_id)).await?
     else {
-        return Ok(Err(Refusal::UnknownKey));
+        return Ok(Err(Refusal::UnknownKey.into()));
     };
     if user_handle(&row.user_id) != handle {
-        return Ok(Err(Refusal::UnknownKey));
+        return Ok(Err(Refusal::UnknownKey.into()));
     }
     let key = stored_key(&row)?;
     let verified = rp.finish_discoverable_authentication_v2(&response, authentication, &key);
@@ -354,31 +393,37 @@ async fn record_use(
     row: entity::security_key::Model,
     verified: Result<AuthenticationResult, WebauthnError>,
     now: i64,
-) -> Result<Result<KeyUse, Refusal>, KeyError> {
+) -> Result<Result<KeyUse, Refused>, KeyError> {
+    let refused = |reason| Refused { reason, key: Some((row.user_id.clone(), row.id.clone())) };
     let result = match verified {
         Ok(result) => result,
-        Err(WebauthnError::CredentialPossibleCompromise) => return Ok(Err(Refusal::CounterRegression)),
+        Err(WebauthnError::CredentialPossibleCompromise) => {
+            return Ok(Err(refused(Refusal::CounterRegression)));
+        }
         Err(err) => {
             tracing::info!(error = %err, "security key assertion refused");
-            return Ok(Err(Refusal::Invalid));
+            return Ok(Err(refused(Refusal::Invalid)));
         }
     };
+    // The ceremony's copy of the counter may be older than the row's: check the row too. A key
+    // that counted before may not fall back to 0.
     let counter = i64::from(result.counter());
-    if counter != 0 && counter <= row.counter {
-        return Ok(Err(Refusal::CounterRegression));
+    if (counter != 0 || row.counter != 0) && counter <= row.counter {
+        return Ok(Err(refused(Refusal::CounterRegression)));
     }
     let mut key = stored_key(&row)?;
     key.update_credential(&result);
     if !store::security_keys::record_use(&state.db, &row.id, row.counter, counter, to_json(&key)?, now)
         .await?
     {
-        return Ok(Err(Refusal::CounterRegression));
+        return Ok(Err(refused(Refusal::Concurrent)));
     }
     Ok(Ok(KeyUse {
         user_id: row.user_id,
         key_id: row.id,
         key_name: row.name,
         user_verified: result.user_verified(),
+        hardware_bound: !result.backup_eligible(),
     }))
 }
 

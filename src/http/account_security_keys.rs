@@ -91,7 +91,8 @@ async fn list(
     Query(query): Query<ListQuery>,
     headers: HeaderMap,
 ) -> Result<Response, PageError> {
-    let me = signed_in_or_redirect!(me(&state, &tenant, &headers, PATH, false));
+    // Fresh, as for adding one: the page exists to add and remove keys.
+    let me = signed_in_or_redirect!(me(&state, &tenant, &headers, PATH, true));
     let message = match query.done.as_deref() {
         Some("added") => Some("security-key-added-message"),
         Some("removed") => Some("security-key-removed-message"),
@@ -115,7 +116,9 @@ async fn begin(
 ) -> Result<Response, PageError> {
     let refuse =
         |status: StatusCode, error: &str| Ok((status, Json(json!({ "error": error }))).into_response());
-    let Ok(me) = me(&state, &tenant, &headers, PATH, false).await? else {
+    // A key can become a passkey that signs in without the password: adding one always needs a
+    // recent password, so a stolen session cannot plant one.
+    let Ok(me) = me(&state, &tenant, &headers, PATH, true).await? else {
         return refuse(StatusCode::UNAUTHORIZED, "login_required");
     };
     let csrf = parse_form::<super::account::CsrfBody>(&body).unwrap_or_default().csrf_token;
@@ -150,7 +153,7 @@ async fn add(
     headers: HeaderMap,
     body: String,
 ) -> Result<Response, PageError> {
-    let me = signed_in_or_redirect!(me(&state, &tenant, &headers, PATH, false));
+    let me = signed_in_or_redirect!(me(&state, &tenant, &headers, PATH, true));
     let body: AddBody = parse_form(&body)?;
     check_csrf(&me, &body.csrf_token)?;
     let name = body.name.trim();
@@ -167,7 +170,9 @@ async fn add(
     let key = match verified {
         Ok(key) => key,
         Err(refusal) => {
-            tracing::info!(reason = refusal.as_str(), "security key registration refused");
+            account::record_key_registration_refused(&state, &tenant, &me.user, refusal.as_str(), &ip, now)
+                .await
+                .map_err(account_error)?;
             let message = state.views.message(me.lang, "security-key-register-failed");
             return render(&state, &tenant, &me, Some(message), None, StatusCode::BAD_REQUEST).await;
         }

@@ -336,8 +336,10 @@ pub async fn respond(
         StepOutcome::Finished(finished) => {
             let here = tenant.path(state, &format!("/login/{}", current.token));
             let mut response = Redirect::to(finished.redirect_to.as_deref().unwrap_or(&here)).into_response();
-            let name = cookies::session_name(state, tenant.slug());
-            append_cookie(&mut response, cookies::set(state, &name, &finished.session_token, None));
+            if let Some(token) = &finished.session_token {
+                let name = cookies::session_name(state, tenant.slug());
+                append_cookie(&mut response, cookies::set(state, &name, token, None));
+            }
             if let Some((token, lifetime)) = finished.trusted_device {
                 let name = cookies::trusted_device_name(state, tenant.slug());
                 append_cookie(&mut response, cookies::set(state, &name, &token, Some(lifetime)));

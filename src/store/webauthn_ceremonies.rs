@@ -3,7 +3,14 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, Query
 
 use super::StoreError;
 
-pub async fn insert(db: &impl ConnectionTrait, model: webauthn_ceremony::Model) -> Result<(), StoreError> {
+/// Stores a ceremony in place of its owner's earlier one of the same kind.
+pub async fn replace(db: &impl ConnectionTrait, model: webauthn_ceremony::Model) -> Result<(), StoreError> {
+    webauthn_ceremony::Entity::delete_many()
+        .filter(webauthn_ceremony::Column::TenantId.eq(model.tenant_id.as_str()))
+        .filter(webauthn_ceremony::Column::Kind.eq(model.kind.as_str()))
+        .filter(webauthn_ceremony::Column::Owner.eq(model.owner.as_str()))
+        .exec(db)
+        .await?;
     let active: webauthn_ceremony::ActiveModel = model.into();
     active.insert(db).await?;
     Ok(())

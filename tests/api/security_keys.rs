@@ -504,6 +504,10 @@ async fn keys_are_listed_and_removed(backend: Backend) {
     let (_, begun) = begin(&browser, &format!("{page}/begin"), &csrf_token(&html)).await;
     assert_eq!(begun["publicKey"]["excludeCredentials"].as_array().unwrap().len(), 1, "{begun}");
     assert_eq!(begun["publicKey"]["authenticatorSelection"]["residentKey"], "preferred");
+    assert_eq!(
+        begun["publicKey"]["extensions"]["credentialProtectionPolicy"],
+        "userVerificationOptionalWithCredentialIDList"
+    );
     let mut green = Authenticator::token();
     let response = app.add_key(&browser, &mut green, "Green <key>").await;
     assert_eq!(response.status(), 303);
@@ -549,3 +553,89 @@ async fn keys_are_listed_and_removed(backend: Backend) {
     assert_eq!(response.status(), 303);
 }
 both_backends!(keys_are_listed_and_removed);
+
+async fn adding_a_key_needs_a_recent_password(backend: Backend) {
+    let Some(app) = spawn_app_on_localhost(backend).await else { return };
+    let browser = firefox();
+    let pkce = pkce();
+    app.sign_in(&browser, &AuthRequest::portal(&pkce)).await;
+    let page = format!("{}/account/security-keys", app.issuer);
+    let (_, html) = app.get_html(&browser, &page).await;
+    let csrf = csrf_token(&html);
+    // Eleven minutes later the session still opens the account, but a key (which could become a
+    // passwordless passkey) needs the password again.
+    app.clock.advance(11 * 60);
+    let response = browser.get(&page).send().await.unwrap();
+    assert_eq!(response.status(), 303);
+    assert!(location(&response).contains("/t/acme/login/"));
+    let (status, body) = begin(&browser, &format!("{page}/begin"), &csrf).await;
+    assert_eq!((status, body["error"].as_str()), (401, Some("login_required")));
+}
+both_backends!(adding_a_key_needs_a_recent_password);
+
+async fn a_passkey_of_someone_else_does_not_answer_an_id_token_hint(backend: Backend) {
+    let Some(app) = spawn_app_on_localhost(backend).await else { return };
+    let mut passkey = Authenticator::passkey();
+    app.user_with_key(&mut passkey).await;
+    // A colleague on the same computer: the app holds their ID token and asks to re-authenticate
+    // them; the passkey on the computer belongs to someone else.
+    let tenant = tessera::tenants::find(&app.state, "acme").await.unwrap().unwrap();
+    let colleague = "b.colleague@example.org";
+    tessera::admin::create_user(
+        &app.state,
+        &tenant,
+        colleague,
+        None,
+        "another long passphrase".to_string().into(),
+    )
+    .await
+    .unwrap();
+    let browser = firefox();
+    let pkce = pkce();
+    let login_url = app.open_login_page(&browser, &AuthRequest::portal(&pkce)).await;
+    let response = app.submit_password(&browser, &login_url, colleague, "another long passphrase").await;
+    let params = redirect_params(&response, PORTAL_REDIRECT);
+    let tokens: Value = app.exchange_portal_code(&params["code"], &pkce.verifier).await.json().await.unwrap();
+    let hint = tokens["id_token"].as_str().unwrap().to_string();
+
+    let shared = firefox();
+    let pkce = crate::helpers::pkce();
+    let mut request = AuthRequest::portal(&pkce);
+    request.extra = vec![("prompt", "login"), ("id_token_hint", &hint)];
+    let login_url = app.open_login_page(&shared, &request).await;
+    let (_, html) = app.get_html(&shared, &login_url).await;
+    let csrf = csrf_token(&html);
+    let (_, begun) = begin(&shared, &format!("{login_url}/webauthn"), &csrf).await;
+    let credential = passkey.authenticate(&origin(&app), begun["publicKey"].clone());
+    let response = app
+        .post_form(
+            &shared,
+            &format!("{login_url}/passkey"),
+            &csrf,
+            &[("ceremony", begun["ceremony"].as_str().unwrap()), ("credential", &credential.to_string())],
+        )
+        .await;
+    assert_eq!(response.status(), 303);
+    let params = redirect_params(&response, PORTAL_REDIRECT);
+    assert_eq!(params.get("error").map(String::as_str), Some("login_required"), "{params:?}");
+    assert!(!params.contains_key("code"));
+    let cookies = response.headers().get_all("set-cookie").iter().count();
+    assert_eq!(cookies, 0, "no session for the wrong person");
+}
+both_backends!(a_passkey_of_someone_else_does_not_answer_an_id_token_hint);
+
+async fn a_step_up_to_phr_never_settles_for_enrolment(backend: Backend) {
+    let Some(app) = spawn_app_on_localhost(backend).await else { return };
+    let browser = firefox();
+    let pkce = pkce();
+    app.sign_in(&browser, &AuthRequest::portal(&pkce)).await;
+    // Signed in with a password only, no second factor; the app now asks for phr.
+    let pkce = crate::helpers::pkce();
+    let mut request = AuthRequest::portal(&pkce);
+    request.extra.push(("acr_values", "phr"));
+    let login_url = app.open_login_page(&browser, &request).await;
+    let (_, html) = app.get_html(&browser, &login_url).await;
+    assert!(html.contains("you have not added one to your account yet"), "{html}");
+    assert!(!html.contains("Set up your authenticator app"), "no enrolment that would end at 2fa");
+}
+both_backends!(a_step_up_to_phr_never_settles_for_enrolment);

@@ -5,10 +5,10 @@
 use serde_json::json;
 
 use super::completion;
-use super::second_factor_step::audit_counter_regression;
+use super::second_factor_step::{audit_key_refusal, audit_key_use};
 use super::{FlowError, LoginAttempt, Stage, StepOutcome};
 use crate::audit::{self, AuditEvent};
-use crate::authn::webauthn::{self, Refusal};
+use crate::authn::webauthn;
 use crate::oidc::auth_context::AuthContext;
 use crate::state::AppState;
 use crate::store;
@@ -38,18 +38,13 @@ pub async fn submit(
             .map_err(|e| FlowError::Corrupt(e.to_string()))?;
     let key = match checked {
         Ok(key) => key,
-        Err(refusal) => {
-            if refusal == Refusal::CounterRegression {
-                // Only a registered key reaches the counter check, so its owner is known.
-                if let Some(user_id) = owner_of(state, tenant, form.credential).await? {
-                    audit_counter_regression(state, tenant, &user_id, form.credential, ip, now).await?;
-                }
-            }
+        Err(refused) => {
+            audit_key_refusal(state, tenant, &refused, ip, now).await?;
             let event = AuditEvent {
                 tenant_id: Some(tenant.id()),
-                user_id: None,
+                user_id: refused.key.as_ref().map(|(user_id, _)| user_id.as_str()),
                 event: "login.passkey_failed",
-                detail: json!({ "reason": refusal.as_str() }),
+                detail: json!({ "reason": refused.reason.as_str() }),
                 ip: Some(ip),
             };
             audit::record(&state.db, event, now).await?;
@@ -64,17 +59,8 @@ pub async fn submit(
     // for sensitive account changes.
     store::attempts::mark_password_ok(&state.db, &attempt.id_hash).await?;
     let attempt = LoginAttempt { password_ok: true, user_id: Some(user.id.clone()), ..attempt.clone() };
-    let finished =
-        completion::finish(state, tenant, &attempt, &user.id, &AuthContext::passkey(), ip, now).await?;
+    audit_key_use(state, tenant, &key, ip, now).await?;
+    let context = AuthContext::passkey(key.hardware_bound);
+    let finished = completion::finish(state, tenant, &attempt, &user.id, &context, ip, now).await?;
     Ok(StepOutcome::Finished(finished))
-}
-
-async fn owner_of(state: &AppState, tenant: &Tenant, credential: &str) -> Result<Option<String>, FlowError> {
-    let Some(id) = serde_json::from_str::<serde_json::Value>(credential)
-        .ok()
-        .and_then(|v| v.get("id").and_then(|id| id.as_str()).map(str::to_string))
-    else {
-        return Ok(None);
-    };
-    Ok(store::security_keys::find_by_credential(&state.db, tenant.id(), &id).await?.map(|k| k.user_id))
 }

@@ -8,7 +8,7 @@ use super::{Browser, FlowError, LoginAttempt, MAX_FACTOR_FAILURES, Notice, Stage
 use crate::audit::{self, AuditEvent};
 use crate::authn::backup_codes;
 use crate::authn::second_factor::{self, Method};
-use crate::authn::webauthn::{self, Refusal};
+use crate::authn::webauthn::{self, KeyUse, Refusal, Refused};
 use crate::authn::{throttle, trusted_device};
 use crate::oidc::auth_context::AuthContext;
 use crate::state::AppState;
@@ -113,42 +113,67 @@ pub async fn submit_security_key(
     .map_err(|e| FlowError::Corrupt(e.to_string()))?;
     let key = match checked {
         Ok(key) => key,
-        Err(refusal) => {
-            if refusal == Refusal::CounterRegression {
-                audit_counter_regression(state, tenant, &user_id, form.credential, ip, now).await?;
-            }
+        Err(refused) => {
+            audit_key_refusal(state, tenant, &refused, ip, now).await?;
             return wrong_code(state, tenant, attempt, &user_id, browser, "security_key", tries, ip, now)
                 .await;
         }
     };
     passed(state, tenant, &user_id).await?;
-    let context = AuthContext::password_and_security_key(key.user_verified);
+    audit_key_use(state, tenant, &key, ip, now).await?;
+    let context = AuthContext::password_and_security_key(key.user_verified, key.hardware_bound);
     finish_with_factor(state, tenant, attempt, &user_id, &context, form.remember_device, browser, ip, now)
         .await
 }
 
 /// A key whose signature counter did not move forward may have been copied: the security
-/// officer must hear of it.
-pub(super) async fn audit_counter_regression(
+/// officer must hear of it. Other refusals of a registered key are recorded against it too.
+pub(super) async fn audit_key_refusal(
     state: &AppState,
     tenant: &Tenant,
-    user_id: &str,
-    credential: &str,
+    refused: &Refused,
     ip: &str,
     now: i64,
 ) -> Result<(), FlowError> {
-    let credential_id = serde_json::from_str::<serde_json::Value>(credential)
-        .ok()
-        .and_then(|v| v.get("id").and_then(|id| id.as_str()).map(str::to_string));
-    let event = AuditEvent {
+    let Some((user_id, key_id)) = &refused.key else { return Ok(()) };
+    let event = if refused.reason == Refusal::CounterRegression {
+        tracing::warn!(user = %user_id, key = %key_id, "security key counter went backwards: possibly cloned");
+        "security_key.counter_regression"
+    } else {
+        "security_key.refused"
+    };
+    let audit = AuditEvent {
         tenant_id: Some(tenant.id()),
         user_id: Some(user_id),
-        event: "security_key.counter_regression",
-        detail: json!({ "credential_id": credential_id, "possible": "cloned authenticator" }),
+        event,
+        detail: json!({ "key": key_id, "reason": refused.reason.as_str() }),
+        ip: Some(ip),
+    };
+    audit::record(&state.db, audit, now).await?;
+    Ok(())
+}
+
+/// Which key signed someone in (the sign-in event itself names the methods).
+pub(super) async fn audit_key_use(
+    state: &AppState,
+    tenant: &Tenant,
+    key: &KeyUse,
+    ip: &str,
+    now: i64,
+) -> Result<(), FlowError> {
+    let event = AuditEvent {
+        tenant_id: Some(tenant.id()),
+        user_id: Some(&key.user_id),
+        event: "security_key.used",
+        detail: json!({
+            "key": key.key_id,
+            "name": key.key_name,
+            "user_verified": key.user_verified,
+            "hardware_bound": key.hardware_bound,
+        }),
         ip: Some(ip),
     };
     audit::record(&state.db, event, now).await?;
-    tracing::warn!(user = user_id, "security key counter went backwards: possibly a cloned authenticator");
     Ok(())
 }
 

@@ -184,6 +184,24 @@ async fn take_ceremony<T: DeserializeOwned>(
     row.map(|row| from_json(&row.state)).transpose()
 }
 
+/// The ceremony `(token, kind, owner)` names, taken out of the database, and the browser's
+/// answer to it parsed.
+async fn take_answer<T: DeserializeOwned>(
+    state: &AppState,
+    tenant: &Tenant,
+    (token, kind, owner): (&str, &str, &str),
+    response_json: &str,
+    now: i64,
+) -> Result<Result<(T, PublicKeyCredential), Refusal>, KeyError> {
+    let Some(ceremony) = take_ceremony::<T>(state, tenant, token, kind, owner, now).await? else {
+        return Ok(Err(Refusal::Ceremony));
+    };
+    match serde_json::from_str::<PublicKeyCredential>(response_json) {
+        Ok(response) => Ok(Ok((ceremony, response))),
+        Err(_) => Ok(Err(Refusal::Malformed)),
+    }
+}
+
 fn stored_key(row: &entity::security_key::Model) -> Result<SecurityKey, KeyError> {
     from_json(&row.credential)
 }
@@ -302,20 +320,17 @@ pub async fn finish_second_factor(
     response_json: &str,
     now: i64,
 ) -> Result<Result<KeyUse, Refused>, KeyError> {
-    let Some(authentication) = take_ceremony::<webauthn_rs::prelude::SecurityKeyAuthentication>(
+    let (authentication, response) = match take_answer::<webauthn_rs::prelude::SecurityKeyAuthentication>(
         state,
         tenant,
-        ceremony,
-        KIND_SECOND_FACTOR,
-        attempt_id_hash,
+        (ceremony, KIND_SECOND_FACTOR, attempt_id_hash),
+        response_json,
         now,
     )
     .await?
-    else {
-        return Ok(Err(Refusal::Ceremony.into()));
-    };
-    let Ok(response) = serde_json::from_str::<PublicKeyCredential>(response_json) else {
-        return Ok(Err(Refusal::Malformed.into()));
+    {
+        Ok(taken) => taken,
+        Err(refusal) => return Ok(Err(refusal.into())),
     };
     let credential_id = encode_id(response.get_credential_id());
     let Some(row) = store::security_keys::find_by_credential(&state.db, tenant.id(), &credential_id).await?
@@ -354,20 +369,17 @@ pub async fn finish_passkey(
     response_json: &str,
     now: i64,
 ) -> Result<Result<KeyUse, Refused>, KeyError> {
-    let Some(authentication) = take_ceremony::<webauthn_rs::prelude::DiscoverableAuthentication>(
+    let (authentication, response) = match take_answer::<webauthn_rs::prelude::DiscoverableAuthentication>(
         state,
         tenant,
-        ceremony,
-        KIND_PASSKEY,
-        attempt_id_hash,
+        (ceremony, KIND_PASSKEY, attempt_id_hash),
+        response_json,
         now,
     )
     .await?
-    else {
-        return Ok(Err(Refusal::Ceremony.into()));
-    };
-    let Ok(response) = serde_json::from_str::<PublicKeyCredential>(response_json) else {
-        return Ok(Err(Refusal::Malformed.into()));
+    {
+        Ok(taken) => taken,
+        Err(refusal) => return Ok(Err(refusal.into())),
     };
     let rp = relying_party(tenant)?;
     let Ok((handle, raw_id)) = rp.identify_discoverable_authentication(&response) else {

@@ -177,6 +177,30 @@ impl TestApp {
         browser
     }
 
+    /// "Sign in with a passkey" on the password page: the script's two requests with `key`.
+    async fn answer_with_passkey(
+        &self,
+        browser: &reqwest::Client,
+        login_url: &str,
+        key: &mut Authenticator,
+    ) -> (Value, reqwest::Response) {
+        let (_, html) = self.get_html(browser, login_url).await;
+        assert!(html.contains(">Sign in with a passkey</button>"), "{html}");
+        let csrf = csrf_token(&html);
+        let (status, begun) = begin(browser, &format!("{login_url}/webauthn"), &csrf).await;
+        assert_eq!(status, 200, "{begun}");
+        let credential = key.authenticate(&origin(self), begun["publicKey"].clone());
+        let response = self
+            .post_form(
+                browser,
+                &format!("{login_url}/passkey"),
+                &csrf,
+                &[("ceremony", begun["ceremony"].as_str().unwrap()), ("credential", &credential.to_string())],
+            )
+            .await;
+        (begun, response)
+    }
+
     async fn tenant_events(&self) -> Vec<String> {
         let tenant = tessera::store::tenants::find_by_slug(&self.state.db, "acme").await.unwrap().unwrap();
         tessera::store::audit_events::list_for_tenant(&self.state.db, &tenant.id)
@@ -363,25 +387,12 @@ async fn a_passkey_signs_in_without_the_password(backend: Backend) {
     let pkce = pkce();
     let request = AuthRequest::portal(&pkce);
     let login_url = app.open_login_page(&browser, &request).await;
-    let (_, html) = app.get_html(&browser, &login_url).await;
-    assert!(html.contains(">Sign in with a passkey</button>"), "{html}");
-    let csrf = csrf_token(&html);
-    let (status, begun) = begin(&browser, &format!("{login_url}/webauthn"), &csrf).await;
-    assert_eq!(status, 200);
+    let (begun, response) = app.answer_with_passkey(&browser, &login_url, &mut passkey).await;
     assert_eq!(begun["publicKey"]["userVerification"], "required");
     assert!(
         begun["publicKey"]["allowCredentials"].as_array().is_none_or(|a| a.is_empty()),
         "no user is known yet"
     );
-    let credential = passkey.authenticate(&origin(&app), begun["publicKey"].clone());
-    let response = app
-        .post_form(
-            &browser,
-            &format!("{login_url}/passkey"),
-            &csrf,
-            &[("ceremony", begun["ceremony"].as_str().unwrap()), ("credential", &credential.to_string())],
-        )
-        .await;
     assert_eq!(response.status(), 303);
     let params = redirect_params(&response, PORTAL_REDIRECT);
     let claims = app.id_token_claims(&params["code"], &pkce, request.nonce).await;
@@ -400,18 +411,7 @@ async fn a_passkey_without_user_verification_is_refused(backend: Backend) {
     let browser = firefox();
     let pkce = pkce();
     let login_url = app.open_login_page(&browser, &AuthRequest::portal(&pkce)).await;
-    let (_, html) = app.get_html(&browser, &login_url).await;
-    let csrf = csrf_token(&html);
-    let (_, begun) = begin(&browser, &format!("{login_url}/webauthn"), &csrf).await;
-    let credential = passkey.authenticate(&origin(&app), begun["publicKey"].clone());
-    let response = app
-        .post_form(
-            &browser,
-            &format!("{login_url}/passkey"),
-            &csrf,
-            &[("ceremony", begun["ceremony"].as_str().unwrap()), ("credential", &credential.to_string())],
-        )
-        .await;
+    let (_, response) = app.answer_with_passkey(&browser, &login_url, &mut passkey).await;
     assert_eq!(response.status(), 401);
     let html = response.text().await.unwrap();
     assert!(html.contains("Signing in with a passkey did not work"), "{html}");
@@ -603,18 +603,7 @@ async fn a_passkey_of_someone_else_does_not_answer_an_id_token_hint(backend: Bac
     let mut request = AuthRequest::portal(&pkce);
     request.extra = vec![("prompt", "login"), ("id_token_hint", &hint)];
     let login_url = app.open_login_page(&shared, &request).await;
-    let (_, html) = app.get_html(&shared, &login_url).await;
-    let csrf = csrf_token(&html);
-    let (_, begun) = begin(&shared, &format!("{login_url}/webauthn"), &csrf).await;
-    let credential = passkey.authenticate(&origin(&app), begun["publicKey"].clone());
-    let response = app
-        .post_form(
-            &shared,
-            &format!("{login_url}/passkey"),
-            &csrf,
-            &[("ceremony", begun["ceremony"].as_str().unwrap()), ("credential", &credential.to_string())],
-        )
-        .await;
+    let (_, response) = app.answer_with_passkey(&shared, &login_url, &mut passkey).await;
     assert_eq!(response.status(), 303);
     let params = redirect_params(&response, PORTAL_REDIRECT);
     assert_eq!(params.get("error").map(String::as_str), Some("login_required"), "{params:?}");

@@ -12,7 +12,24 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SETUP_TIMEOUT_MS, TEARDOWN_TIMEOUT_MS, createHarness } from './support.mjs';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { RESULTS_DIR, SETUP_TIMEOUT_MS, TEARDOWN_TIMEOUT_MS, createHarness } from './support.mjs';
+
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/** WCAG 2.1 A/AA violations axe-core finds on the page, one line each (run over CDP, CSP intact). */
+async function axeViolations(page) {
+  await page.evaluate(AXE_SOURCE);
+  return page.evaluate(async () => {
+    const result = await window.axe.run(document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+      resultTypes: ['violations'],
+    });
+    return result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  });
+}
 
 const TENANT = 'acme';
 const CLIENT_ID = 'browser-e2e-keys';
@@ -31,6 +48,10 @@ before(
 );
 
 after(() => h.stop(), { timeout: TEARDOWN_TIMEOUT_MS });
+
+async function screenshot(page, name) {
+  await page.screenshot({ path: path.join(RESULTS_DIR, `security-keys-${name}.png`), fullPage: true });
+}
 
 const accountUrl = () => `${h.baseUrl}/t/${TENANT}/account`;
 
@@ -88,6 +109,8 @@ describe('security keys and passkeys in Chromium', () => {
     await page.getByRole('radio', { name: 'Security key' }).check();
     await page.getByRole('button', { name: 'Continue' }).click();
     await page.getByRole('heading', { name: 'Security keys', level: 1 }).waitFor({ state: 'visible' });
+    await page.getByLabel('Name of the key').waitFor({ state: 'visible' });
+    assert.deepEqual(await axeViolations(page), [], 'axe on the security keys page');
     // The script found WebAuthn: the form shows and the explanation hides.
     assert.equal(await page.getByText('This browser cannot use security keys here.').isVisible(), false);
     await page.getByLabel('Name of the key').fill('Blue key');
@@ -103,9 +126,14 @@ describe('security keys and passkeys in Chromium', () => {
     });
     assert.equal(credentials.length, 1, 'one credential on the authenticator');
     assert.equal(credentials[0].isResidentCredential, true, 'a discoverable credential (a passkey)');
+
     await page.getByRole('link', { name: 'Continue' }).click();
     await page.getByText('Two-factor authentication is on. Method: Security key.').waitFor({ state: 'visible' });
     journey.registered = true;
+    await page.getByRole('link', { name: 'Manage security keys' }).click();
+    // Two-factor authentication is on now: the key list asks for a sign-in with the key first.
+    await page.getByRole('button', { name: 'Sign in', exact: true }).waitFor({ state: 'visible' });
+    await screenshot(page, 'reauth');
     assert.deepEqual(problems, []);
   });
 
@@ -117,6 +145,9 @@ describe('security keys and passkeys in Chromium', () => {
     await submitPassword(page, req);
     await page.getByRole('heading', { name: 'Two-factor authentication' }).waitFor({ state: 'visible' });
     assert.equal(await page.getByLabel('Verification code').count(), 0, 'no code field for a key');
+    await page.getByRole('button', { name: 'Use security key' }).waitFor({ state: 'visible' });
+    assert.deepEqual(await axeViolations(page), [], 'axe on the security-key step');
+    await screenshot(page, 'second-factor');
     await Promise.all([page.waitForURL(h.isCallback), page.getByRole('button', { name: 'Use security key' }).click()]);
     const { claims } = await h.exchangeCode(h.callbackCode(page, req), req);
     assert.deepEqual(claims.amr, ['pwd', 'hwk', 'user', 'pin', 'mfa']);
@@ -130,6 +161,8 @@ describe('security keys and passkeys in Chromium', () => {
     await signOut(page);
     const req = h.authorizeRequest({ acr_values: 'phr' });
     await h.openLoginPage(page, req.url);
+    await page.getByRole('button', { name: 'Sign in with a passkey' }).waitFor({ state: 'visible' });
+    assert.deepEqual(await axeViolations(page), [], 'axe on the password page with the passkey button');
     await Promise.all([
       page.waitForURL(h.isCallback),
       page.getByRole('button', { name: 'Sign in with a passkey' }).click(),

@@ -14,6 +14,7 @@ mod m20261126_000009_themes_and_hosts;
 mod m20261126_000010_jwt_access_tokens;
 mod m20261126_000011_hardening;
 mod m20261126_000012_logout_outbox;
+mod m20261126_000013_security_keys;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000010_jwt_access_tokens::Migration),
             Box::new(m20261126_000011_hardening::Migration),
             Box::new(m20261126_000012_logout_outbox::Migration),
+            Box::new(m20261126_000013_security_keys::Migration),
         ]
     }
 }

@@ -11,6 +11,7 @@ use crate::authn::second_factor::Method;
 use crate::authn::session::Session;
 use crate::authn::throttle;
 use crate::authn::totp_enrolment;
+use crate::authn::webauthn::NewKey;
 use crate::oidc::auth_context::{ACR_2FA, rank};
 use crate::state::AppState;
 use crate::store::{self, StoreError};
@@ -58,7 +59,8 @@ async fn record(
     .await
 }
 
-/// Switches two-factor authentication off: the app, backup codes and trusted devices go.
+/// Switches two-factor authentication off: the app, security keys, backup codes and trusted
+/// devices go.
 pub async fn switch_off_two_factor(
     state: &AppState,
     tenant: &Tenant,
@@ -69,6 +71,7 @@ pub async fn switch_off_two_factor(
     use sea_orm::TransactionTrait;
     let txn = state.db.begin().await.map_err(StoreError::from)?;
     store::totp_credentials::delete_for_user(&txn, &user.id).await?;
+    store::security_keys::delete_for_user(&txn, &user.id).await?;
     store::backup_codes::delete_for_user(&txn, &user.id).await?;
     store::trusted_devices::forget_all(&txn, &user.id).await?;
     store::users::set_two_factor_method(&txn, &user.id, None, now).await?;
@@ -195,8 +198,9 @@ pub async fn enable_sms(
     let txn = state.db.begin().await.map_err(StoreError::from)?;
     store::users::set_phone_number(&txn, &user.id, Some(phone_e164), now).await?;
     store::users::set_two_factor_method(&txn, &user.id, Some(Method::Sms.as_str()), now).await?;
-    // The app stops working when the method changes away from it.
+    // The app or keys stop working when the method changes away from them.
     store::totp_credentials::delete_for_user(&txn, &user.id).await?;
+    store::security_keys::delete_for_user(&txn, &user.id).await?;
     let codes = if was_on {
         None
     } else {
@@ -210,4 +214,113 @@ pub async fn enable_sms(
     };
     record(state, tenant, &user.id, event, json!({ "method": "sms" }), ip, now).await?;
     Ok(codes)
+}
+
+/// Adds a verified security key. It becomes the person's method: when two-factor authentication
+/// was off, the first backup codes come back (shown once); when another method was on, that
+/// method stops working.
+pub async fn add_security_key(
+    state: &AppState,
+    tenant: &Tenant,
+    user: &entity::user::Model,
+    key: NewKey,
+    name: &str,
+    ip: &str,
+    now: i64,
+) -> Result<Option<Vec<String>>, AccountError> {
+    use sea_orm::TransactionTrait;
+    let was = user.two_factor_method.as_deref().and_then(Method::parse);
+    let txn = state.db.begin().await.map_err(StoreError::from)?;
+    let row = entity::security_key::Model {
+        id: uuid::Uuid::new_v4().to_string(),
+        tenant_id: tenant.id().to_string(),
+        user_id: user.id.clone(),
+        credential_id: key.credential_id,
+        name: name.to_string(),
+        credential: key.credential,
+        counter: 0,
+        created_at: now,
+        last_used_at: None,
+    };
+    let key_id = row.id.clone();
+    store::security_keys::insert(&txn, row).await?;
+    if was != Some(Method::SecurityKey) {
+        store::users::set_two_factor_method(&txn, &user.id, Some(Method::SecurityKey.as_str()), now).await?;
+        store::totp_credentials::delete_for_user(&txn, &user.id).await?;
+    }
+    let codes = match was {
+        None => Some(totp_enrolment::store_new_backup_codes(state, &txn, tenant, &user.id, now).await?),
+        Some(_) => None,
+    };
+    txn.commit().await.map_err(StoreError::from)?;
+    record(state, tenant, &user.id, "security_key.added", json!({ "key": key_id, "name": name }), ip, now)
+        .await?;
+    let event = match was {
+        None => Some("two_factor.enabled"),
+        Some(Method::SecurityKey) => None,
+        Some(_) => Some("two_factor.method_changed"),
+    };
+    if let Some(event) = event {
+        record(state, tenant, &user.id, event, json!({ "method": Method::SecurityKey.as_str() }), ip, now)
+            .await?;
+    }
+    Ok(codes)
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum KeyRemoval {
+    Removed,
+    /// The last key of someone whose method is security keys: switch off or change method instead.
+    LastKey,
+    NotFound,
+}
+
+pub async fn remove_security_key(
+    state: &AppState,
+    tenant: &Tenant,
+    user: &entity::user::Model,
+    key_id: &str,
+    ip: &str,
+    now: i64,
+) -> Result<KeyRemoval, AccountError> {
+    use sea_orm::TransactionTrait;
+    let txn = state.db.begin().await.map_err(StoreError::from)?;
+    // Writing the user row first serialises removals of one person's keys (a row lock on
+    // PostgreSQL, the write lock on SQLite): two at once cannot both see "one more left".
+    store::users::touch(&txn, &user.id, now).await?;
+    let keys = store::security_keys::list_for_user(&txn, &user.id).await?;
+    let Some(key) = keys.iter().find(|k| k.id == key_id) else { return Ok(KeyRemoval::NotFound) };
+    if keys.len() == 1 && user.two_factor_method.as_deref() == Some(Method::SecurityKey.as_str()) {
+        return Ok(KeyRemoval::LastKey);
+    }
+    if !store::security_keys::delete(&txn, &user.id, key_id).await? {
+        return Ok(KeyRemoval::NotFound);
+    }
+    txn.commit().await.map_err(StoreError::from)?;
+    record(
+        state,
+        tenant,
+        &user.id,
+        "security_key.removed",
+        json!({ "key": key_id, "name": key.name }),
+        ip,
+        now,
+    )
+    .await?;
+    Ok(KeyRemoval::Removed)
+}
+
+/// A registration the browser answered but that did not verify (wrong origin, bad signature,
+/// expired ceremony): worth a line in the audit log.
+pub async fn record_key_registration_refused(
+    state: &AppState,
+    tenant: &Tenant,
+    user: &entity::user::Model,
+    reason: &str,
+    ip: &str,
+    now: i64,
+) -> Result<(), AccountError> {
+    record(state, tenant, &user.id, "security_key.register_failed", json!({ "reason": reason }), ip, now)
+        .await?;
+    Ok(())
 }

@@ -12,3 +12,4 @@ pub mod throttle;
 pub mod totp;
 pub mod totp_enrolment;
 pub mod trusted_device;
+pub mod webauthn;

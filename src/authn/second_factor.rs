@@ -1,5 +1,5 @@
 //! The second-factor interface: which methods exist, and checking a code with the user's method.
-//! Text messages and security keys join `Method` with their own issues.
+//! Security keys answer a WebAuthn challenge instead of a code (see `webauthn`).
 
 use serde::Serialize;
 
@@ -14,15 +14,18 @@ pub enum Method {
     Totp,
     /// A code by text message.
     Sms,
+    /// A security key or passkey (WebAuthn).
+    SecurityKey,
 }
 
 impl Method {
-    pub const AVAILABLE: [Method; 2] = [Method::Totp, Method::Sms];
+    pub const AVAILABLE: [Method; 3] = [Method::Totp, Method::Sms, Method::SecurityKey];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Totp => "totp",
             Self::Sms => "sms",
+            Self::SecurityKey => "security_key",
         }
     }
 
@@ -35,6 +38,7 @@ impl Method {
         match self {
             Self::Totp => "method-totp",
             Self::Sms => "method-sms",
+            Self::SecurityKey => "method-security-key",
         }
     }
 }
@@ -72,7 +76,8 @@ pub async fn verify_code(
             let Some(phone) = user.phone_number.as_deref() else { return Ok(false) };
             Ok(sms::verify_code(state, &user.id, sms::PURPOSE_LOGIN, code, Some(phone), now).await?.is_some())
         }
-        None => Ok(false),
+        // A key answers a challenge, never a typed code.
+        Some(Method::SecurityKey) | None => Ok(false),
     }
 }
 

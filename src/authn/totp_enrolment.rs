@@ -96,6 +96,8 @@ pub async fn confirm(
     let txn = state.db.begin().await.map_err(store::StoreError::from)?;
     store::totp_credentials::activate(&txn, &user.id, &pending.id, now).await?;
     store::users::set_two_factor_method(&txn, &user.id, Some(Method::Totp.as_str()), now).await?;
+    // Security keys stop working when the method changes away from them.
+    store::security_keys::delete_for_user(&txn, &user.id).await?;
     let codes =
         if was_on { Vec::new() } else { store_new_backup_codes(state, &txn, tenant, &user.id, now).await? };
     txn.commit().await.map_err(store::StoreError::from)?;

@@ -264,6 +264,12 @@ async fn execute(command: Command, settings: Settings) -> Result<(), String> {
             }
             let listener = startup::bind(listen).await.map_err(|e| e.to_string())?;
             tracing::info!(address = %listen, public_url = %state.settings.public_url, "tessera is listening");
+            if matches!(state.settings.public_url.host(), Some(url::Host::Ipv4(_) | url::Host::Ipv6(_))) {
+                tracing::warn!(
+                    "public_url uses an IP address: browsers refuse it as a WebAuthn relying party, so \
+                     security keys and passkeys will not work; use a host name (localhost for development)"
+                );
+            }
             startup::serve(state, listener, startup::shutdown_signal()).await.map_err(|e| e.to_string())
         }
         Command::Migrate => {

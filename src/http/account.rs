@@ -105,7 +105,8 @@ pub fn back_to_overview(state: &AppState, tenant: &Tenant, done: &str) -> Respon
     Redirect::to(&tenant.path(state, &format!("/account?done={done}"))).into_response()
 }
 
-const DONE_MESSAGES: [(&str, &str); 8] = [
+const DONE_MESSAGES: [(&str, &str); 9] = [
+    ("security-key-on", "account-security-key-method"),
     ("phone-changed", "account-phone-changed"),
     ("app-revoked", "account-app-revoked"),
     ("two-factor-on", "account-two-factor-enabled"),
@@ -121,7 +122,7 @@ struct OverviewQuery {
     done: Option<String>,
 }
 
-fn date(unix: i64) -> String {
+pub(super) fn date(unix: i64) -> String {
     chrono::DateTime::from_timestamp(unix, 0)
         .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
         .unwrap_or_default()
@@ -183,6 +184,7 @@ async fn overview(
         two_factor_on,
         method_label,
         phone_masked,
+        security_keys: me.user.two_factor_method.as_deref() == Some(Method::SecurityKey.as_str()),
         backup_codes_left: left,
         running_low: two_factor_on && left <= LOW_WATERMARK,
         devices: devices

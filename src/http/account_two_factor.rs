@@ -29,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .route("/account/two-factor/off", get(confirm_off).post(switch_off))
         .route("/account/backup-codes/new", get(confirm_new_codes).post(new_codes))
         .merge(super::account_sms::router())
+        .merge(super::account_security_keys::router())
 }
 
 /// Changing an existing second factor needs a fresh sign-in; switching it on needs a session.
@@ -110,6 +111,9 @@ async fn choose_method(
         }
         Some(Method::Sms) => {
             Ok(Redirect::to(&tenant.path(&state, "/account/two-factor/sms")).into_response())
+        }
+        Some(Method::SecurityKey) => {
+            Ok(Redirect::to(&tenant.path(&state, "/account/security-keys")).into_response())
         }
         None => Err(PageError::bad_request("error-bad-request")),
     }

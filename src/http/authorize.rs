@@ -142,6 +142,8 @@ async fn authorize(
             let user =
                 store::users::find(&state.db, tenant.id(), &user_id).await.map_err(PageError::internal)?;
             let stage = match user {
+                // `phr` wants a key: that step says what to do when the person has none.
+                _ if purpose.demands_security_key() => Stage::SecondFactor,
                 Some(user) if user.two_factor_method.is_some() => Stage::SecondFactor,
                 _ => Stage::Enrol,
             };

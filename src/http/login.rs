@@ -25,7 +25,9 @@ use crate::authn::sms::{self, SendOutcome};
 use crate::error::PageError;
 use crate::state::AppState;
 use crate::tenants::Tenant;
-use crate::views::pages::{ConsentPage, LoginPage, NoticePage, SecondFactorPage, TotpSetupPage};
+use crate::views::pages::{
+    ConsentPage, LoginPage, NoticePage, SecondFactorPage, TotpSetupPage, WebauthnForm,
+};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/login/{attempt}", get(show).post(submit_password))
@@ -79,7 +81,18 @@ pub async fn render_stage(
             let email = typed_email.or(attempt.purpose.login_hint()).unwrap_or_default().to_string();
             state.views.render(
                 "login.html",
-                LoginPage { frame, action: action(""), csrf_token: attempt.csrf_token.clone(), email, error },
+                LoginPage {
+                    frame,
+                    action: action(""),
+                    csrf_token: attempt.csrf_token.clone(),
+                    email,
+                    error,
+                    passkey: Some(WebauthnForm {
+                        begin_url: action("/webauthn"),
+                        action: action("/passkey"),
+                        script: super::assets::webauthn_script_url(),
+                    }),
+                },
             )
         }
         Stage::SecondFactor => {
@@ -166,7 +179,15 @@ pub async fn render_second_factor(
     let base = tenant.path(state, &format!("/login/{}", current.token));
     let mut sms_intro = None;
     let mut resend_url = None;
-    if user.two_factor_method.as_deref() == Some(Method::Sms.as_str()) {
+    // A client that insists on phishing-resistant sign-in gets a key or nothing.
+    let demands_key = attempt.purpose.demands_security_key();
+    let uses_key = demands_key || user.two_factor_method.as_deref() == Some(Method::SecurityKey.as_str());
+    let has_key = uses_key
+        && crate::store::security_keys::count_for_user(&state.db, &user.id)
+            .await
+            .map_err(PageError::internal)?
+            > 0;
+    if !uses_key && user.two_factor_method.as_deref() == Some(Method::Sms.as_str()) {
         let phone = sms::user_phone(tenant, &user)
             .ok_or_else(|| PageError::internal("an SMS user without a usable phone number"))?;
         let now = state.now();
@@ -200,6 +221,14 @@ pub async fn render_second_factor(
         resend_url,
         status: notices.status,
         warning: notices.warning,
+        code_form: !uses_key,
+        security_key: has_key.then(|| WebauthnForm {
+            begin_url: format!("{base}/webauthn"),
+            action: format!("{base}/security-key"),
+            script: super::assets::webauthn_script_url(),
+        }),
+        key_missing_url: (uses_key && !has_key).then(|| tenant.path(state, "/account")),
+        backup_allowed: !demands_key,
     };
     let html = state.views.render("second_factor.html", context).map_err(PageError::internal)?;
     Ok(html_response(status_code, html))
@@ -307,8 +336,10 @@ pub async fn respond(
         StepOutcome::Finished(finished) => {
             let here = tenant.path(state, &format!("/login/{}", current.token));
             let mut response = Redirect::to(finished.redirect_to.as_deref().unwrap_or(&here)).into_response();
-            let name = cookies::session_name(state, tenant.slug());
-            append_cookie(&mut response, cookies::set(state, &name, &finished.session_token, None));
+            if let Some(token) = &finished.session_token {
+                let name = cookies::session_name(state, tenant.slug());
+                append_cookie(&mut response, cookies::set(state, &name, token, None));
+            }
             if let Some((token, lifetime)) = finished.trusted_device {
                 let name = cookies::trusted_device_name(state, tenant.slug());
                 append_cookie(&mut response, cookies::set(state, &name, &token, Some(lifetime)));
@@ -331,7 +362,11 @@ pub async fn respond(
             let message = state.views.message_with(lang, message_key, &args);
             let status = match message_key {
                 "login-throttled" | "second-factor-throttled" => StatusCode::TOO_MANY_REQUESTS,
-                "login-failed" | "second-factor-wrong-code" | "backup-code-wrong" => StatusCode::UNAUTHORIZED,
+                "login-failed"
+                | "second-factor-wrong-code"
+                | "backup-code-wrong"
+                | "security-key-failed"
+                | "passkey-failed" => StatusCode::UNAUTHORIZED,
                 _ => StatusCode::BAD_REQUEST,
             };
             let mut response =

@@ -245,6 +245,12 @@ async fn resend_code(
     }
     let user =
         second_factor_step::load_user(&state, tenant, &request.current.attempt).await.map_err(flow_error)?;
+    // Only for someone whose method is text messages, and never where a code would not count.
+    if user.two_factor_method.as_deref() != Some(crate::authn::second_factor::Method::Sms.as_str())
+        || request.current.attempt.purpose.demands_security_key()
+    {
+        return Err(PageError::bad_request("error-bad-request"));
+    }
     let phone = sms::user_phone(tenant, &user).ok_or_else(|| PageError::bad_request("error-bad-request"))?;
     let outcome = sms::send_code(
         &state,

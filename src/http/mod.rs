@@ -1,8 +1,10 @@
 //! Thin axum handlers: parse, call one flow or service, render. Each file exposes `router()`.
 
 mod account;
+mod account_security_keys;
 mod account_sms;
 mod account_two_factor;
+mod assets;
 mod authorize;
 mod browser;
 mod client_ip;
@@ -15,6 +17,7 @@ mod login;
 mod login_enrol_sms;
 mod login_request;
 mod login_second_factor;
+mod login_webauthn;
 mod logout;
 mod page;
 mod path_param;
@@ -55,6 +58,7 @@ pub fn router(state: AppState) -> Router {
         .merge(login::router())
         .merge(login_second_factor::router())
         .merge(login_enrol_sms::router())
+        .merge(login_webauthn::router())
         .merge(account::router())
         .merge(logout::router());
     Router::new()
@@ -63,6 +67,7 @@ pub fn router(state: AppState) -> Router {
         .merge(tenant_routes)
         .merge(health::router())
         .merge(static_files::router())
+        .merge(assets::router())
         .fallback(error_pages::not_found)
         .layer(middleware::from_fn_with_state(state.clone(), error_pages::render_error_pages))
         .layer(middleware::from_fn_with_state(state.clone(), language::remember_language))

@@ -9,9 +9,10 @@ use axum::response::Response;
 use crate::state::AppState;
 
 // No `form-action`: Chromium applies it to the redirect that follows a form post, which would
-// block the redirect back to the client's own origin.
-const CSP: &str =
-    "default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'; frame-ancestors 'none'";
+// block the redirect back to the client's own origin. Scripts: only tessera's own file (the
+// WebAuthn script), never inline; it fetches its challenges from the same origin.
+const CSP: &str = "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; \
+                   img-src 'self' data:; base-uri 'none'; frame-ancestors 'none'";
 
 pub async fn add_security_headers(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;

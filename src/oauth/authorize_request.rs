@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::{KNOWN_SCOPES, pkce};
 use crate::domain::Scope;
 use crate::keys::verify::own_jwt_claims;
-use crate::oidc::auth_context::{ACR_PHR, minimum_rank, rank};
+use crate::oidc::auth_context::minimum_rank;
 use crate::state::AppState;
 use crate::store::{self, StoreError};
 use crate::tenants::Tenant;
@@ -169,15 +169,6 @@ pub async fn validate(
             }
         }
     }
-    if min_acr_rank == Some(rank(ACR_PHR)) {
-        // Security keys arrive with their own issue; until then nobody can reach phr, and
-        // a silent downgrade is never an option.
-        return Err(fail(
-            "unmet_authentication_requirements",
-            "phishing-resistant authentication is not available",
-        ));
-    }
-
     let hinted_subject = match get("id_token_hint") {
         None => None,
         Some(hint) => {

@@ -28,6 +28,10 @@ pub fn minimum_rank(acr_values: &str) -> Option<usize> {
     acr_values.split(' ').filter_map(|v| ACR_ORDER.iter().position(|a| *a == v)).min()
 }
 
+fn key_amr(hardware_bound: bool) -> String {
+    if hardware_bound { "hwk".to_string() } else { "swk".to_string() }
+}
+
 impl AuthContext {
     /// Password only, two-factor off.
     pub fn password() -> Self {
@@ -42,6 +46,26 @@ impl AuthContext {
     /// Password plus a code by text message.
     pub fn password_and_sms() -> Self {
         Self { amr: vec!["pwd".into(), "sms".into(), "mfa".into()], acr: ACR_2FA.to_string() }
+    }
+
+    /// Password plus a security key (RFC 8176: `hwk` proof of possession of a hardware-bound key,
+    /// `swk` for a synced passkey that can leave its device; `user` presence; `pin` when the key
+    /// verified the person). Origin-bound either way, so phishing-resistant: `phr`.
+    pub fn password_and_security_key(user_verified: bool, hardware_bound: bool) -> Self {
+        let mut amr = vec!["pwd".to_string(), key_amr(hardware_bound), "user".into()];
+        if user_verified {
+            amr.push("pin".into());
+        }
+        amr.push("mfa".into());
+        Self { amr, acr: ACR_PHR.to_string() }
+    }
+
+    /// A passkey without a password: the key and its user verification are two factors.
+    pub fn passkey(hardware_bound: bool) -> Self {
+        Self {
+            amr: vec![key_amr(hardware_bound), "user".into(), "pin".into(), "mfa".into()],
+            acr: ACR_PHR.to_string(),
+        }
     }
 
     /// Password on a trusted device: the second factor was proven earlier, not now.
@@ -87,6 +111,24 @@ mod tests {
         assert!(rank(ACR_2FA_REMEMBERED) < rank(ACR_2FA));
         assert!(rank(ACR_2FA) < rank(ACR_PHR));
         assert_eq!(AuthContext::password_and_otp().amr, vec!["pwd", "otp", "mfa"]);
+    }
+
+    #[test]
+    fn keys_claim_hwk_only_when_bound_to_their_hardware() {
+        let key = AuthContext::password_and_security_key(false, true);
+        assert_eq!(key.amr, vec!["pwd", "hwk", "user", "mfa"]);
+        assert_eq!(key.acr, ACR_PHR);
+        assert_eq!(
+            AuthContext::password_and_security_key(true, true).amr,
+            vec!["pwd", "hwk", "user", "pin", "mfa"]
+        );
+        assert_eq!(
+            AuthContext::password_and_security_key(true, false).amr,
+            vec!["pwd", "swk", "user", "pin", "mfa"]
+        );
+        assert_eq!(AuthContext::passkey(true).amr, vec!["hwk", "user", "pin", "mfa"]);
+        assert_eq!(AuthContext::passkey(false).amr, vec!["swk", "user", "pin", "mfa"]);
+        assert_eq!(AuthContext::passkey(false).acr, ACR_PHR);
     }
 
     #[test]

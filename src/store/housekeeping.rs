@@ -3,7 +3,7 @@
 
 use entity::{
     access_token, authorization_code, login_attempt, login_throttle, refresh_token, session, session_client,
-    sms_code, sms_send, trusted_device, used_client_assertion,
+    sms_code, sms_send, trusted_device, used_client_assertion, webauthn_ceremony,
 };
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
@@ -84,6 +84,11 @@ pub async fn purge(
             .exec(db)
             .await?
             .rows_affected
+            + webauthn_ceremony::Entity::delete_many()
+                .filter(webauthn_ceremony::Column::ExpiresAt.lte(now))
+                .exec(db)
+                .await?
+                .rows_affected
             // No session outlives its lifetime, so neither does the list of its clients.
             + session_client::Entity::delete_many()
                 .filter(session_client::Column::CreatedAt.lt(now - session_lifetime))

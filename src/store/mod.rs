@@ -12,6 +12,7 @@ pub mod consents;
 pub mod housekeeping;
 pub mod logout_deliveries;
 pub mod refresh_tokens;
+pub mod security_keys;
 pub mod session_clients;
 pub mod sessions;
 pub mod signing_keys;
@@ -21,6 +22,7 @@ pub mod throttles;
 pub mod totp_credentials;
 pub mod trusted_devices;
 pub mod users;
+pub mod webauthn_ceremonies;
 
 use std::time::Duration;
 

@@ -105,6 +105,16 @@ pub async fn set_two_factor_method(
     Ok(())
 }
 
+/// Writes the user's row (only `updated_at`), to lock it for the rest of the transaction.
+pub async fn touch(db: &impl ConnectionTrait, user_id: &str, now: i64) -> Result<(), StoreError> {
+    user::Entity::update_many()
+        .col_expr(user::Column::UpdatedAt, Expr::value(now))
+        .filter(user::Column::Id.eq(user_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 pub async fn set_password_hash(
     db: &impl ConnectionTrait,
     user_id: &str,

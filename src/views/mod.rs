@@ -17,7 +17,7 @@ use minijinja::{Environment, Error, ErrorKind, State, Value};
 
 pub use i18n::I18n;
 
-pub(crate) const TEMPLATES: [(&str, &str); 17] = [
+pub(crate) const TEMPLATES: [(&str, &str); 19] = [
     ("base.html", include_str!("../../themes/default/templates/base.html")),
     ("_error_summary.html", include_str!("../../themes/default/templates/_error_summary.html")),
     ("login.html", include_str!("../../themes/default/templates/login.html")),
@@ -35,6 +35,8 @@ pub(crate) const TEMPLATES: [(&str, &str); 17] = [
     ("consent.html", include_str!("../../themes/default/templates/consent.html")),
     ("sms_setup.html", include_str!("../../themes/default/templates/sms_setup.html")),
     ("sms_confirm.html", include_str!("../../themes/default/templates/sms_confirm.html")),
+    ("_passkey.html", include_str!("../../themes/default/templates/_passkey.html")),
+    ("security_keys.html", include_str!("../../themes/default/templates/security_keys.html")),
 ];
 
 pub const STYLESHEET: &str = include_str!("../../themes/default/static/style.css");

@@ -64,6 +64,19 @@ pub struct LoginPage {
     pub csrf_token: String,
     pub email: String,
     pub error: Option<String>,
+    /// "Sign in with a passkey".
+    pub passkey: Option<WebauthnForm>,
+}
+
+/// A form whose button runs a WebAuthn ceremony through tessera's script.
+#[derive(Serialize, Clone)]
+pub struct WebauthnForm {
+    /// Where the script asks for a challenge (POST, answers JSON).
+    pub begin_url: String,
+    /// Where the form posts the browser's answer.
+    pub action: String,
+    /// The script's address.
+    pub script: String,
 }
 
 #[derive(Serialize)]
@@ -93,6 +106,14 @@ pub struct SecondFactorPage {
     pub status: Option<String>,
     /// A notice that needs attention but is no input error ("wait 40 seconds").
     pub warning: Option<String>,
+    /// The code form (not for security keys).
+    pub code_form: bool,
+    /// "Use security key", when that is the person's method or the client insists on one.
+    pub security_key: Option<WebauthnForm>,
+    /// The client insists on a key and the person has none: where to add one.
+    pub key_missing_url: Option<String>,
+    /// "No access to trusted devices?" (not when the client insists on a key).
+    pub backup_allowed: bool,
 }
 
 /// Entering a mobile number (account pages).
@@ -204,11 +225,37 @@ pub struct AccountPage {
     pub method_label: Option<String>,
     /// The masked number when text messages are the method.
     pub phone_masked: Option<String>,
+    /// Security keys are the method: link to manage them.
+    pub security_keys: bool,
     pub backup_codes_left: u64,
     pub running_low: bool,
     pub devices: Vec<DeviceRow>,
     pub apps: Vec<AppRow>,
     pub message: Option<String>,
+}
+
+/// The security keys page: the person's keys and the form that adds one.
+#[derive(Serialize)]
+pub struct SecurityKeysPage {
+    #[serde(flatten)]
+    pub frame: Frame,
+    pub base: String,
+    pub csrf_token: String,
+    pub keys: Vec<KeyRow>,
+    pub add: WebauthnForm,
+    pub name_max: usize,
+    pub error: Option<String>,
+    pub message: Option<String>,
+    /// Security keys are the person's second factor now (otherwise adding one makes them so).
+    pub is_method: bool,
+}
+
+#[derive(Serialize, Clone)]
+pub struct KeyRow {
+    pub id: String,
+    pub name: String,
+    pub added: String,
+    pub last_used: Option<String>,
 }
 
 /// A third-party client the person allowed.
@@ -310,6 +357,7 @@ mod tests {
                         csrf_token: "tok".into(),
                         email: "a@b.example".into(),
                         error: Some("<script>".into()),
+                        passkey: None,
                     },
                 )
                 .unwrap();
@@ -324,7 +372,7 @@ mod tests {
                 .unwrap();
             assert!(error.contains("role=\"alert\""));
         }
-        assert_eq!(Views::template_names().count(), 17);
+        assert_eq!(Views::template_names().count(), 19);
     }
 
     #[test]
@@ -401,6 +449,7 @@ mod tests {
                     csrf_token: "c".into(),
                     email: String::new(),
                     error: None,
+                    passkey: None,
                 },
             )
             .unwrap();

@@ -16,6 +16,11 @@ pub fn pages(frame: Frame) -> Vec<(&'static str, Value)> {
                 csrf_token: "tok".into(),
                 email: "a@b.example".into(),
                 error: Some("<script>".into()),
+                passkey: Some(WebauthnForm {
+                    begin_url: "/w".into(),
+                    action: "/p".into(),
+                    script: "/assets/webauthn.js".into(),
+                }),
             }),
         ),
         (
@@ -36,6 +41,37 @@ pub fn pages(frame: Frame) -> Vec<(&'static str, Value)> {
                 resend_url: Some("/r".into()),
                 status: Some("s".into()),
                 warning: Some("w".into()),
+                code_form: true,
+                security_key: Some(WebauthnForm {
+                    begin_url: "/w".into(),
+                    action: "/k".into(),
+                    script: "/assets/webauthn.js".into(),
+                }),
+                key_missing_url: None,
+                backup_allowed: true,
+            }),
+        ),
+        (
+            "security_keys.html",
+            Value::from_serialize(SecurityKeysPage {
+                frame: f(),
+                base: "/t/x".into(),
+                csrf_token: "c".into(),
+                keys: vec![KeyRow {
+                    id: "k1".into(),
+                    name: "Blue key".into(),
+                    added: "2026-11-26 09:00 UTC".into(),
+                    last_used: None,
+                }],
+                add: WebauthnForm {
+                    begin_url: "/w".into(),
+                    action: "/k".into(),
+                    script: "/assets/webauthn.js".into(),
+                },
+                name_max: 60,
+                error: Some("e".into()),
+                message: Some("m".into()),
+                is_method: true,
             }),
         ),
         (
@@ -116,6 +152,7 @@ pub fn pages(frame: Frame) -> Vec<(&'static str, Value)> {
                 two_factor_on: true,
                 method_label: Some("App".into()),
                 phone_masked: Some("+31 6 •••• ••78".into()),
+                security_keys: false,
                 backup_codes_left: 2,
                 running_low: true,
                 devices: vec![DeviceRow {
@@ -139,6 +176,7 @@ pub fn pages(frame: Frame) -> Vec<(&'static str, Value)> {
                 two_factor_on: true,
                 method_label: Some("App".into()),
                 phone_masked: None,
+                security_keys: false,
                 backup_codes_left: 2,
                 running_low: true,
                 devices: vec![DeviceRow {

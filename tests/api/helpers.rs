@@ -78,6 +78,8 @@ pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Settin
     settings.public_url = address.parse().unwrap();
     settings.set_master_key(tessera::crypto::MasterKey::generate_encoded().unwrap());
     configure(&mut settings);
+    // A test may move the public address (to `localhost`, say): requests follow it.
+    let address = settings.public_base();
     let postgres = match backend {
         Backend::Sqlite => None,
         Backend::Postgres => Some(PostgresDatabase::create().await?),
@@ -183,6 +185,15 @@ impl Drop for PostgresDatabase {
         })
         .join();
     }
+}
+
+/// `spawn_app` at `http://localhost:PORT`: WebAuthn needs a domain name as the relying party
+/// (an IP address is not a valid RP ID).
+pub async fn spawn_app_on_localhost(backend: Backend) -> Option<TestApp> {
+    spawn_app_with(backend, |settings| {
+        let _ = settings.public_url.set_host(Some("localhost"));
+    })
+    .await
 }
 
 /// A browser: keeps cookies, does not follow redirects (the tests look at each one).

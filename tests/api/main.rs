@@ -18,6 +18,7 @@ mod login_page;
 mod private_key_jwt;
 mod refresh_and_tokens;
 mod second_factor;
+mod security_keys;
 mod sms;
 mod sso_and_logout;
 mod token_errors;

@@ -187,7 +187,7 @@ async function signInWithPassword(page, tenant, email) {
   await openPasswordPage(page, req);
   await page.getByLabel('Email address').fill(email);
   await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   return req;
 }
 
@@ -261,7 +261,7 @@ function axeJourney(tenant, pages) {
         await openPasswordPage(page, h.authorizeRequest({}, { tenant: tenant.slug, clientId: tenant.clientId }));
         await page.getByLabel('Email address').fill(AXE_EMAIL);
         await page.getByLabel('Password').fill('not the password');
-        await page.getByRole('button', { name: 'Sign in' }).click();
+        await page.getByRole('button', { name: 'Sign in', exact: true }).click();
         await page.getByRole('alert').filter({ hasText: 'Incorrect email address or password.' }).waitFor();
         await expectNoAxeViolations(t, page, label('password (with an error)'));
         assert.deepEqual(problems, []);
@@ -524,7 +524,7 @@ describe('Dutch', () => {
 
       await page.getByLabel('E-mailadres').fill(PLAIN_EMAIL);
       await page.getByLabel('Wachtwoord').fill(PASSWORD);
-      await Promise.all([page.waitForURL(h.isCallback), page.getByRole('button', { name: 'Inloggen' }).click()]);
+      await Promise.all([page.waitForURL(h.isCallback), page.getByRole('button', { name: 'Inloggen', exact: true }).click()]);
       assert.equal(callbacks.length, 1);
       h.callbackCode(page, req);
       assert.deepEqual(problems, []);

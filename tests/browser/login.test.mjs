@@ -62,7 +62,7 @@ describe('tessera login page in Chromium', () => {
       await page.getByLabel('Password').fill(PASSWORD);
       await Promise.all([
         page.waitForURL((u) => u.toString().startsWith(ctx.redirectUri)),
-        page.getByRole('button', { name: 'Sign in' }).click(),
+        page.getByRole('button', { name: 'Sign in', exact: true }).click(),
       ]);
 
       assert.equal(callbacks.length, 1, `expected one callback, got ${JSON.stringify(callbacks)}`);
@@ -120,7 +120,7 @@ describe('tessera login page in Chromium', () => {
       await page.getByLabel('Password').fill('not-the-password');
       const [response] = await Promise.all([
         page.waitForResponse((r) => r.request().method() === 'POST' && r.request().isNavigationRequest()),
-        page.getByRole('button', { name: 'Sign in' }).click(),
+        page.getByRole('button', { name: 'Sign in', exact: true }).click(),
       ]);
       await page.waitForLoadState('load');
 
@@ -133,7 +133,7 @@ describe('tessera login page in Chromium', () => {
       const now = new URL(page.url());
       assert.equal(now.origin, ctx.baseUrl);
       assert.equal(now.pathname, loginUrl.pathname, 'left the login page');
-      await page.getByRole('button', { name: 'Sign in' }).waitFor({ state: 'visible' });
+      await page.getByRole('button', { name: 'Sign in', exact: true }).waitFor({ state: 'visible' });
       assert.equal(await page.getByLabel('Email address').inputValue(), EMAIL);
       assert.equal(await page.getByLabel('Password').inputValue(), '', 'password should not be echoed back');
       await page.screenshot({ path: path.join(RESULTS_DIR, 'login-wrong-password-1280x800.png'), fullPage: true });

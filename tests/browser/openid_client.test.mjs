@@ -172,7 +172,7 @@ describe('openid-client 6 as the relying party of tessera', () => {
     await h.openLoginPage(page, req.url.toString());
     await page.getByLabel('Email address').fill(EMAIL);
     await page.getByLabel('Password').fill(PASSWORD);
-    await Promise.all([page.waitForURL(h.isCallback), page.getByRole('button', { name: 'Sign in' }).click()]);
+    await Promise.all([page.waitForURL(h.isCallback), page.getByRole('button', { name: 'Sign in', exact: true }).click()]);
 
     const callback = receivedCallback();
     assert.equal(callback.searchParams.get('iss'), issuer(), 'RFC 9207 iss in the authorization response');
@@ -379,7 +379,7 @@ describe('openid-client 6 as the relying party of tessera', () => {
     await h.openLoginPage(page, req.url.toString());
     await page.getByLabel('Email address').fill(EMAIL);
     await page.getByLabel('Password').fill(PASSWORD);
-    await Promise.all([page.waitForURL(h.isCallback), page.getByRole('button', { name: 'Sign in' }).click()]);
+    await Promise.all([page.waitForURL(h.isCallback), page.getByRole('button', { name: 'Sign in', exact: true }).click()]);
     const callback = receivedCallback();
 
     const tokens = await codeGrant(callback, req);

@@ -195,7 +195,7 @@ async function submitPassword(page, req) {
   await h.openLoginPage(page, req.url);
   await page.getByLabel('Email address').fill(EMAIL);
   await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
 }
 
 /** Opens the account page (signed in). */

@@ -102,7 +102,7 @@ async function submitPassword(page, req) {
   await h.openLoginPage(page, req.url);
   await page.getByLabel('Email address').fill(EMAIL);
   await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
 }
 
 /** Waits for the second-factor page after the password and checks its controls. */
@@ -347,7 +347,7 @@ describe('two-factor authentication in Chromium', () => {
     await page.getByLabel('Password').fill(PASSWORD);
     await Promise.all([
       page.waitForURL(h.isCallback),
-      page.getByRole('button', { name: 'Sign in' }).click(),
+      page.getByRole('button', { name: 'Sign in', exact: true }).click(),
     ]);
     page.off('framenavigated', onNavigated);
     assert.deepEqual(shown.filter((u) => !h.isCallback(u)), [], 'pages shown between password and client');

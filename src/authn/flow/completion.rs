@@ -14,7 +14,8 @@ use crate::store;
 use crate::tenants::Tenant;
 
 pub struct Finished {
-    pub session_token: String,
+    /// The new session's cookie token; `None` when the sign-in could not serve the request.
+    pub session_token: Option<String>,
     /// Where to go now; `None`: back to the attempt's page (its consent stage).
     pub redirect_to: Option<String>,
     pub trusted_device: Option<(String, i64)>,
@@ -29,6 +30,32 @@ pub async fn finish(
     ip: &str,
     now: i64,
 ) -> Result<Finished, FlowError> {
+    if let Purpose::Authorize(request) = &attempt.purpose {
+        // Last line of defence, whatever path led here: the client gets the person it named and
+        // a sign-in as strong as it asked for, or an error, never a silent substitute.
+        let refusal = if request.hinted_subject.as_deref().is_some_and(|sub| sub != user_id) {
+            Some(("login_required", "the user who signed in is not the one id_token_hint names"))
+        } else if request.min_acr_rank.is_some_and(|min| context.rank() < min) {
+            Some(("unmet_authentication_requirements", "the sign-in did not reach the requested acr"))
+        } else {
+            None
+        };
+        if let Some((error, description)) = refusal {
+            store::attempts::finish(&state.db, &attempt.id_hash).await?;
+            let redirect_to = authorization_response::error_redirect(
+                &request.redirect_uri,
+                error,
+                description,
+                request.state.as_deref(),
+                &tenant.issuer,
+            );
+            return Ok(Finished {
+                session_token: None,
+                redirect_to: Some(redirect_to),
+                trusted_device: None,
+            });
+        }
+    }
     let consent_first = match &attempt.purpose {
         Purpose::Authorize(request) => consent::needed(state, request, user_id).await?,
         Purpose::Account { .. } => false,
@@ -62,7 +89,7 @@ pub async fn finish(
         }
         Purpose::Account { return_to } => Some(return_to.clone()),
     };
-    Ok(Finished { session_token, redirect_to, trusted_device: None })
+    Ok(Finished { session_token: Some(session_token), redirect_to, trusted_device: None })
 }
 
 /// The `notice` stage's Continue button.

@@ -7,6 +7,7 @@
 
 pub mod completion;
 pub mod enrolment_step;
+pub mod passkey_step;
 pub mod password_step;
 pub mod second_factor_step;
 
@@ -14,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::crypto::{constant_time_eq, random_token, sha256_hex};
 use crate::oauth::authorize_request::AuthorizationRequest;
-use crate::oidc::auth_context::{ACR_2FA_REMEMBERED, AuthContext, rank};
+use crate::oidc::auth_context::{ACR_2FA_REMEMBERED, ACR_PHR, AuthContext, rank};
 use crate::state::AppState;
 use crate::store::{self, StoreError};
 use crate::tenants::Tenant;
@@ -64,6 +65,15 @@ impl Purpose {
     pub fn allows_trusted_device(&self) -> bool {
         match self {
             Self::Authorize(request) => request.min_acr_rank.is_none_or(|r| r <= rank(ACR_2FA_REMEMBERED)),
+            Self::Account { .. } => false,
+        }
+    }
+
+    /// True when the client asked for phishing-resistant sign-in (`acr_values=phr`): only a
+    /// security key or a passkey will do, no code.
+    pub fn demands_security_key(&self) -> bool {
+        match self {
+            Self::Authorize(request) => request.min_acr_rank.is_some_and(|r| r >= rank(ACR_PHR)),
             Self::Account { .. } => false,
         }
     }

@@ -82,6 +82,13 @@ pub async fn after_first_factor(
     ip: &str,
     now: i64,
 ) -> Result<StepOutcome, FlowError> {
+    if attempt.purpose.demands_security_key() {
+        // Only a key will do (no trusted device, no code); the step's page says what to do when
+        // the person has none yet.
+        store::attempts::set_stage(&state.db, &attempt.id_hash, Stage::SecondFactor.as_str(), &user.id, None)
+            .await?;
+        return Ok(StepOutcome::NextStage { trusted_device: None });
+    }
     if user.two_factor_method.is_some() {
         if attempt.purpose.allows_trusted_device()
             && trusted_device::recognise(state, tenant, &user.id, device_token, now).await?

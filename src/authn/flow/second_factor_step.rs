@@ -8,6 +8,7 @@ use super::{Browser, FlowError, LoginAttempt, MAX_FACTOR_FAILURES, Notice, Stage
 use crate::audit::{self, AuditEvent};
 use crate::authn::backup_codes;
 use crate::authn::second_factor::{self, Method};
+use crate::authn::webauthn::{self, KeyUse, Refusal, Refused};
 use crate::authn::{throttle, trusted_device};
 use crate::oidc::auth_context::AuthContext;
 use crate::state::AppState;
@@ -18,6 +19,14 @@ pub struct CodeForm {
     pub code: String,
     pub csrf_token: String,
     /// "Skip this step for one month on this device".
+    pub remember_device: bool,
+}
+
+/// The browser's answer to a security-key challenge.
+pub struct SecurityKeyForm<'a> {
+    pub ceremony: &'a str,
+    pub credential: &'a str,
+    pub csrf_token: &'a str,
     pub remember_device: bool,
 }
 
@@ -47,6 +56,9 @@ pub async fn submit_code(
     if !attempt.csrf_matches(&form.csrf_token) {
         return Ok(StepOutcome::Retry { message_key: "login-form-expired", seconds: None });
     }
+    if attempt.purpose.demands_security_key() {
+        return Ok(StepOutcome::Retry { message_key: "security-key-required", seconds: None });
+    }
     let user = load_user(state, tenant, attempt).await?;
     let tries = match take_try(state, tenant, attempt, &user.id, browser, now).await? {
         Ok(tries) => tries,
@@ -59,12 +71,131 @@ pub async fn submit_code(
         return wrong_code(state, tenant, attempt, &user.id, browser, "code", tries, ip, now).await;
     }
     passed(state, tenant, &user.id).await?;
-    let device = if form.remember_device {
-        let device = trusted_device::remember(state, tenant, &user.id, browser.user_agent, now).await?;
+    let context = match user.two_factor_method.as_deref().and_then(Method::parse) {
+        Some(Method::Sms) => AuthContext::password_and_sms(),
+        _ => AuthContext::password_and_otp(),
+    };
+    finish_with_factor(state, tenant, attempt, &user.id, &context, form.remember_device, browser, ip, now)
+        .await
+}
+
+/// The security-key answer at the second-factor step (also the only way on when the client asked
+/// for `phr`). A refused answer counts as a wrong code; a counter that went backwards is
+/// audited as a possibly cloned key.
+pub async fn submit_security_key(
+    state: &AppState,
+    tenant: &Tenant,
+    attempt: &LoginAttempt,
+    form: SecurityKeyForm<'_>,
+    browser: &Browser<'_>,
+    ip: &str,
+    now: i64,
+) -> Result<StepOutcome, FlowError> {
+    attempt.expect_stage(Stage::SecondFactor)?;
+    if !attempt.csrf_matches(form.csrf_token) {
+        return Ok(StepOutcome::Retry { message_key: "login-form-expired", seconds: None });
+    }
+    let user_id = attempt.user_id()?.to_string();
+    let tries = match take_try(state, tenant, attempt, &user_id, browser, now).await? {
+        Ok(tries) => tries,
+        Err(outcome) => return Ok(outcome),
+    };
+    let checked = webauthn::finish_second_factor(
+        state,
+        tenant,
+        &attempt.id_hash,
+        &user_id,
+        form.ceremony,
+        form.credential,
+        now,
+    )
+    .await
+    .map_err(|e| FlowError::Corrupt(e.to_string()))?;
+    let key = match checked {
+        Ok(key) => key,
+        Err(refused) => {
+            audit_key_refusal(state, tenant, &refused, ip, now).await?;
+            return wrong_code(state, tenant, attempt, &user_id, browser, "security_key", tries, ip, now)
+                .await;
+        }
+    };
+    passed(state, tenant, &user_id).await?;
+    audit_key_use(state, tenant, &key, ip, now).await?;
+    let context = AuthContext::password_and_security_key(key.user_verified, key.hardware_bound);
+    finish_with_factor(state, tenant, attempt, &user_id, &context, form.remember_device, browser, ip, now)
+        .await
+}
+
+/// A key whose signature counter did not move forward may have been copied: the security
+/// officer must hear of it. Other refusals of a registered key are recorded against it too.
+pub(super) async fn audit_key_refusal(
+    state: &AppState,
+    tenant: &Tenant,
+    refused: &Refused,
+    ip: &str,
+    now: i64,
+) -> Result<(), FlowError> {
+    let Some((user_id, key_id)) = &refused.key else { return Ok(()) };
+    let event = if refused.reason == Refusal::CounterRegression {
+        tracing::warn!(user = %user_id, key = %key_id, "security key counter went backwards: possibly cloned");
+        "security_key.counter_regression"
+    } else {
+        "security_key.refused"
+    };
+    let audit = AuditEvent {
+        tenant_id: Some(tenant.id()),
+        user_id: Some(user_id),
+        event,
+        detail: json!({ "key": key_id, "reason": refused.reason.as_str() }),
+        ip: Some(ip),
+    };
+    audit::record(&state.db, audit, now).await?;
+    Ok(())
+}
+
+/// Which key signed someone in (the sign-in event itself names the methods).
+pub(super) async fn audit_key_use(
+    state: &AppState,
+    tenant: &Tenant,
+    key: &KeyUse,
+    ip: &str,
+    now: i64,
+) -> Result<(), FlowError> {
+    let event = AuditEvent {
+        tenant_id: Some(tenant.id()),
+        user_id: Some(&key.user_id),
+        event: "security_key.used",
+        detail: json!({
+            "key": key.key_id,
+            "name": key.key_name,
+            "user_verified": key.user_verified,
+            "hardware_bound": key.hardware_bound,
+        }),
+        ip: Some(ip),
+    };
+    audit::record(&state.db, event, now).await?;
+    Ok(())
+}
+
+/// The second factor is proven: remember the browser when asked, and finish.
+#[allow(clippy::too_many_arguments)]
+async fn finish_with_factor(
+    state: &AppState,
+    tenant: &Tenant,
+    attempt: &LoginAttempt,
+    user_id: &str,
+    context: &AuthContext,
+    remember_device: bool,
+    browser: &Browser<'_>,
+    ip: &str,
+    now: i64,
+) -> Result<StepOutcome, FlowError> {
+    let device = if remember_device && attempt.purpose.allows_trusted_device() {
+        let device = trusted_device::remember(state, tenant, user_id, browser.user_agent, now).await?;
         if device.is_some() {
             let event = AuditEvent {
                 tenant_id: Some(tenant.id()),
-                user_id: Some(&user.id),
+                user_id: Some(user_id),
                 event: "device.remembered",
                 detail: json!({ "browser": trusted_device::browser_label(browser.user_agent) }),
                 ip: Some(ip),
@@ -75,11 +206,7 @@ pub async fn submit_code(
     } else {
         None
     };
-    let context = match user.two_factor_method.as_deref().and_then(Method::parse) {
-        Some(Method::Sms) => AuthContext::password_and_sms(),
-        _ => AuthContext::password_and_otp(),
-    };
-    let mut finished = completion::finish(state, tenant, attempt, &user.id, &context, ip, now).await?;
+    let mut finished = completion::finish(state, tenant, attempt, user_id, context, ip, now).await?;
     finished.trusted_device = device;
     Ok(StepOutcome::Finished(finished))
 }
@@ -97,6 +224,10 @@ pub async fn submit_backup_code(
     let BackupCodeForm { code, csrf_token } = form;
     if !attempt.csrf_matches(csrf_token) {
         return Ok(StepOutcome::Retry { message_key: "login-form-expired", seconds: None });
+    }
+    // A backup code is a code: it cannot stand in for the key a client insists on.
+    if attempt.purpose.demands_security_key() {
+        return Ok(StepOutcome::Retry { message_key: "security-key-required", seconds: None });
     }
     let user_id = attempt.user_id()?.to_string();
     let tries = match take_try(state, tenant, attempt, &user_id, browser, now).await? {
@@ -199,8 +330,11 @@ pub(super) async fn wrong_code(
     };
     audit::record(&state.db, event, now).await?;
     if !locked {
-        let message_key =
-            if kind == "backup_code" { "backup-code-wrong" } else { "second-factor-wrong-code" };
+        let message_key = match kind {
+            "backup_code" => "backup-code-wrong",
+            "security_key" => "security-key-failed",
+            _ => "second-factor-wrong-code",
+        };
         return Ok(StepOutcome::Retry { message_key, seconds: None });
     }
     restart(state, tenant, attempt, browser, now).await

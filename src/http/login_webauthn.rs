@@ -1,0 +1,123 @@
+//! Security keys and passkeys in a login: the challenge the page's script asks for, and the
+//! forms that carry the browser's answer back.
+
+use axum::Json;
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::login::{flow_error, respond};
+use super::login_request::LoginRequest;
+use crate::authn::flow::Stage;
+use crate::authn::flow::passkey_step::{self, PasskeyForm};
+use crate::authn::flow::second_factor_step::{self, SecurityKeyForm};
+use crate::authn::webauthn;
+use crate::error::PageError;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/login/{attempt}/webauthn", post(begin))
+        .route("/login/{attempt}/security-key", post(submit_security_key))
+        .route("/login/{attempt}/passkey", post(submit_passkey))
+}
+
+#[derive(Deserialize)]
+struct AnswerBody {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    ceremony: String,
+    #[serde(default)]
+    credential: String,
+    #[serde(default)]
+    remember_device: Option<String>,
+}
+
+fn json_error(status: StatusCode, error: &str) -> Response {
+    (status, Json(json!({ "error": error }))).into_response()
+}
+
+/// A challenge for the attempt's stage: a passkey at the password step (any registered
+/// discoverable credential), the person's own keys at the second-factor step.
+async fn begin(State(state): State<AppState>, request: LoginRequest, body: String) -> Response {
+    let Ok(body) = serde_urlencoded::from_str::<AnswerBody>(&body) else {
+        return json_error(StatusCode::BAD_REQUEST, "invalid_request");
+    };
+    let attempt = &request.current.attempt;
+    if !attempt.csrf_matches(&body.csrf_token) {
+        return json_error(StatusCode::FORBIDDEN, "csrf");
+    }
+    let now = state.now();
+    let begun = match attempt.stage {
+        Stage::Password => {
+            webauthn::begin_passkey(&state, &request.tenant, &attempt.id_hash, now).await.map(Some)
+        }
+        Stage::SecondFactor => match attempt.user_id() {
+            Ok(user_id) => {
+                webauthn::begin_second_factor(&state, &request.tenant, &attempt.id_hash, user_id, now).await
+            }
+            Err(_) => Ok(None),
+        },
+        _ => Ok(None),
+    };
+    match begun {
+        Ok(Some(begun)) => Json(begun).into_response(),
+        Ok(None) => json_error(StatusCode::CONFLICT, "no_security_key"),
+        Err(err) => {
+            tracing::error!(error = %err, "starting a WebAuthn ceremony failed");
+            json_error(StatusCode::INTERNAL_SERVER_ERROR, "server_error")
+        }
+    }
+}
+
+async fn submit_security_key(
+    State(state): State<AppState>,
+    request: LoginRequest,
+    body: String,
+) -> Result<Response, PageError> {
+    let body: AnswerBody = LoginRequest::form(&body)?;
+    let form = SecurityKeyForm {
+        ceremony: &body.ceremony,
+        credential: &body.credential,
+        csrf_token: &body.csrf_token,
+        remember_device: body.remember_device.is_some(),
+    };
+    let outcome = second_factor_step::submit_security_key(
+        &state,
+        &request.tenant,
+        &request.current.attempt,
+        form,
+        &request.browser(),
+        &request.ip,
+        state.now(),
+    )
+    .await
+    .map_err(flow_error)?;
+    respond(&state, &request.tenant, &request.current, &request.headers, outcome, None).await
+}
+
+async fn submit_passkey(
+    State(state): State<AppState>,
+    request: LoginRequest,
+    body: String,
+) -> Result<Response, PageError> {
+    let body: AnswerBody = LoginRequest::form(&body)?;
+    let form =
+        PasskeyForm { ceremony: &body.ceremony, credential: &body.credential, csrf_token: &body.csrf_token };
+    let outcome = passkey_step::submit(
+        &state,
+        &request.tenant,
+        &request.current.attempt,
+        form,
+        &request.ip,
+        state.now(),
+    )
+    .await
+    .map_err(flow_error)?;
+    respond(&state, &request.tenant, &request.current, &request.headers, outcome, None).await
+}

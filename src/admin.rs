@@ -83,6 +83,7 @@ pub async fn update_tenant_policy(
         return Err(AdminError::Invalid("--trusted-device-days must be between 0 and 365".into()));
     }
     store::tenants::update_policy(&state.db, tenant.id(), require_2fa, trusted_device_days).await?;
+    state.tenant_memory.forget_all();
     let now = state.now();
     audit::record(
         &state.db,
@@ -173,6 +174,7 @@ pub async fn update_sms_policy(
         policy.code_minutes.map(|m| m * 60),
     )
     .await?;
+    state.tenant_memory.forget_all();
     self::tenant(state, tenant.slug()).await
 }
 
@@ -199,6 +201,7 @@ pub async fn set_tenant_sms_sender(
     };
     let kind = sealed.is_some();
     store::tenants::set_sms_sender(&state.db, tenant.id(), sealed).await?;
+    state.tenant_memory.forget_all();
     let now = state.now();
     audit::record(
         &state.db,
@@ -251,6 +254,7 @@ pub async fn update_tenant_branding(
     };
     store::tenants::update_branding(&state.db, tenant.id(), theme, host.as_ref().map(|h| h.as_deref()))
         .await?;
+    state.tenant_memory.forget_all();
     self::tenant(state, tenant.slug()).await
 }
 

@@ -72,6 +72,7 @@ pub async fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> Result<Ap
         metrics: crate::metrics::Metrics::default(),
         http,
         discovery: Default::default(),
+        tenant_memory: Default::default(),
     }))
 }
 

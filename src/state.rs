@@ -26,6 +26,8 @@ pub struct Inner {
     pub sms: crate::notify::ConfiguredSender,
     /// Outbound HTTP (client JWK Sets, back-channel logout): short timeouts, no redirects.
     pub http: reqwest::Client,
+    /// Tenant rows by slug for a few seconds (see `tenants::memory`).
+    pub tenant_memory: crate::tenants::memory::Memory,
     /// Serialised discovery documents of path-mounted tenants.
     pub discovery: crate::oidc::discovery::Documents,
 }

@@ -2,13 +2,13 @@
 
 use std::collections::HashMap;
 
+use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Json, Router};
 
 use super::tenant::CurrentTenant;
 use crate::error::{OAuthError, PageError};
@@ -19,12 +19,6 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/.well-known/openid-configuration", get(configuration))
         .route("/jwks.json", get(jwks))
-}
-
-fn cacheable(body: serde_json::Value, seconds: u32) -> Response {
-    let mut response = Json(body).into_response();
-    cache_for(&mut response, seconds);
-    response
 }
 
 fn cache_for(response: &mut Response, seconds: u32) {
@@ -57,11 +51,28 @@ async fn configuration(State(state): State<AppState>, mut parts: Parts) -> Resul
     Ok(response)
 }
 
-async fn jwks(
-    State(state): State<AppState>,
-    CurrentTenant(tenant): CurrentTenant,
-) -> Result<Response, OAuthError> {
+/// From memory for a few seconds per path (see `keys::MEMORY_SECONDS`): relying parties and
+/// resource servers fetch it often, and it changes only when keys rotate.
+async fn jwks(State(state): State<AppState>, mut parts: Parts) -> Result<Response, Response> {
     let now = state.now();
-    let body = state.keys.jwks(&state.db, tenant.id(), now).await.map_err(OAuthError::internal)?;
-    Ok(cacheable(body, 300))
+    let route = parts.uri.path().to_string();
+    let body = match state.keys.remembered_jwks(&route, now) {
+        Some(body) => body,
+        None => {
+            // An unknown tenant gets the same answer as before any memory existed.
+            let CurrentTenant(tenant) = CurrentTenant::from_request_parts(&mut parts, &state)
+                .await
+                .map_err(IntoResponse::into_response)?;
+            let internal = |e: String| OAuthError::internal(e).into_response();
+            let document =
+                state.keys.jwks(&state.db, tenant.id(), now).await.map_err(|e| internal(e.to_string()))?;
+            let body = Bytes::from(serde_json::to_vec(&document).map_err(|e| internal(e.to_string()))?);
+            state.keys.remember_jwks(&route, body.clone(), now);
+            body
+        }
+    };
+    let mut response =
+        ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response();
+    cache_for(&mut response, 300);
+    Ok(response)
 }

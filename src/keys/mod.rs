@@ -6,6 +6,8 @@ mod jws;
 pub mod verify;
 
 use std::collections::HashMap;
+
+use axum::body::Bytes;
 use std::sync::{Arc, RwLock};
 
 use sea_orm::ConnectionTrait;
@@ -55,12 +57,32 @@ pub struct KeyStore {
     master: MasterKey,
     backup_code_pepper: Vec<u8>,
     cache: RwLock<HashMap<String, Arc<SigningKey>>>,
+    /// Which key signs, per tenant and algorithm, for `MEMORY_SECONDS` (see `signer`).
+    signers: RwLock<HashMap<(String, Alg), Remembered<Arc<SigningKey>>>>,
+    /// Serialised JWK Sets by the path that asked for them, for `MEMORY_SECONDS`.
+    jwks_documents: RwLock<HashMap<String, Remembered<Bytes>>>,
 }
+
+/// A value and the time (Unix seconds) until which it may be reused.
+type Remembered<T> = (T, i64);
+
+/// How long an instance reuses what the database said about keys. Safe because a rotated key is
+/// published at once but signs only after `keys.rotation_overlap_seconds` (an hour by default,
+/// and longer than the JWKS's own `max-age` of 300 s for relying parties): every JWKS served
+/// still lists the key that signs, and a key that just started to sign elsewhere is already in it.
+/// A rotation in this process forgets both at once.
+pub const MEMORY_SECONDS: i64 = 30;
 
 impl KeyStore {
     pub fn new(master: MasterKey) -> Self {
         let backup_code_pepper = master.derive("tessera backup codes v1");
-        Self { master, backup_code_pepper, cache: RwLock::new(HashMap::new()) }
+        Self {
+            master,
+            backup_code_pepper,
+            cache: RwLock::new(HashMap::new()),
+            signers: RwLock::new(HashMap::new()),
+            jwks_documents: RwLock::new(HashMap::new()),
+        }
     }
 
     /// The master key, for other secrets that must be recoverable (TOTP seeds).
@@ -74,6 +96,29 @@ impl KeyStore {
 
     /// The key that signs for this tenant and algorithm now; a first key is made when there is none.
     pub async fn signer(
+        &self,
+        db: &impl ConnectionTrait,
+        tenant_id: &str,
+        alg: Alg,
+        now: i64,
+    ) -> Result<Arc<SigningKey>, KeyError> {
+        let remembered = self.signers.read().ok().and_then(|signers| {
+            signers
+                .get(&(tenant_id.to_string(), alg))
+                .filter(|(_, until)| now < *until)
+                .map(|(key, _)| key.clone())
+        });
+        if let Some(key) = remembered {
+            return Ok(key);
+        }
+        let key = self.load_signer(db, tenant_id, alg, now).await?;
+        if let Ok(mut signers) = self.signers.write() {
+            signers.insert((tenant_id.to_string(), alg), (key.clone(), now + MEMORY_SECONDS));
+        }
+        Ok(key)
+    }
+
+    async fn load_signer(
         &self,
         db: &impl ConnectionTrait,
         tenant_id: &str,
@@ -124,7 +169,30 @@ impl KeyStore {
             retires_at: None,
         };
         store::signing_keys::insert(db, row.clone()).await?;
+        self.forget_remembered();
         Ok(row)
+    }
+
+    /// Forgets the remembered signers and JWK Sets (after a key change in this process).
+    fn forget_remembered(&self) {
+        if let Ok(mut signers) = self.signers.write() {
+            signers.clear();
+        }
+        if let Ok(mut documents) = self.jwks_documents.write() {
+            documents.clear();
+        }
+    }
+
+    /// A JWK Set served at `route` less than `MEMORY_SECONDS` ago.
+    pub fn remembered_jwks(&self, route: &str, now: i64) -> Option<Bytes> {
+        let documents = self.jwks_documents.read().ok()?;
+        documents.get(route).filter(|(_, until)| now < *until).map(|(body, _)| body.clone())
+    }
+
+    pub fn remember_jwks(&self, route: &str, body: Bytes, now: i64) {
+        if let Ok(mut documents) = self.jwks_documents.write() {
+            documents.insert(route.to_string(), (body, now + MEMORY_SECONDS));
+        }
     }
 
     /// Rotation: publishes a new key at once, signs with it after `overlap` seconds, and retires
@@ -141,6 +209,7 @@ impl KeyStore {
         let row = self.create(db, tenant_id, alg, now, now + overlap).await?;
         let retires_at = now + overlap + longest_token_lifetime;
         store::signing_keys::retire_others(db, tenant_id, alg.as_str(), &row.kid, retires_at).await?;
+        self.forget_remembered();
         Ok(row)
     }
 

@@ -2,6 +2,8 @@
 //! its pages live under. A tenant is reached at `{public_url}/t/{slug}`, or at the root of a host
 //! name of its own (a custom domain), where its issuer is that origin.
 
+pub mod memory;
+
 use crate::state::AppState;
 use crate::store::{self, StoreError};
 
@@ -48,7 +50,14 @@ fn by_slug(state: &AppState, row: entity::tenant::Model) -> Tenant {
 }
 
 pub async fn find(state: &AppState, slug: &str) -> Result<Option<Tenant>, StoreError> {
+    let now = state.now();
+    if let Some(row) = state.tenant_memory.get(slug, now) {
+        return Ok(Some(by_slug(state, row)));
+    }
     let row = store::tenants::find_by_slug(&state.db, slug).await?;
+    if let Some(row) = &row {
+        state.tenant_memory.keep(row, now);
+    }
     Ok(row.map(|row| by_slug(state, row)))
 }
 

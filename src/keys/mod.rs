@@ -58,13 +58,14 @@ pub struct KeyStore {
     backup_code_pepper: Vec<u8>,
     cache: RwLock<HashMap<String, Arc<SigningKey>>>,
     /// Which key signs, per tenant and algorithm, for `MEMORY_SECONDS` (see `signer`).
-    signers: RwLock<HashMap<(String, Alg), Remembered<Arc<SigningKey>>>>,
+    signers: RwLock<HashMap<(String, Alg), RememberedSigner>>,
     /// Serialised JWK Sets by the path that asked for them, for `MEMORY_SECONDS`.
     jwks_documents: RwLock<HashMap<String, Remembered<Bytes>>>,
 }
 
 /// A value and the time (Unix seconds) until which it may be reused.
 type Remembered<T> = (T, i64);
+type RememberedSigner = Remembered<Arc<SigningKey>>;
 
 /// How long an instance reuses what the database said about keys. Safe because a rotated key is
 /// published at once but signs only after `keys.rotation_overlap_seconds` (an hour by default,

@@ -1,7 +1,7 @@
 //! Renders `PageError`s as themed HTML pages in the person's language.
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 
@@ -15,11 +15,19 @@ pub async fn not_found() -> PageError {
 }
 
 pub async fn render_error_pages(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let lang = page::language(request.headers(), None, None);
+    // The language is worked out only when there is an error page to render (most responses
+    // are not); the two headers it reads are kept aside for that.
+    let mut kept = HeaderMap::new();
+    for name in [header::ACCEPT_LANGUAGE, header::COOKIE] {
+        for value in request.headers().get_all(&name) {
+            kept.append(name.clone(), value.clone());
+        }
+    }
     let mut response = next.run(request).await;
     let Some(error) = response.extensions_mut().remove::<PageError>() else {
         return response;
     };
+    let lang = page::language(&kept, None, None);
     let context = ErrorPage {
         frame: page::frame(&state, None, lang),
         title: state.views.message(lang, "error-title"),

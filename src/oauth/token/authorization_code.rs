@@ -1,15 +1,16 @@
 //! The authorization_code grant (RFC 6749 4.1.3, RFC 7636 4.6, OIDC Core 3.1.3).
 //!
-//! The code is checked first and consumed last, with one conditional UPDATE: of two concurrent
-//! redemptions exactly one wins. Presenting a code that was already used revokes everything the
-//! first redemption issued (RFC 6749 4.1.2, RFC 9700 4.2.4).
+//! The code is checked first and consumed last, with one conditional UPDATE in the transaction
+//! that stores the new tokens (all or nothing): of two concurrent redemptions exactly one wins.
+//! Presenting a code that was already used revokes everything the first redemption issued
+//! (RFC 6749 4.1.2, RFC 9700 4.2.4).
 
 use std::collections::HashMap;
 
 use serde_json::json;
 
 use super::TokenResponse;
-use super::issue::{self, Refresh, UserGrant};
+use super::issue::{self, Consume, Issued, Refresh, UserGrant};
 use crate::audit::{self, AuditEvent};
 use crate::crypto::sha256_hex;
 use crate::error::OAuthError;
@@ -59,10 +60,6 @@ pub async fn grant(
         (None, None) => {}
     }
 
-    if !store::authorization_codes::consume(&state.db, &code_hash, now).await.map_err(OAuthError::internal)? {
-        return Err(replayed(state, tenant, &row, now).await);
-    }
-
     let user = store::users::find(&state.db, tenant.id(), &row.user_id)
         .await
         .map_err(OAuthError::internal)?
@@ -83,11 +80,14 @@ pub async fn grant(
         auth_time: row.auth_time,
         context: &context,
         sid: &row.sid,
-        code_hash: Some(code_hash),
+        code_hash: Some(code_hash.clone()),
         refresh_scope: None,
         refresh,
     };
-    issue::user_tokens(state, tenant, grant, now).await
+    match issue::user_tokens(state, tenant, grant, Consume::Code(&code_hash), now).await? {
+        Issued::Tokens(tokens) => Ok(tokens),
+        Issued::AlreadyUsed => Err(replayed(state, tenant, &row, now).await),
+    }
 }
 
 /// A used code came back: revoke what it issued, audit, and refuse.

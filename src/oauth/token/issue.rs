@@ -41,12 +41,26 @@ pub struct UserGrant<'a> {
     pub refresh: Refresh,
 }
 
+/// What a grant uses up. It is consumed in the same transaction that stores the new tokens:
+/// either the code or refresh token is used and its successors exist, or neither happened.
+pub enum Consume<'a> {
+    Code(&'a str),
+    RefreshToken(&'a str),
+}
+
+pub enum Issued {
+    Tokens(TokenResponse),
+    /// Another request used the code or refresh token first.
+    AlreadyUsed,
+}
+
 pub async fn user_tokens(
     state: &AppState,
     tenant: &Tenant,
     grant: UserGrant<'_>,
+    consume: Consume<'_>,
     now: i64,
-) -> Result<TokenResponse, OAuthError> {
+) -> Result<Issued, OAuthError> {
     let family = match &grant.refresh {
         Refresh::None => None,
         Refresh::NewFamily { offline } => {
@@ -56,58 +70,45 @@ pub async fn user_tokens(
             Some((family_id.clone(), *expires_at, *offline))
         }
     };
+    // Everything is minted and signed first (signing may create a tenant's first key), so the
+    // transaction below holds its locks only for the writes.
     let expires_in = state.settings.tokens.access_token_seconds;
     let subject = Subject { user_id: &grant.user.id, auth_time: grant.auth_time, context: grant.context };
     let access_token = mint(state, tenant, grant.client, grant.scope, Some(subject), now, expires_in).await?;
-    store::access_tokens::insert(
-        &state.db,
-        entity::access_token::Model {
-            token_hash: sha256_hex(&access_token),
+    let access_row = entity::access_token::Model {
+        token_hash: sha256_hex(&access_token),
+        tenant_id: tenant.id().to_string(),
+        client_id: grant.client.id.clone(),
+        user_id: Some(grant.user.id.clone()),
+        scope: grant.scope.to_string(),
+        code_hash: grant.code_hash.clone(),
+        created_at: now,
+        expires_at: now + expires_in,
+        revoked_at: None,
+        family_id: family.as_ref().map(|(id, _, _)| id.clone()),
+    };
+    let refresh = family.map(|(family_id, expires_at, offline)| {
+        let token = random_token(32);
+        let row = entity::refresh_token::Model {
+            token_hash: sha256_hex(&token),
             tenant_id: tenant.id().to_string(),
             client_id: grant.client.id.clone(),
-            user_id: Some(grant.user.id.clone()),
-            scope: grant.scope.to_string(),
-            code_hash: grant.code_hash,
+            user_id: grant.user.id.clone(),
+            family_id,
+            scope: grant.refresh_scope.unwrap_or(grant.scope).to_string(),
+            sid: grant.sid.to_string(),
+            offline,
+            auth_time: grant.auth_time,
+            amr: grant.context.amr_json(),
+            acr: grant.context.acr.clone(),
             created_at: now,
-            expires_at: now + expires_in,
+            idle_expires_at: (now + grant.client.refresh_idle_seconds).min(expires_at),
+            expires_at,
+            used_at: None,
             revoked_at: None,
-            family_id: family.as_ref().map(|(id, _, _)| id.clone()),
-        },
-    )
-    .await
-    .map_err(OAuthError::internal)?;
-
-    let refresh_token = match family {
-        Some((family_id, expires_at, offline)) => {
-            let token = random_token(32);
-            store::refresh_tokens::insert(
-                &state.db,
-                entity::refresh_token::Model {
-                    token_hash: sha256_hex(&token),
-                    tenant_id: tenant.id().to_string(),
-                    client_id: grant.client.id.clone(),
-                    user_id: grant.user.id.clone(),
-                    family_id,
-                    scope: grant.refresh_scope.unwrap_or(grant.scope).to_string(),
-                    sid: grant.sid.to_string(),
-                    offline,
-                    auth_time: grant.auth_time,
-                    amr: grant.context.amr_json(),
-                    acr: grant.context.acr.clone(),
-                    created_at: now,
-                    idle_expires_at: (now + grant.client.refresh_idle_seconds).min(expires_at),
-                    expires_at,
-                    used_at: None,
-                    revoked_at: None,
-                },
-            )
-            .await
-            .map_err(OAuthError::internal)?;
-            Some(token)
-        }
-        None => None,
-    };
-
+        };
+        (token, row)
+    });
     let id_token = if grant.scope.split(' ').any(|s| s == "openid") {
         let input = IdTokenInput {
             user: grant.user,
@@ -123,12 +124,33 @@ pub async fn user_tokens(
     } else {
         None
     };
-    Ok(TokenResponse {
+
+    use sea_orm::TransactionTrait;
+    let txn = state.db.begin().await.map_err(OAuthError::internal)?;
+    let used = match consume {
+        Consume::Code(hash) => store::authorization_codes::consume(&txn, hash, now).await,
+        Consume::RefreshToken(hash) => store::refresh_tokens::consume(&txn, hash, now).await,
+    }
+    .map_err(OAuthError::internal)?;
+    if !used {
+        txn.rollback().await.map_err(OAuthError::internal)?;
+        return Ok(Issued::AlreadyUsed);
+    }
+    store::access_tokens::insert(&txn, access_row).await.map_err(OAuthError::internal)?;
+    let refresh_token = match refresh {
+        Some((token, row)) => {
+            store::refresh_tokens::insert(&txn, row).await.map_err(OAuthError::internal)?;
+            Some(token)
+        }
+        None => None,
+    };
+    txn.commit().await.map_err(OAuthError::internal)?;
+    Ok(Issued::Tokens(TokenResponse {
         access_token,
         token_type: "Bearer",
         expires_in,
         id_token,
         refresh_token,
         scope: grant.scope.to_string(),
-    })
+    }))
 }

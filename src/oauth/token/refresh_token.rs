@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use serde_json::json;
 
 use super::TokenResponse;
-use super::issue::{self, Refresh, UserGrant};
+use super::issue::{self, Consume, Issued, Refresh, UserGrant};
 use crate::audit::{self, AuditEvent};
 use crate::crypto::sha256_hex;
 use crate::domain::Scope;
@@ -66,9 +66,6 @@ pub async fn grant(
         .await
         .map_err(OAuthError::internal)?
         .ok_or_else(|| OAuthError::invalid_grant("the user no longer exists"))?;
-    if !store::refresh_tokens::consume(&state.db, &hash, now).await.map_err(OAuthError::internal)? {
-        return Err(reused(state, tenant, &row, now).await);
-    }
     let context = AuthContext::from_stored(&row.amr, &row.acr);
     let grant = UserGrant {
         client,
@@ -86,7 +83,10 @@ pub async fn grant(
             offline: row.offline,
         },
     };
-    issue::user_tokens(state, tenant, grant, now).await
+    match issue::user_tokens(state, tenant, grant, Consume::RefreshToken(&hash), now).await? {
+        Issued::Tokens(tokens) => Ok(tokens),
+        Issued::AlreadyUsed => Err(reused(state, tenant, &row, now).await),
+    }
 }
 
 /// A used refresh token came back: someone holds a copy. The family dies.

@@ -178,9 +178,23 @@ fn check_password_hash(value: &str) -> Result<(), &'static str> {
     if parsed.salt.is_none() || parsed.hash.is_none() {
         return Err("password_hash has no salt or no hash");
     }
-    argon2::Params::try_from(&parsed).map_err(|_| "password_hash has invalid Argon2 parameters")?;
+    let params =
+        argon2::Params::try_from(&parsed).map_err(|_| "password_hash has invalid Argon2 parameters")?;
+    // Every sign-in of the person recomputes the hash with these costs: an absurd one would let
+    // a single account take the server's memory or its hashing threads.
+    if params.m_cost() > MAX_IMPORTED_MEMORY_KIB
+        || params.t_cost() > MAX_IMPORTED_PASSES
+        || params.p_cost() > 8
+    {
+        return Err("password_hash costs more than tessera verifies (at most m=262144, t=16, p=8)");
+    }
     Ok(())
 }
+
+/// Upper bounds for imported Argon2 costs: 256 MiB and 16 passes cover every provider's
+/// defaults (Keycloak m=7168, OWASP m=19456 to 47104, Bitwarden m=65536).
+const MAX_IMPORTED_MEMORY_KIB: u32 = 262_144;
+const MAX_IMPORTED_PASSES: u32 = 16;
 
 /// A base32 seed as apps show it: spaces and lower case allowed, padding optional.
 fn parse_totp_secret(value: &str) -> Result<Vec<u8>, &'static str> {
@@ -210,6 +224,17 @@ mod tests {
         assert!(check_password_hash(&HASH.replace("argon2id", "argon2i")).is_err());
         assert!(check_password_hash("$2b$12$abcdefghijklmnopqrstuv").is_err());
         assert!(check_password_hash("plain text").is_err());
+    }
+
+    #[test]
+    fn absurd_argon2_costs_are_refused() {
+        let salt = "c2l4dGVlbiBieXRlIHNhbHQ";
+        let hash = "dGhpcnR5LXR3byBieXRlIGhhc2ggb3V0cHV0IGZvciB0ZXN0cw";
+        assert!(check_password_hash(&format!("$argon2id$v=19$m=65536,t=3,p=4${salt}${hash}")).is_ok());
+        let huge = format!("$argon2id$v=19$m=4194304,t=3,p=1${salt}${hash}");
+        assert!(check_password_hash(&huge).unwrap_err().contains("at most m=262144"));
+        let slow = format!("$argon2id$v=19$m=19456,t=100,p=1${salt}${hash}");
+        assert!(check_password_hash(&slow).is_err());
     }
 
     #[test]

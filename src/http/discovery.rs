@@ -51,23 +51,20 @@ async fn configuration(State(state): State<AppState>, mut parts: Parts) -> Resul
     Ok(response)
 }
 
-/// From memory for a few seconds per path (see `keys::MEMORY_SECONDS`): relying parties and
+/// From memory for a few seconds per tenant (see `keys::MEMORY_SECONDS`): relying parties and
 /// resource servers fetch it often, and it changes only when keys rotate.
-async fn jwks(State(state): State<AppState>, mut parts: Parts) -> Result<Response, Response> {
+async fn jwks(
+    State(state): State<AppState>,
+    CurrentTenant(tenant): CurrentTenant,
+) -> Result<Response, OAuthError> {
     let now = state.now();
-    let route = parts.uri.path().to_string();
-    let body = match state.keys.remembered_jwks(&route, now) {
+    let body = match state.keys.remembered_jwks(tenant.id(), now) {
         Some(body) => body,
         None => {
-            // An unknown tenant gets the same answer as before any memory existed.
-            let CurrentTenant(tenant) = CurrentTenant::from_request_parts(&mut parts, &state)
-                .await
-                .map_err(IntoResponse::into_response)?;
-            let internal = |e: String| OAuthError::internal(e).into_response();
             let document =
-                state.keys.jwks(&state.db, tenant.id(), now).await.map_err(|e| internal(e.to_string()))?;
-            let body = Bytes::from(serde_json::to_vec(&document).map_err(|e| internal(e.to_string()))?);
-            state.keys.remember_jwks(&route, body.clone(), now);
+                state.keys.jwks(&state.db, tenant.id(), now).await.map_err(OAuthError::internal)?;
+            let body = Bytes::from(serde_json::to_vec(&document).map_err(OAuthError::internal)?);
+            state.keys.remember_jwks(tenant.id(), body.clone(), now);
             body
         }
     };

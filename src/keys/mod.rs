@@ -59,7 +59,7 @@ pub struct KeyStore {
     cache: RwLock<HashMap<String, Arc<SigningKey>>>,
     /// Which key signs, per tenant and algorithm, for `MEMORY_SECONDS` (see `signer`).
     signers: RwLock<HashMap<(String, Alg), RememberedSigner>>,
-    /// Serialised JWK Sets by the path that asked for them, for `MEMORY_SECONDS`.
+    /// Serialised JWK Sets by tenant id, for `MEMORY_SECONDS`.
     jwks_documents: RwLock<HashMap<String, Remembered<Bytes>>>,
 }
 
@@ -184,15 +184,15 @@ impl KeyStore {
         }
     }
 
-    /// A JWK Set served at `route` less than `MEMORY_SECONDS` ago.
-    pub fn remembered_jwks(&self, route: &str, now: i64) -> Option<Bytes> {
+    /// The tenant's JWK Set as served less than `MEMORY_SECONDS` ago.
+    pub fn remembered_jwks(&self, tenant_id: &str, now: i64) -> Option<Bytes> {
         let documents = self.jwks_documents.read().ok()?;
-        documents.get(route).filter(|(_, until)| now < *until).map(|(body, _)| body.clone())
+        documents.get(tenant_id).filter(|(_, until)| now < *until).map(|(body, _)| body.clone())
     }
 
-    pub fn remember_jwks(&self, route: &str, body: Bytes, now: i64) {
+    pub fn remember_jwks(&self, tenant_id: &str, body: Bytes, now: i64) {
         if let Ok(mut documents) = self.jwks_documents.write() {
-            documents.insert(route.to_string(), (body, now + MEMORY_SECONDS));
+            documents.insert(tenant_id.to_string(), (body, now + MEMORY_SECONDS));
         }
     }
 

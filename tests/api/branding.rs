@@ -116,3 +116,37 @@ async fn a_tenant_on_its_own_host_name_has_its_own_issuer(backend: Backend) {
     assert_eq!(claims["iss"], origin);
 }
 both_backends!(a_tenant_on_its_own_host_name_has_its_own_issuer);
+
+async fn tenants_on_their_own_hosts_publish_their_own_keys(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else { return };
+    let acme = admin::tenant(&app.state, "acme").await.unwrap();
+    admin::update_tenant_branding(&app.state, &acme, None, Some("login.acme.example")).await.unwrap();
+    let other = admin::create_tenant(&app.state, "other", "Other").await.unwrap();
+    admin::update_tenant_branding(&app.state, &other, None, Some("login.other.example")).await.unwrap();
+    let address: std::net::SocketAddr = app.address.trim_start_matches("http://").parse().unwrap();
+    let client = reqwest::Client::builder()
+        .resolve("login.acme.example", address)
+        .resolve("login.other.example", address)
+        .build()
+        .unwrap();
+    // Both hosts serve the JWKS at the same path; each must get its own tenant's keys, also when
+    // the set was just served (and remembered) for the other host.
+    let mut kids = Vec::new();
+    for host in ["login.acme.example", "login.other.example", "login.acme.example"] {
+        let jwks: serde_json::Value = client
+            .get(format!("http://{host}:{}/jwks.json", address.port()))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let mut set: Vec<String> =
+            jwks["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap().to_string()).collect();
+        set.sort();
+        kids.push(set);
+    }
+    assert_ne!(kids[0], kids[1], "another tenant's keys were served");
+    assert_eq!(kids[0], kids[2]);
+}
+both_backends!(tenants_on_their_own_hosts_publish_their_own_keys);

@@ -1,9 +1,6 @@
 //! Thin axum handlers: parse, call one flow or service, render. Each file exposes `router()`.
 
 mod account;
-mod account_security_keys;
-mod account_sms;
-mod account_two_factor;
 mod assets;
 mod authorize;
 mod browser;
@@ -14,10 +11,6 @@ mod error_pages;
 mod health;
 mod language;
 mod login;
-mod login_enrol_sms;
-mod login_request;
-mod login_second_factor;
-mod login_webauthn;
 mod logout;
 mod page;
 mod path_param;
@@ -56,9 +49,6 @@ pub fn router(state: AppState) -> Router {
         .merge(protocol)
         .merge(authorize::router())
         .merge(login::router())
-        .merge(login_second_factor::router())
-        .merge(login_enrol_sms::router())
-        .merge(login_webauthn::router())
         .merge(account::router())
         .merge(logout::router());
     Router::new()

@@ -1,6 +1,10 @@
 //! The account pages: overview, trusted devices, password, sign out. Two-factor settings are in
 //! `account_two_factor`. Every page needs a session; sensitive ones a fresh sign-in.
 
+mod security_keys;
+mod sms;
+mod two_factor;
+
 use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -34,7 +38,7 @@ pub fn router() -> Router<AppState> {
         .route("/account/devices/forget-all", post(forget_all_devices))
         .route("/account/password", get(password_form).post(change_password))
         .route("/account/apps/{id}/revoke", post(revoke_app))
-        .merge(super::account_two_factor::router())
+        .merge(two_factor::router())
 }
 
 /// A signed-in person on the account pages.

@@ -8,16 +8,14 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use serde::Deserialize;
 
-use super::account::{
-    CsrfBody, SignedIn, account_error, back_to_overview, check_csrf, parse_form, signed_in,
-};
-use super::client_ip::ClientIp;
-use super::page;
-use super::tenant::CurrentTenant;
+use super::{CsrfBody, SignedIn, account_error, back_to_overview, check_csrf, parse_form, signed_in};
 use crate::account;
 use crate::authn::second_factor::Method;
 use crate::authn::totp_enrolment;
 use crate::error::PageError;
+use crate::http::client_ip::ClientIp;
+use crate::http::page;
+use crate::http::tenant::CurrentTenant;
 use crate::state::AppState;
 use crate::tenants::Tenant;
 use crate::views::pages::{BackupCodesPage, ConfirmPage, MethodChoicePage, MethodOption, TotpSetupPage};
@@ -28,8 +26,8 @@ pub fn router() -> Router<AppState> {
         .route("/account/two-factor/app", get(app_setup).post(confirm_app))
         .route("/account/two-factor/off", get(confirm_off).post(switch_off))
         .route("/account/backup-codes/new", get(confirm_new_codes).post(new_codes))
-        .merge(super::account_sms::router())
-        .merge(super::account_security_keys::router())
+        .merge(super::sms::router())
+        .merge(super::security_keys::router())
 }
 
 /// Changing an existing second factor needs a fresh sign-in; switching it on needs a session.

@@ -10,8 +10,8 @@ use axum::routing::post;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::login::{flow_error, respond};
-use super::login_request::LoginRequest;
+use super::request::LoginRequest;
+use super::{flow_error, respond};
 use crate::authn::flow::Stage;
 use crate::authn::flow::passkey_step::{self, PasskeyForm};
 use crate::authn::flow::second_factor_step::{self, SecurityKeyForm};

@@ -1,6 +1,11 @@
 //! The hosted login pages: each attempt's current stage at `GET /login/{attempt}`, and the
 //! password form posted to the same address.
 
+mod enrol_sms;
+pub mod request;
+mod second_factor;
+mod webauthn;
+
 use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -30,7 +35,11 @@ use crate::views::pages::{
 };
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/login/{attempt}", get(show).post(submit_password))
+    Router::new()
+        .route("/login/{attempt}", get(show).post(submit_password))
+        .merge(second_factor::router())
+        .merge(enrol_sms::router())
+        .merge(webauthn::router())
 }
 
 /// The login attempt named in the path, for this browser.

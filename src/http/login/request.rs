@@ -8,13 +8,13 @@ use axum::http::HeaderMap;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
-use super::browser;
-use super::client_ip::ClientIp;
-use super::login::{Attempt, load_attempt};
-use super::page;
-use super::tenant::CurrentTenant;
+use super::{Attempt, load_attempt};
 use crate::authn::flow::Browser;
 use crate::error::PageError;
+use crate::http::browser;
+use crate::http::client_ip::ClientIp;
+use crate::http::page;
+use crate::http::tenant::CurrentTenant;
 use crate::state::AppState;
 use crate::tenants::Tenant;
 

@@ -8,16 +8,16 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
-use super::cookies;
-use super::login::{flow_error, respond};
-use super::login_request::LoginRequest;
-use super::page;
+use super::request::LoginRequest;
+use super::{flow_error, respond};
 use crate::authn::flow::completion;
 use crate::authn::flow::enrolment_step::{self, EnrolOutcome};
 use crate::authn::flow::second_factor_step::{self, BackupCodeForm, CodeForm};
 use crate::authn::flow::{Stage, StepOutcome};
 use crate::authn::{session, sms};
 use crate::error::PageError;
+use crate::http::cookies;
+use crate::http::page;
 use crate::state::AppState;
 use crate::views::pages::{BackupCodePage, BackupCodesPage, ConfirmPage};
 

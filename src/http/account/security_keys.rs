@@ -10,17 +10,17 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::account::{SignedIn, account_error, back_to_overview, check_csrf, date, parse_form};
-use super::account_two_factor::{html, me, show_codes};
-use super::client_ip::ClientIp;
-use super::page;
-use super::path_param::IdParam;
-use super::tenant::CurrentTenant;
+use super::two_factor::{html, me, show_codes};
+use super::{SignedIn, account_error, back_to_overview, check_csrf, date, parse_form};
 use crate::account::{self, AccountError, KeyRemoval};
 use crate::authn::second_factor::Method;
 use crate::authn::webauthn::{self, NAME_MAX_CHARS};
 use crate::crypto::constant_time_eq;
 use crate::error::PageError;
+use crate::http::client_ip::ClientIp;
+use crate::http::page;
+use crate::http::path_param::IdParam;
+use crate::http::tenant::CurrentTenant;
 use crate::state::AppState;
 use crate::store::{self, StoreError};
 use crate::tenants::Tenant;
@@ -75,7 +75,7 @@ async fn render(
         add: WebauthnForm {
             begin_url: tenant.path(state, "/account/security-keys/begin"),
             action: tenant.path(state, PATH),
-            script: super::assets::webauthn_script_url(),
+            script: crate::http::assets::webauthn_script_url(),
         },
         name_max: NAME_MAX_CHARS,
         error,
@@ -121,7 +121,7 @@ async fn begin(
     let Ok(me) = me(&state, &tenant, &headers, PATH, true).await? else {
         return refuse(StatusCode::UNAUTHORIZED, "login_required");
     };
-    let csrf = parse_form::<super::account::CsrfBody>(&body).unwrap_or_default().csrf_token;
+    let csrf = parse_form::<super::CsrfBody>(&body).unwrap_or_default().csrf_token;
     if !constant_time_eq(&csrf, &me.session.row.csrf_token) {
         return refuse(StatusCode::FORBIDDEN, "csrf");
     }
@@ -201,7 +201,7 @@ async fn remove(
     body: String,
 ) -> Result<Response, PageError> {
     let me = signed_in_or_redirect!(me(&state, &tenant, &headers, PATH, true));
-    check_csrf(&me, &parse_form::<super::account::CsrfBody>(&body)?.csrf_token)?;
+    check_csrf(&me, &parse_form::<super::CsrfBody>(&body)?.csrf_token)?;
     let removed = account::remove_security_key(&state, &tenant, &me.user, &id, &ip, state.now())
         .await
         .map_err(account_error)?;

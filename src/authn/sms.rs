@@ -82,7 +82,7 @@ pub async fn send_code(
         },
     )
     .await?;
-    if let Some(refusal) = over_limit(state, tenant, user_id, phone, purpose, &send_id, now).await? {
+    if let Some(refusal) = over_limit(state, tenant, user_id, phone, purpose, Some(&send_id), now).await? {
         store::sms::delete_send(&state.db, &send_id).await?;
         return Ok(refusal);
     }
@@ -142,31 +142,34 @@ pub async fn send_code(
     Ok(if delivered { SendOutcome::Sent } else { SendOutcome::Failed })
 }
 
-/// The limits, counted with this send's own reservation `own` included.
+/// The limits, counted with this send's own reservation `own` included; without one (`None`:
+/// only asking), as if a send were reserved now.
 async fn over_limit(
     state: &AppState,
     tenant: &Tenant,
     user_id: &str,
     phone: &PhoneNumber,
     purpose: &str,
-    own: &str,
+    own: Option<&str>,
     now: i64,
 ) -> Result<Option<SendOutcome>, StoreError> {
     // A minute between codes of one purpose: confirming a number and then signing in at once
     // must not leave the person waiting for their first sign-in code.
-    if let Some(last) = store::sms::last_send_other_than(&state.db, user_id, purpose, own).await?
+    let last = store::sms::last_send_other_than(&state.db, user_id, purpose, own.unwrap_or_default()).await?;
+    if let Some(last) = last
         && now - last < RESEND_SECONDS
     {
         return Ok(Some(SendOutcome::Wait(RESEND_SECONDS - (now - last))));
     }
+    let this_one = u64::from(own.is_none());
     let hour_ago = now - 3600;
-    if store::sms::sends_to_user_since(&state.db, user_id, hour_ago).await? > PER_HOUR
-        || store::sms::sends_to_number_since(&state.db, phone.e164(), hour_ago).await? > PER_HOUR
+    if store::sms::sends_to_user_since(&state.db, user_id, hour_ago).await? + this_one > PER_HOUR
+        || store::sms::sends_to_number_since(&state.db, phone.e164(), hour_ago).await? + this_one > PER_HOUR
     {
         return Ok(Some(SendOutcome::HourlyLimit));
     }
     let cap = u64::try_from(tenant.row.sms_daily_cap).unwrap_or(0);
-    if store::sms::sends_of_tenant_since(&state.db, tenant.id(), now - 86_400).await? > cap {
+    if store::sms::sends_of_tenant_since(&state.db, tenant.id(), now - 86_400).await? + this_one > cap {
         tracing::warn!(tenant = tenant.slug(), "the tenant's daily SMS cap is reached");
         return Ok(Some(SendOutcome::DailyLimit));
     }
@@ -201,6 +204,31 @@ pub async fn verify_code(
     } else {
         Ok(None)
     }
+}
+
+/// Why no sign-in code sent at or after `since` is on its way, without sending: the last try
+/// since then failed, or the limit that would refuse a send now. `Sent` when nothing would.
+/// (Read only, for the page of a step that tried when it was entered.)
+pub async fn why_none_sent(
+    state: &AppState,
+    tenant: &Tenant,
+    user_id: &str,
+    phone: &PhoneNumber,
+    since: i64,
+    now: i64,
+) -> Result<SendOutcome, StoreError> {
+    if !allowed_countries(tenant).iter().any(|c| c == phone.country()) {
+        return Ok(SendOutcome::CountryRefused);
+    }
+    if store::sms::newest_send_since(&state.db, user_id, PURPOSE_LOGIN, since)
+        .await?
+        .is_some_and(|s| !s.delivered)
+    {
+        return Ok(SendOutcome::Failed);
+    }
+    Ok(over_limit(state, tenant, user_id, phone, PURPOSE_LOGIN, None, now)
+        .await?
+        .unwrap_or(SendOutcome::Sent))
 }
 
 /// Whether a login code was sent at or after `since` (so re-showing the page sends nothing).

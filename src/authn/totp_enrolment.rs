@@ -23,52 +23,82 @@ pub struct Setup {
     pub qr_data_uri: String,
 }
 
-/// The user's pending seed (made now if there is none), ready to show.
+/// The user's pending seed (made now if there is none), ready to show. The account page's
+/// setup calls this when shown; a sign-in prepares the seed when it enters enrolment.
 pub async fn begin(
     state: &AppState,
     tenant: &Tenant,
     user: &entity::user::Model,
     now: i64,
 ) -> Result<Setup, FactorError> {
+    let seed = prepare(state, tenant, user, now).await?;
+    show(tenant, user, &seed)
+}
+
+/// Makes a pending seed unless the user has one already (one pending setup per person, shared by
+/// the account page and a sign-in's enrolment), and returns it.
+pub async fn prepare(
+    state: &AppState,
+    tenant: &Tenant,
+    user: &entity::user::Model,
+    now: i64,
+) -> Result<totp::Seed, FactorError> {
     let pending =
         store::totp_credentials::find_with_status(&state.db, &user.id, store::totp_credentials::PENDING)
             .await?;
-    let seed = match pending {
-        Some(credential) => open_seed(state, &credential)?,
-        None => {
-            let seed = totp::generate_seed();
-            let id = uuid::Uuid::new_v4().to_string();
-            use secrecy::ExposeSecret;
-            let sealed = state
-                .keys
-                .master()
-                .seal(seed.expose_secret(), &id)
-                .map_err(|e| FactorError::Unusable(e.to_string()))?;
-            store::totp_credentials::insert(
-                &state.db,
-                entity::totp_credential::Model {
-                    id,
-                    tenant_id: tenant.id().to_string(),
-                    user_id: user.id.clone(),
-                    secret_sealed: sealed,
-                    status: store::totp_credentials::PENDING.to_string(),
-                    last_used_step: None,
-                    created_at: now,
-                    confirmed_at: None,
-                },
-            )
+    if let Some(credential) = pending {
+        return open_seed(state, &credential);
+    }
+    let seed = totp::generate_seed();
+    let id = uuid::Uuid::new_v4().to_string();
+    use secrecy::ExposeSecret;
+    let sealed = state
+        .keys
+        .master()
+        .seal(seed.expose_secret(), &id)
+        .map_err(|e| FactorError::Unusable(e.to_string()))?;
+    store::totp_credentials::insert(
+        &state.db,
+        entity::totp_credential::Model {
+            id,
+            tenant_id: tenant.id().to_string(),
+            user_id: user.id.clone(),
+            secret_sealed: sealed,
+            status: store::totp_credentials::PENDING.to_string(),
+            last_used_step: None,
+            created_at: now,
+            confirmed_at: None,
+        },
+    )
+    .await?;
+    Ok(seed)
+}
+
+/// The pending seed ready to show, without making one.
+pub async fn pending_setup(
+    state: &AppState,
+    tenant: &Tenant,
+    user: &entity::user::Model,
+) -> Result<Option<Setup>, FactorError> {
+    let pending =
+        store::totp_credentials::find_with_status(&state.db, &user.id, store::totp_credentials::PENDING)
             .await?;
-            seed
-        }
-    };
-    let otpauth_uri = totp::otpauth_uri(&seed, &tenant.row.display_name, &user.email);
+    match pending {
+        Some(credential) => Ok(Some(show(tenant, user, &open_seed(state, &credential)?)?)),
+        None => Ok(None),
+    }
+}
+
+/// QR code, setup key and otpauth URI of a seed.
+fn show(tenant: &Tenant, user: &entity::user::Model, seed: &totp::Seed) -> Result<Setup, FactorError> {
+    let otpauth_uri = totp::otpauth_uri(seed, &tenant.row.display_name, &user.email);
     let qr = QrCode::new(otpauth_uri.as_bytes()).map_err(|e| FactorError::Unusable(e.to_string()))?;
     let svg = qr.render::<svg::Color<'_>>().min_dimensions(200, 200).quiet_zone(true).build();
     let qr_data_uri = format!(
         "data:image/svg+xml;base64,{}",
         base64::engine::general_purpose::STANDARD.encode(svg.as_bytes())
     );
-    Ok(Setup { setup_key: totp::setup_key(&seed), otpauth_uri, qr_data_uri })
+    Ok(Setup { setup_key: totp::setup_key(seed), otpauth_uri, qr_data_uri })
 }
 
 /// Confirms the pending seed with a first code. On success the app is the user's method; when

@@ -30,15 +30,15 @@ pub const KIND_PASSKEY: &str = "passkey";
 pub const NAME_MAX_CHARS: usize = 60;
 
 #[derive(Debug, thiserror::Error)]
-pub enum KeyError {
+pub enum SecurityKeyError {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("the tenant's origin cannot be a WebAuthn relying party: {0}")]
     RelyingParty(String),
     #[error("webauthn: {0}")]
     Webauthn(#[from] WebauthnError),
-    #[error("stored WebAuthn data is unreadable: {0}")]
-    Corrupt(String),
+    #[error("WebAuthn JSON (a stored ceremony or key, or options) is unreadable: {0}")]
+    Json(#[from] serde_json::Error),
 }
 
 /// A begun ceremony: the token the page sends back, and the options for `navigator.credentials`.
@@ -113,11 +113,12 @@ pub struct NewKey {
 }
 
 /// The relying party of a tenant: its issuer's origin.
-fn relying_party(tenant: &Tenant) -> Result<Webauthn, KeyError> {
-    let issuer = Url::parse(&tenant.issuer).map_err(|e| KeyError::RelyingParty(e.to_string()))?;
-    let rp_id = issuer.host_str().ok_or_else(|| KeyError::RelyingParty("no host".into()))?.to_string();
+fn relying_party(tenant: &Tenant) -> Result<Webauthn, SecurityKeyError> {
+    let issuer = Url::parse(&tenant.issuer).map_err(|e| SecurityKeyError::RelyingParty(e.to_string()))?;
+    let rp_id =
+        issuer.host_str().ok_or_else(|| SecurityKeyError::RelyingParty("no host".into()))?.to_string();
     let origin = Url::parse(&issuer.origin().ascii_serialization())
-        .map_err(|e| KeyError::RelyingParty(e.to_string()))?;
+        .map_err(|e| SecurityKeyError::RelyingParty(e.to_string()))?;
     let builder = WebauthnBuilder::new(&rp_id, &origin)?
         .rp_name(&tenant.row.display_name)
         .timeout(Duration::from_secs(CEREMONY_SECONDS.unsigned_abs()));
@@ -140,12 +141,12 @@ pub fn encode_id(raw: &[u8]) -> String {
     BASE64URL_NOPAD.encode(raw)
 }
 
-fn to_json(value: &impl Serialize) -> Result<String, KeyError> {
-    serde_json::to_string(value).map_err(|e| KeyError::Corrupt(e.to_string()))
+fn to_json(value: &impl Serialize) -> Result<String, SecurityKeyError> {
+    Ok(serde_json::to_string(value)?)
 }
 
-fn from_json<T: DeserializeOwned>(json: &str) -> Result<T, KeyError> {
-    serde_json::from_str(json).map_err(|e| KeyError::Corrupt(e.to_string()))
+fn from_json<T: DeserializeOwned>(json: &str) -> Result<T, SecurityKeyError> {
+    Ok(serde_json::from_str(json)?)
 }
 
 async fn store_ceremony(
@@ -155,7 +156,7 @@ async fn store_ceremony(
     owner: &str,
     ceremony_state: &impl Serialize,
     now: i64,
-) -> Result<String, KeyError> {
+) -> Result<String, SecurityKeyError> {
     let token = random_token(32);
     let row = entity::webauthn_ceremony::Model {
         id: sha256_hex(&token),
@@ -178,7 +179,7 @@ async fn take_ceremony<T: DeserializeOwned>(
     kind: &str,
     owner: &str,
     now: i64,
-) -> Result<Option<T>, KeyError> {
+) -> Result<Option<T>, SecurityKeyError> {
     let row = store::webauthn_ceremonies::take(&state.db, tenant.id(), &sha256_hex(token), kind, owner, now)
         .await?;
     row.map(|row| from_json(&row.state)).transpose()
@@ -192,7 +193,7 @@ async fn take_answer<T: DeserializeOwned>(
     (token, kind, owner): (&str, &str, &str),
     response_json: &str,
     now: i64,
-) -> Result<Result<(T, PublicKeyCredential), Refusal>, KeyError> {
+) -> Result<Result<(T, PublicKeyCredential), Refusal>, SecurityKeyError> {
     let Some(ceremony) = take_ceremony::<T>(state, tenant, token, kind, owner, now).await? else {
         return Ok(Err(Refusal::Ceremony));
     };
@@ -202,7 +203,7 @@ async fn take_answer<T: DeserializeOwned>(
     }
 }
 
-fn stored_key(row: &entity::security_key::Model) -> Result<SecurityKey, KeyError> {
+fn stored_key(row: &entity::security_key::Model) -> Result<SecurityKey, SecurityKeyError> {
     from_json(&row.credential)
 }
 
@@ -213,7 +214,7 @@ pub async fn begin_registration(
     tenant: &Tenant,
     user: &entity::user::Model,
     now: i64,
-) -> Result<Begun, KeyError> {
+) -> Result<Begun, SecurityKeyError> {
     let rp = relying_party(tenant)?;
     let mut exclude = Vec::new();
     for row in store::security_keys::list_for_user(&state.db, &user.id).await? {
@@ -229,7 +230,7 @@ pub async fn begin_registration(
         None,
         None,
     )?;
-    let mut options = serde_json::to_value(&options).map_err(|e| KeyError::Corrupt(e.to_string()))?;
+    let mut options = serde_json::to_value(&options)?;
     if let Some(public_key) = options.get_mut("publicKey").and_then(|v| v.as_object_mut()) {
         // A key that can hold a discoverable credential should make one: it can then also sign in
         // without a password (a passkey). Phones and computers are as welcome as USB keys.
@@ -264,7 +265,7 @@ pub async fn finish_registration(
     ceremony: &str,
     response_json: &str,
     now: i64,
-) -> Result<Result<NewKey, Refusal>, KeyError> {
+) -> Result<Result<NewKey, Refusal>, SecurityKeyError> {
     let Some(registration) = take_ceremony(state, tenant, ceremony, KIND_REGISTER, &user.id, now).await?
     else {
         return Ok(Err(Refusal::Ceremony));
@@ -289,7 +290,7 @@ pub async fn begin_second_factor(
     attempt_id_hash: &str,
     user_id: &str,
     now: i64,
-) -> Result<Option<Begun>, KeyError> {
+) -> Result<Option<Begun>, SecurityKeyError> {
     let mut keys = Vec::new();
     for row in store::security_keys::list_for_user(&state.db, user_id).await? {
         keys.push(stored_key(&row)?);
@@ -298,7 +299,7 @@ pub async fn begin_second_factor(
         return Ok(None);
     }
     let (options, authentication) = relying_party(tenant)?.start_securitykey_authentication(&keys)?;
-    let mut options = serde_json::to_value(&options).map_err(|e| KeyError::Corrupt(e.to_string()))?;
+    let mut options = serde_json::to_value(&options)?;
     let mut public_key = options.get_mut("publicKey").map(std::mem::take).unwrap_or_default();
     // Keys may be phones and computers too (registration offers them): no USB-key hint.
     if let Some(object) = public_key.as_object_mut() {
@@ -319,7 +320,7 @@ pub async fn finish_second_factor(
     ceremony: &str,
     response_json: &str,
     now: i64,
-) -> Result<Result<KeyUse, Refused>, KeyError> {
+) -> Result<Result<KeyUse, Refused>, SecurityKeyError> {
     let (authentication, response) = match take_answer::<webauthn_rs::prelude::SecurityKeyAuthentication>(
         state,
         tenant,
@@ -350,9 +351,9 @@ pub async fn begin_passkey(
     tenant: &Tenant,
     attempt_id_hash: &str,
     now: i64,
-) -> Result<Begun, KeyError> {
+) -> Result<Begun, SecurityKeyError> {
     let (options, authentication) = relying_party(tenant)?.start_discoverable_authentication()?;
-    let mut options = serde_json::to_value(&options).map_err(|e| KeyError::Corrupt(e.to_string()))?;
+    let mut options = serde_json::to_value(&options)?;
     // A button starts it, so the browser's ordinary prompt (not autofill "conditional" mediation).
     let public_key = options.get_mut("publicKey").map(std::mem::take).unwrap_or_default();
     let ceremony = store_ceremony(state, tenant, KIND_PASSKEY, attempt_id_hash, &authentication, now).await?;
@@ -368,7 +369,7 @@ pub async fn finish_passkey(
     ceremony: &str,
     response_json: &str,
     now: i64,
-) -> Result<Result<KeyUse, Refused>, KeyError> {
+) -> Result<Result<KeyUse, Refused>, SecurityKeyError> {
     let (authentication, response) = match take_answer::<webauthn_rs::prelude::DiscoverableAuthentication>(
         state,
         tenant,
@@ -405,7 +406,7 @@ async fn record_use(
     row: entity::security_key::Model,
     verified: Result<AuthenticationResult, WebauthnError>,
     now: i64,
-) -> Result<Result<KeyUse, Refused>, KeyError> {
+) -> Result<Result<KeyUse, Refused>, SecurityKeyError> {
     let refused = |reason| Refused { reason, key: Some((row.user_id.clone(), row.id.clone())) };
     let result = match verified {
         Ok(result) => result,

@@ -1,4 +1,5 @@
-//! The authorization endpoint (GET and POST, OIDC Core 3.1.2.1).
+//! The authorization endpoint (GET and POST, OIDC Core 3.1.2.1): the request is validated, then
+//! `flow::begin` decides between the client and the login pages.
 
 use axum::Router;
 use axum::extract::{RawQuery, State};
@@ -6,17 +7,16 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 
-use super::browser;
-use super::cookies;
+use super::client_ip::ClientIp;
+use super::login::flow_error;
 use super::tenant::CurrentTenant;
-use crate::authn::flow::{self, Purpose, Stage};
-use crate::authn::sso::{self, SessionUse};
-use crate::authn::{consent, session};
+use super::{browser, cookies, page};
+use crate::authn::flow::Visitor;
+use crate::authn::flow::begin::{self, Begun};
 use crate::error::PageError;
 use crate::oauth::authorization_response;
 use crate::oauth::authorize_request::{self, AuthorizeError};
 use crate::state::AppState;
-use crate::store;
 use crate::tenants::Tenant;
 
 pub fn router() -> Router<AppState> {
@@ -26,46 +26,32 @@ pub fn router() -> Router<AppState> {
 async fn by_get(
     State(state): State<AppState>,
     CurrentTenant(tenant): CurrentTenant,
+    ClientIp(ip): ClientIp,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, PageError> {
-    authorize(&state, &tenant, query.as_deref().unwrap_or(""), &headers).await
+    authorize(&state, &tenant, query.as_deref().unwrap_or(""), &ip, &headers).await
 }
 
 async fn by_post(
     State(state): State<AppState>,
     CurrentTenant(tenant): CurrentTenant,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     body: String,
 ) -> Result<Response, PageError> {
-    authorize(&state, &tenant, &body, &headers).await
-}
-
-fn error_redirect(
-    tenant: &Tenant,
-    request: &authorize_request::AuthorizationRequest,
-    error: &str,
-    description: &str,
-) -> Response {
-    let url = authorization_response::error_redirect(
-        &request.redirect_uri,
-        error,
-        description,
-        request.state.as_deref(),
-        &tenant.issuer,
-    );
-    Redirect::to(&url).into_response()
+    authorize(&state, &tenant, &body, &ip, &headers).await
 }
 
 async fn authorize(
     state: &AppState,
     tenant: &Tenant,
     raw: &str,
+    ip: &str,
     headers: &HeaderMap,
 ) -> Result<Response, PageError> {
-    let now = state.now();
-    let request = match authorize_request::validate(state, tenant, authorize_request::parse_params(raw)).await
-    {
+    let params = authorize_request::parse_params(raw);
+    let request = match authorize_request::validate(state, tenant, params).await {
         Ok(request) => request,
         Err(AuthorizeError::Page(key)) => return Err(PageError::bad_request(key)),
         Err(AuthorizeError::Store(err)) => return Err(PageError::internal(err)),
@@ -80,79 +66,25 @@ async fn authorize(
             return Ok(Redirect::to(&url).into_response());
         }
     };
-    let prompt_none = request.prompt.iter().any(|p| p == "none");
-
-    let mut step_up_user = None;
-    if let Some(token) = cookies::read(headers, &cookies::session_name(state, tenant.slug())) {
-        let existing = session::resume(state, tenant, &token, now).await.map_err(PageError::internal)?;
-        if let Some(existing) = existing {
-            match sso::assess(&existing, &request, now) {
-                SessionUse::Reuse => {
-                    let user_id = existing.row.user_id.clone();
-                    if !consent::needed(state, &request, &user_id).await.map_err(PageError::internal)? {
-                        let url = authorization_response::issue_code(state, tenant, &request, &existing, now)
-                            .await
-                            .map_err(PageError::internal)?;
-                        return Ok(Redirect::to(&url).into_response());
-                    }
-                    if prompt_none {
-                        return Ok(error_redirect(
-                            tenant,
-                            &request,
-                            "consent_required",
-                            "the user has not consented",
-                        ));
-                    }
-                    let (browser_token, set_cookie) = browser::binding(state, headers);
-                    let purpose = Purpose::Authorize(Box::new(request));
-                    let attempt = flow::start_at(
-                        state,
-                        tenant,
-                        &purpose,
-                        &browser_token,
-                        Stage::Consent,
-                        Some(&user_id),
-                        now,
-                    )
-                    .await
-                    .map_err(PageError::internal)?;
-                    let mut response =
-                        Redirect::to(&tenant.path(state, &format!("/login/{attempt}"))).into_response();
-                    browser::attach(&mut response, set_cookie);
-                    return Ok(response);
-                }
-                SessionUse::StepUp => step_up_user = Some(existing.row.user_id.clone()),
-                SessionUse::SignInAgain => {}
-            }
-        }
-    }
-    if prompt_none {
-        return Ok(match step_up_user {
-            Some(_) => {
-                error_redirect(tenant, &request, "interaction_required", "a stronger sign-in is needed")
-            }
-            None => error_redirect(tenant, &request, "login_required", "the user is not signed in"),
-        });
-    }
-
+    let session_token = cookies::read(headers, &cookies::session_name(state, tenant.slug()));
     let (browser_token, set_cookie) = browser::binding(state, headers);
-    let purpose = Purpose::Authorize(Box::new(request));
-    let attempt = match step_up_user {
-        Some(user_id) => {
-            let user =
-                store::users::find(&state.db, tenant.id(), &user_id).await.map_err(PageError::internal)?;
-            let stage = match user {
-                // `phr` wants a key: that step says what to do when the person has none.
-                _ if purpose.demands_security_key() => Stage::SecondFactor,
-                Some(user) if user.two_factor_method.is_some() => Stage::SecondFactor,
-                _ => Stage::Enrol,
-            };
-            flow::start_at(state, tenant, &purpose, &browser_token, stage, Some(&user_id), now).await
-        }
-        None => flow::start(state, tenant, &purpose, &browser_token, now).await,
-    }
-    .map_err(PageError::internal)?;
-    let mut response = Redirect::to(&tenant.path(state, &format!("/login/{attempt}"))).into_response();
+    let user_agent = browser::user_agent(headers);
+    let visitor = Visitor {
+        browser_token: &browser_token,
+        user_agent: &user_agent,
+        trusted_device: None,
+        ip,
+        lang: page::language(headers, request.ui_locales.as_deref(), Some(tenant)),
+    };
+    let begun = begin::begin(state, tenant, request, session_token.as_deref(), &visitor, state.now())
+        .await
+        .map_err(flow_error)?;
+    let attempt_token = match begun {
+        // No login page: the browser-binding cookie is not needed.
+        Begun::ToClient { redirect_to } => return Ok(Redirect::to(&redirect_to).into_response()),
+        Begun::ToLogin { attempt_token } => attempt_token,
+    };
+    let mut response = Redirect::to(&tenant.path(state, &format!("/login/{attempt_token}"))).into_response();
     browser::attach(&mut response, set_cookie);
     Ok(response)
 }

@@ -1,4 +1,6 @@
-//! Thin axum handlers: parse, call one flow or service, render. Each file exposes `router()`.
+//! Thin axum handlers: extract (tenant, attempt, signed-in person, form), call a step of a flow
+//! or a service, and translate its outcome into a page, a redirect or JSON. Each file exposes
+//! `router()`; `login/` and `account/` are folders of their pages.
 
 mod account;
 mod assets;
@@ -8,6 +10,7 @@ mod client_ip;
 mod cookies;
 mod discovery;
 mod error_pages;
+mod form;
 mod health;
 mod language;
 mod login;

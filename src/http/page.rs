@@ -1,7 +1,9 @@
 //! Helpers shared by page handlers: language, frame and the HTML response.
 
-use axum::http::{HeaderMap, header};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
 
+use crate::error::PageError;
 use crate::state::AppState;
 use crate::tenants::Tenant;
 use crate::views::i18n::negotiate;
@@ -37,4 +39,15 @@ pub fn language(headers: &HeaderMap, ui_locales: Option<&str>, tenant: Option<&T
         (None, ui) => ui.map(str::to_string),
     };
     negotiate(preferred.as_deref(), accept_language(headers), default)
+}
+
+/// A page template rendered with its context, as the answer with `status`.
+pub fn render(
+    state: &AppState,
+    template: &str,
+    context: impl serde::Serialize,
+    status: StatusCode,
+) -> Result<Response, PageError> {
+    let html = state.views.render(template, context).map_err(PageError::internal)?;
+    Ok((status, Html(html)).into_response())
 }

@@ -133,3 +133,19 @@ pub async fn last_send_other_than(
         .await?
         .map(|row| row.created_at))
 }
+
+/// The newest send to this user for this purpose at or after `since`.
+pub async fn newest_send_since(
+    db: &impl ConnectionTrait,
+    user_id: &str,
+    purpose: &str,
+    since: i64,
+) -> Result<Option<sms_send::Model>, StoreError> {
+    Ok(sms_send::Entity::find()
+        .filter(sms_send::Column::UserId.eq(user_id))
+        .filter(sms_send::Column::Purpose.eq(purpose))
+        .filter(sms_send::Column::CreatedAt.gte(since))
+        .order_by_desc(sms_send::Column::CreatedAt)
+        .one(db)
+        .await?)
+}

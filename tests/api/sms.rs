@@ -215,6 +215,32 @@ async fn sends_are_limited_per_hour_and_per_day(backend: Backend) {
 }
 both_backends!(sends_are_limited_per_hour_and_per_day);
 
+/// Entering the step sends (or tries to); showing its page only reads. Once a refused send is
+/// allowed again, a reload still sends nothing: "Send a new code" does.
+async fn showing_the_step_never_sends(backend: Backend) {
+    let Some((app, mock)) = app_with_webhook(backend, 200).await else { return };
+    enrol_sms(&app, &mock, "0612345678").await;
+    let tenant = tessera::admin::tenant(&app.state, "acme").await.unwrap();
+    let cap = |daily_cap| tessera::admin::SmsPolicy { daily_cap: Some(daily_cap), ..Default::default() };
+    tessera::admin::update_sms_policy(&app.state, &tenant, cap(1)).await.unwrap();
+    let browser = firefox();
+    let pkce = pkce();
+    let login_url = app.password_then_second_factor(&browser, &AuthRequest::portal(&pkce)).await;
+    let (_, html) = app.get_html(&browser, &login_url).await;
+    assert!(html.contains("No more text messages can be sent today"), "{html}");
+    assert_eq!(messages(&mock).await.len(), 1, "only the enrolment code went out");
+
+    tessera::admin::update_sms_policy(&app.state, &tenant, cap(500)).await.unwrap();
+    app.clock.advance(61);
+    let (_, html) = app.get_html(&browser, &login_url).await;
+    assert!(!html.contains("No more text messages"), "the cap no longer holds: {html}");
+    assert!(html.contains(">Did you not receive the verification code?</a>"), "{html}");
+    assert_eq!(messages(&mock).await.len(), 1, "a reload of the page sends nothing");
+    assert!(resend(&app, &browser, &login_url).await.contains("We sent a new code"));
+    assert_eq!(messages(&mock).await.len(), 2);
+}
+both_backends!(showing_the_step_never_sends);
+
 async fn numbers_outside_the_allowed_countries_are_refused(backend: Backend) {
     let Some((app, mock)) = app_with_webhook(backend, 200).await else { return };
     let browser = firefox();

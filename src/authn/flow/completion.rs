@@ -3,10 +3,10 @@
 
 use serde_json::json;
 
-use super::{FlowError, LoginAttempt, Purpose, Stage, StepOutcome};
+use super::{FlowError, LoginAttempt, Purpose, Refusal, Stage, StepOutcome};
 use crate::audit::{self, AuditEvent};
 use crate::authn::consent;
-use crate::authn::session::{self, Session};
+use crate::authn::session;
 use crate::oauth::authorization_response;
 use crate::oidc::auth_context::AuthContext;
 use crate::state::AppState;
@@ -103,47 +103,9 @@ pub async fn continue_after_notice(
 ) -> Result<StepOutcome, FlowError> {
     attempt.expect_stage(Stage::Notice)?;
     if !attempt.csrf_matches(csrf_token) {
-        return Ok(StepOutcome::Retry { message_key: "login-form-expired", seconds: None });
+        return Ok(StepOutcome::Refused(Refusal::FormExpired));
     }
     let notice = attempt.notice.as_ref().ok_or(FlowError::WrongStage)?;
     let finished = finish(state, tenant, attempt, attempt.user_id()?, &notice.context, ip, now).await?;
     Ok(StepOutcome::Finished(finished))
-}
-
-/// The consent stage's answer. Allow issues the code from the session the sign-in started;
-/// Deny sends `access_denied` back to the client.
-#[allow(clippy::too_many_arguments)]
-pub async fn decide_consent(
-    state: &AppState,
-    tenant: &Tenant,
-    attempt: &LoginAttempt,
-    session: Option<&Session>,
-    allow: bool,
-    csrf_token: &str,
-    ip: &str,
-    now: i64,
-) -> Result<StepOutcome, FlowError> {
-    attempt.expect_stage(Stage::Consent)?;
-    if !attempt.csrf_matches(csrf_token) {
-        return Ok(StepOutcome::Retry { message_key: "login-form-expired", seconds: None });
-    }
-    let Purpose::Authorize(request) = &attempt.purpose else { return Err(FlowError::WrongStage) };
-    let user_id = attempt.user_id()?;
-    let session = session.filter(|s| s.row.user_id == user_id).ok_or(FlowError::AttemptGone)?;
-    if !store::attempts::finish(&state.db, &attempt.id_hash).await? {
-        return Err(FlowError::AttemptGone);
-    }
-    let redirect_to = if allow {
-        consent::allow(state, tenant, request, user_id, ip, now).await?;
-        authorization_response::issue_code(state, tenant, request, session, now).await?
-    } else {
-        authorization_response::error_redirect(
-            &request.redirect_uri,
-            "access_denied",
-            "the user denied the request",
-            request.state.as_deref(),
-            &tenant.issuer,
-        )
-    };
-    Ok(StepOutcome::Redirect { redirect_to })
 }

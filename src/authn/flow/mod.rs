@@ -2,20 +2,33 @@
 //!
 //! An attempt is named by a random token in the login URL, bound to the browser that started it
 //! (a cookie whose hash the attempt stores), and every form carries the attempt's CSRF token.
-//! Stages: `password` -> (`second_factor` | `enrol`) -> (`notice`) -> finished. Every stage lives
-//! in the database, so any instance can continue any attempt.
+//! Stages: `password` -> (`second_factor` | `enrol`) -> (`notice`) -> (`consent`) -> finished.
+//! Every stage lives in the database, so any instance can continue any attempt. Steps decide and
+//! write; the pages of a stage only read (`next_stage` does what entering a stage needs).
 
+pub mod begin;
 pub mod completion;
+pub mod consent_step;
 pub mod enrolment_step;
+pub mod next_stage;
+pub mod outcome;
 pub mod passkey_step;
 pub mod password_step;
+mod purpose;
+pub mod second_factor_page;
 pub mod second_factor_step;
+mod tries;
+
+pub use outcome::{Factor, Refusal, StepOutcome};
+pub use purpose::Purpose;
 
 use serde::{Deserialize, Serialize};
 
+use crate::account::AccountError;
+use crate::authn::second_factor::FactorError;
+use crate::authn::webauthn::SecurityKeyError;
 use crate::crypto::{constant_time_eq, random_token, sha256_hex};
-use crate::oauth::authorize_request::AuthorizationRequest;
-use crate::oidc::auth_context::{ACR_2FA_REMEMBERED, ACR_PHR, AuthContext, rank};
+use crate::oidc::auth_context::AuthContext;
 use crate::state::AppState;
 use crate::store::{self, StoreError};
 use crate::tenants::Tenant;
@@ -23,6 +36,8 @@ use crate::tenants::Tenant;
 /// Wrong second-factor codes allowed in one attempt; the next one ends it.
 pub const MAX_FACTOR_FAILURES: i32 = 5;
 
+/// Why a step could not run. The first two are the person's (an old or foreign link); the
+/// others are the server's, and keep their source so the log says what really failed.
 #[derive(Debug, thiserror::Error)]
 pub enum FlowError {
     #[error("the login attempt is unknown, expired or belongs to another browser")]
@@ -31,60 +46,32 @@ pub enum FlowError {
     WrongStage,
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("login data is unreadable: {0}")]
-    Corrupt(String),
+    #[error(transparent)]
+    Factor(#[from] FactorError),
+    #[error(transparent)]
+    SecurityKey(#[from] SecurityKeyError),
+    #[error(transparent)]
+    Account(#[from] AccountError),
+    #[error("the login attempt's stored JSON is unreadable: {0}")]
+    Unreadable(#[from] serde_json::Error),
+    #[error("the login attempt names an unknown stage {0:?}")]
+    UnknownStage(String),
+    #[error("the user's method is text messages but their phone number is unusable")]
+    NoPhoneNumber,
 }
 
-/// Why the person is signing in.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Purpose {
-    /// For a relying party: ends with an authorization code.
-    Authorize(Box<AuthorizationRequest>),
-    /// For the account pages (also re-authentication before a sensitive change): ends at `return_to`.
-    Account { return_to: String },
-}
-
-impl Purpose {
-    pub fn ui_locales(&self) -> Option<&str> {
-        match self {
-            Self::Authorize(request) => request.ui_locales.as_deref(),
-            Self::Account { .. } => None,
-        }
-    }
-
-    pub fn login_hint(&self) -> Option<&str> {
-        match self {
-            Self::Authorize(request) => request.login_hint.as_deref(),
-            Self::Account { .. } => None,
-        }
-    }
-
-    /// A trusted device may stand in for the second factor only for a relying party that did not
-    /// ask for a real second factor; the account pages always want the factor itself.
-    pub fn allows_trusted_device(&self) -> bool {
-        match self {
-            Self::Authorize(request) => request.min_acr_rank.is_none_or(|r| r <= rank(ACR_2FA_REMEMBERED)),
-            Self::Account { .. } => false,
-        }
-    }
-
-    /// True when the client asked for phishing-resistant sign-in (`acr_values=phr`): only a
-    /// security key or a passkey will do, no code.
-    pub fn demands_security_key(&self) -> bool {
-        match self {
-            Self::Authorize(request) => request.min_acr_rank.is_some_and(|r| r >= rank(ACR_PHR)),
-            Self::Account { .. } => false,
-        }
-    }
-
-    /// True when the request needs a second factor even from a user who has none yet.
-    pub fn demands_second_factor(&self) -> bool {
-        match self {
-            Self::Authorize(request) => request.min_acr_rank.is_some_and(|r| r >= rank(ACR_2FA_REMEMBERED)),
-            Self::Account { .. } => false,
-        }
-    }
+/// Who is at the keyboard, as far as a step needs to know.
+pub struct Visitor<'a> {
+    /// The browser-binding cookie: a restarted attempt is bound to the same browser.
+    pub browser_token: &'a str,
+    /// Names a remembered device ("Firefox on Linux").
+    pub user_agent: &'a str,
+    /// The trusted-device cookie, when the browser has one.
+    pub trusted_device: Option<&'a str>,
+    /// For throttles and the audit log.
+    pub ip: &'a str,
+    /// The page language, also the language of a text message sent now.
+    pub lang: &'a str,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -149,12 +136,6 @@ impl LoginAttempt {
     }
 }
 
-/// A browser's identity for binding attempts: the cookie token.
-pub struct Browser<'a> {
-    pub token: &'a str,
-    pub user_agent: &'a str,
-}
-
 /// Starts an attempt at the password step; returns the token for the login URL.
 pub async fn start(
     state: &AppState,
@@ -177,7 +158,7 @@ pub async fn start_at(
     now: i64,
 ) -> Result<String, FlowError> {
     let token = random_token(32);
-    let purpose_json = serde_json::to_string(purpose).map_err(|e| FlowError::Corrupt(e.to_string()))?;
+    let purpose_json = serde_json::to_string(purpose)?;
     store::attempts::insert(
         &state.db,
         entity::login_attempt::Model {
@@ -214,10 +195,10 @@ pub async fn load(
     if !constant_time_eq(&row.browser_hash, &sha256_hex(browser_token)) {
         return Err(FlowError::AttemptGone);
     }
-    let purpose = serde_json::from_str(&row.request).map_err(|e| FlowError::Corrupt(e.to_string()))?;
-    let stage = Stage::parse(&row.stage).ok_or_else(|| FlowError::Corrupt(format!("stage {}", row.stage)))?;
+    let purpose = serde_json::from_str(&row.request)?;
+    let stage = Stage::parse(&row.stage).ok_or_else(|| FlowError::UnknownStage(row.stage.clone()))?;
     let notice = match row.notice.as_deref() {
-        Some(json) => Some(serde_json::from_str(json).map_err(|e| FlowError::Corrupt(e.to_string()))?),
+        Some(json) => Some(serde_json::from_str(json)?),
         None => None,
     };
     Ok(LoginAttempt {
@@ -230,18 +211,4 @@ pub async fn load(
         user_id: row.user_id,
         notice,
     })
-}
-
-/// What a submitted step leads to.
-pub enum StepOutcome {
-    /// Signed in: set the session cookie and go to `redirect_to`.
-    Finished(completion::Finished),
-    /// Show the page of the attempt's new stage; remember the device when asked.
-    NextStage { trusted_device: Option<(String, i64)> },
-    /// Show the same page again with this message (a Fluent key and its `seconds` argument).
-    Retry { message_key: &'static str, seconds: Option<i64> },
-    /// Too many wrong codes ended the attempt; a fresh one starts at the password.
-    Restarted { attempt_token: String },
-    /// Done without a new session (the consent answer): go here.
-    Redirect { redirect_to: String },
 }

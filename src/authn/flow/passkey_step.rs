@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::completion;
 use super::second_factor_step::{audit_key_refusal, audit_key_use};
-use super::{FlowError, LoginAttempt, Stage, StepOutcome};
+use super::{FlowError, LoginAttempt, Refusal, Stage, StepOutcome, Visitor};
 use crate::audit::{self, AuditEvent};
 use crate::authn::webauthn;
 use crate::oidc::auth_context::AuthContext;
@@ -25,42 +25,41 @@ pub async fn submit(
     tenant: &Tenant,
     attempt: &LoginAttempt,
     form: PasskeyForm<'_>,
-    ip: &str,
+    visitor: &Visitor<'_>,
     now: i64,
 ) -> Result<StepOutcome, FlowError> {
     attempt.expect_stage(Stage::Password)?;
     if !attempt.csrf_matches(form.csrf_token) {
-        return Ok(StepOutcome::Retry { message_key: "login-form-expired", seconds: None });
+        return Ok(StepOutcome::Refused(Refusal::FormExpired));
     }
     let checked =
         webauthn::finish_passkey(state, tenant, &attempt.id_hash, form.ceremony, form.credential, now)
-            .await
-            .map_err(|e| FlowError::Corrupt(e.to_string()))?;
+            .await?;
     let key = match checked {
         Ok(key) => key,
         Err(refused) => {
-            audit_key_refusal(state, tenant, &refused, ip, now).await?;
+            audit_key_refusal(state, tenant, &refused, visitor.ip, now).await?;
             let event = AuditEvent {
                 tenant_id: Some(tenant.id()),
                 user_id: refused.key.as_ref().map(|(user_id, _)| user_id.as_str()),
                 event: "login.passkey_failed",
                 detail: json!({ "reason": refused.reason.as_str() }),
-                ip: Some(ip),
+                ip: Some(visitor.ip),
             };
             audit::record(&state.db, event, now).await?;
             state.metrics.login("passkey_failed");
-            return Ok(StepOutcome::Retry { message_key: "passkey-failed", seconds: None });
+            return Ok(StepOutcome::Refused(Refusal::PasskeyFailed));
         }
     };
     let Some(user) = store::users::find(&state.db, tenant.id(), &key.user_id).await? else {
-        return Ok(StepOutcome::Retry { message_key: "passkey-failed", seconds: None });
+        return Ok(StepOutcome::Refused(Refusal::PasskeyFailed));
     };
     // A passkey proves more than a password does, so the session counts as freshly signed in
     // for sensitive account changes.
     store::attempts::mark_password_ok(&state.db, &attempt.id_hash).await?;
     let attempt = LoginAttempt { password_ok: true, user_id: Some(user.id.clone()), ..attempt.clone() };
-    audit_key_use(state, tenant, &key, ip, now).await?;
+    audit_key_use(state, tenant, &key, visitor.ip, now).await?;
     let context = AuthContext::passkey(key.hardware_bound);
-    let finished = completion::finish(state, tenant, &attempt, &user.id, &context, ip, now).await?;
+    let finished = completion::finish(state, tenant, &attempt, &user.id, &context, visitor.ip, now).await?;
     Ok(StepOutcome::Finished(finished))
 }

@@ -4,7 +4,8 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 
 use super::completion;
-use super::{FlowError, LoginAttempt, Stage, StepOutcome};
+use super::next_stage::{self, AfterFirstFactor};
+use super::{FlowError, LoginAttempt, Refusal, Stage, StepOutcome, Visitor};
 use crate::audit::{self, AuditEvent};
 use crate::authn::throttle::{self, ThrottleKeys};
 use crate::authn::trusted_device;
@@ -25,28 +26,26 @@ pub async fn submit(
     tenant: &Tenant,
     attempt: &LoginAttempt,
     form: PasswordForm,
-    device_token: Option<&str>,
-    ip: &str,
+    visitor: &Visitor<'_>,
     now: i64,
 ) -> Result<StepOutcome, FlowError> {
     attempt.expect_stage(Stage::Password)?;
-    let retry = |message_key, seconds| Ok(StepOutcome::Retry { message_key, seconds });
+    let refuse = |refusal| Ok(StepOutcome::Refused(refusal));
     if !attempt.csrf_matches(&form.csrf_token) {
-        return retry("login-form-expired", None);
+        return refuse(Refusal::FormExpired);
     }
     let Ok(email) = Email::parse(&form.email) else {
-        return retry("login-failed", None);
+        return refuse(Refusal::WrongPassword);
     };
     if form.password.expose_secret().is_empty() {
-        return retry("login-missing-fields", None);
+        return refuse(Refusal::MissingFields);
     }
 
-    let keys = ThrottleKeys::new(tenant.id(), &email, ip);
+    let keys = ThrottleKeys::new(tenant.id(), &email, visitor.ip);
     if let Some(seconds) = throttle::claim(&state.db, &state.settings.throttle, &keys.all(), now).await? {
         state.metrics.login("throttled");
-        return retry("login-throttled", Some(seconds));
+        return refuse(Refusal::PasswordThrottled { seconds });
     }
-
     let user = store::users::find_by_email(&state.db, tenant.id(), &email).await?;
     let stored_hash = user.as_ref().map(|u| u.password_hash.clone());
     let verified = state.passwords.verify(form.password, stored_hash).await;
@@ -59,17 +58,17 @@ pub async fn submit(
                 user_id: user.as_ref().map(|u| u.id.as_str()),
                 event: "login.password_failed",
                 detail: json!({ "known_account": user.is_some() }),
-                ip: Some(ip),
+                ip: Some(visitor.ip),
             };
             audit::record(&state.db, event, now).await?;
             state.metrics.login("password_failed");
-            return retry("login-failed", None);
+            return refuse(Refusal::WrongPassword);
         }
     };
     throttle::record_success(&state.db, &keys).await?;
     store::attempts::mark_password_ok(&state.db, &attempt.id_hash).await?;
     let attempt = LoginAttempt { password_ok: true, ..attempt.clone() };
-    after_first_factor(state, tenant, &attempt, &user, device_token, ip, now).await
+    after_first_factor(state, tenant, &attempt, &user, visitor, now).await
 }
 
 /// The password is proven: decide what comes next.
@@ -78,35 +77,31 @@ pub async fn after_first_factor(
     tenant: &Tenant,
     attempt: &LoginAttempt,
     user: &entity::user::Model,
-    device_token: Option<&str>,
-    ip: &str,
+    visitor: &Visitor<'_>,
     now: i64,
 ) -> Result<StepOutcome, FlowError> {
-    if attempt.purpose.demands_security_key() {
-        // Only a key will do (no trusted device, no code); the step's page says what to do when
-        // the person has none yet.
-        store::attempts::set_stage(&state.db, &attempt.id_hash, Stage::SecondFactor.as_str(), &user.id, None)
-            .await?;
-        return Ok(StepOutcome::NextStage { trusted_device: None });
-    }
-    if user.two_factor_method.is_some() {
-        if attempt.purpose.allows_trusted_device()
-            && trusted_device::recognise(state, tenant, &user.id, device_token, now).await?
-        {
-            let context = AuthContext::password_on_trusted_device();
-            let finished = completion::finish(state, tenant, attempt, &user.id, &context, ip, now).await?;
+    let stage = match next_stage::choose(tenant, &attempt.purpose, user, false) {
+        AfterFirstFactor::Done => {
+            let context = AuthContext::password();
+            let finished =
+                completion::finish(state, tenant, attempt, &user.id, &context, visitor.ip, now).await?;
             return Ok(StepOutcome::Finished(finished));
         }
-        store::attempts::set_stage(&state.db, &attempt.id_hash, Stage::SecondFactor.as_str(), &user.id, None)
-            .await?;
-        return Ok(StepOutcome::NextStage { trusted_device: None });
+        AfterFirstFactor::SecondFactor => Stage::SecondFactor,
+        AfterFirstFactor::Enrol => Stage::Enrol,
+    };
+    // A remembered browser stands in for the second factor, unless only a key will do or the
+    // client wants a real one.
+    if stage == Stage::SecondFactor
+        && !attempt.purpose.demands_security_key()
+        && attempt.purpose.allows_trusted_device()
+        && trusted_device::recognise(state, tenant, &user.id, visitor.trusted_device, now).await?
+    {
+        let context = AuthContext::password_on_trusted_device();
+        let finished =
+            completion::finish(state, tenant, attempt, &user.id, &context, visitor.ip, now).await?;
+        return Ok(StepOutcome::Finished(finished));
     }
-    if tenant.row.require_2fa || attempt.purpose.demands_second_factor() {
-        store::attempts::set_stage(&state.db, &attempt.id_hash, Stage::Enrol.as_str(), &user.id, None)
-            .await?;
-        return Ok(StepOutcome::NextStage { trusted_device: None });
-    }
-    let finished =
-        completion::finish(state, tenant, attempt, &user.id, &AuthContext::password(), ip, now).await?;
-    Ok(StepOutcome::Finished(finished))
+    next_stage::enter(state, tenant, attempt, stage, user, visitor, now).await?;
+    Ok(StepOutcome::NextStage)
 }

@@ -4,12 +4,15 @@
 use serde_json::json;
 
 use super::completion;
-use super::{Browser, FlowError, LoginAttempt, MAX_FACTOR_FAILURES, Notice, Stage, StepOutcome};
+use super::next_stage;
+use super::tries::{passed, take_try, wrong_code};
+use super::{Factor, FlowError, LoginAttempt, Notice, Refusal, Stage, StepOutcome, Visitor};
 use crate::audit::{self, AuditEvent};
 use crate::authn::backup_codes;
 use crate::authn::second_factor::{self, Method};
-use crate::authn::webauthn::{self, KeyUse, Refusal, Refused};
-use crate::authn::{throttle, trusted_device};
+use crate::authn::sms::{self, SendOutcome};
+use crate::authn::trusted_device;
+use crate::authn::webauthn::{self, KeyUse, Refused};
 use crate::oidc::auth_context::AuthContext;
 use crate::state::AppState;
 use crate::store;
@@ -48,35 +51,31 @@ pub async fn submit_code(
     tenant: &Tenant,
     attempt: &LoginAttempt,
     form: CodeForm,
-    browser: &Browser<'_>,
-    ip: &str,
+    visitor: &Visitor<'_>,
     now: i64,
 ) -> Result<StepOutcome, FlowError> {
     attempt.expect_stage(Stage::SecondFactor)?;
     if !attempt.csrf_matches(&form.csrf_token) {
-        return Ok(StepOutcome::Retry { message_key: "login-form-expired", seconds: None });
+        return Ok(StepOutcome::Refused(Refusal::FormExpired));
     }
     if attempt.purpose.demands_security_key() {
-        return Ok(StepOutcome::Retry { message_key: "security-key-required", seconds: None });
+        return Ok(StepOutcome::Refused(Refusal::SecurityKeyRequired));
     }
     let user = load_user(state, tenant, attempt).await?;
-    let tries = match take_try(state, tenant, attempt, &user.id, browser, now).await? {
+    let tries = match take_try(state, tenant, attempt, &user.id, visitor, now).await? {
         Ok(tries) => tries,
         Err(outcome) => return Ok(outcome),
     };
-    let verified = second_factor::verify_code(state, &user, &form.code, now)
-        .await
-        .map_err(|e| FlowError::Corrupt(e.to_string()))?;
+    let verified = second_factor::verify_code(state, &user, &form.code, now).await?;
     if !verified {
-        return wrong_code(state, tenant, attempt, &user.id, browser, "code", tries, ip, now).await;
+        return wrong_code(state, tenant, attempt, &user.id, Factor::Code, tries, visitor, now).await;
     }
     passed(state, tenant, &user.id).await?;
     let context = match user.two_factor_method.as_deref().and_then(Method::parse) {
         Some(Method::Sms) => AuthContext::password_and_sms(),
         _ => AuthContext::password_and_otp(),
     };
-    finish_with_factor(state, tenant, attempt, &user.id, &context, form.remember_device, browser, ip, now)
-        .await
+    finish_with_factor(state, tenant, attempt, &user.id, &context, form.remember_device, visitor, now).await
 }
 
 /// The security-key answer at the second-factor step (also the only way on when the client asked
@@ -87,16 +86,15 @@ pub async fn submit_security_key(
     tenant: &Tenant,
     attempt: &LoginAttempt,
     form: SecurityKeyForm<'_>,
-    browser: &Browser<'_>,
-    ip: &str,
+    visitor: &Visitor<'_>,
     now: i64,
 ) -> Result<StepOutcome, FlowError> {
     attempt.expect_stage(Stage::SecondFactor)?;
     if !attempt.csrf_matches(form.csrf_token) {
-        return Ok(StepOutcome::Retry { message_key: "login-form-expired", seconds: None });
+        return Ok(StepOutcome::Refused(Refusal::FormExpired));
     }
     let user_id = attempt.user_id()?.to_string();
-    let tries = match take_try(state, tenant, attempt, &user_id, browser, now).await? {
+    let tries = match take_try(state, tenant, attempt, &user_id, visitor, now).await? {
         Ok(tries) => tries,
         Err(outcome) => return Ok(outcome),
     };
@@ -109,21 +107,19 @@ pub async fn submit_security_key(
         form.credential,
         now,
     )
-    .await
-    .map_err(|e| FlowError::Corrupt(e.to_string()))?;
+    .await?;
     let key = match checked {
         Ok(key) => key,
         Err(refused) => {
-            audit_key_refusal(state, tenant, &refused, ip, now).await?;
-            return wrong_code(state, tenant, attempt, &user_id, browser, "security_key", tries, ip, now)
+            audit_key_refusal(state, tenant, &refused, visitor.ip, now).await?;
+            return wrong_code(state, tenant, attempt, &user_id, Factor::SecurityKey, tries, visitor, now)
                 .await;
         }
     };
     passed(state, tenant, &user_id).await?;
-    audit_key_use(state, tenant, &key, ip, now).await?;
+    audit_key_use(state, tenant, &key, visitor.ip, now).await?;
     let context = AuthContext::password_and_security_key(key.user_verified, key.hardware_bound);
-    finish_with_factor(state, tenant, attempt, &user_id, &context, form.remember_device, browser, ip, now)
-        .await
+    finish_with_factor(state, tenant, attempt, &user_id, &context, form.remember_device, visitor, now).await
 }
 
 /// A key whose signature counter did not move forward may have been copied: the security
@@ -136,7 +132,7 @@ pub(super) async fn audit_key_refusal(
     now: i64,
 ) -> Result<(), FlowError> {
     let Some((user_id, key_id)) = &refused.key else { return Ok(()) };
-    let event = if refused.reason == Refusal::CounterRegression {
+    let event = if refused.reason == webauthn::Refusal::CounterRegression {
         tracing::warn!(user = %user_id, key = %key_id, "security key counter went backwards: possibly cloned");
         "security_key.counter_regression"
     } else {
@@ -186,19 +182,18 @@ async fn finish_with_factor(
     user_id: &str,
     context: &AuthContext,
     remember_device: bool,
-    browser: &Browser<'_>,
-    ip: &str,
+    visitor: &Visitor<'_>,
     now: i64,
 ) -> Result<StepOutcome, FlowError> {
     let device = if remember_device && attempt.purpose.allows_trusted_device() {
-        let device = trusted_device::remember(state, tenant, user_id, browser.user_agent, now).await?;
+        let device = trusted_device::remember(state, tenant, user_id, visitor.user_agent, now).await?;
         if device.is_some() {
             let event = AuditEvent {
                 tenant_id: Some(tenant.id()),
                 user_id: Some(user_id),
                 event: "device.remembered",
-                detail: json!({ "browser": trusted_device::browser_label(browser.user_agent) }),
-                ip: Some(ip),
+                detail: json!({ "browser": trusted_device::browser_label(visitor.user_agent) }),
+                ip: Some(visitor.ip),
             };
             audit::record(&state.db, event, now).await?;
         }
@@ -206,7 +201,7 @@ async fn finish_with_factor(
     } else {
         None
     };
-    let mut finished = completion::finish(state, tenant, attempt, user_id, context, ip, now).await?;
+    let mut finished = completion::finish(state, tenant, attempt, user_id, context, visitor.ip, now).await?;
     finished.trusted_device = device;
     Ok(StepOutcome::Finished(finished))
 }
@@ -216,21 +211,20 @@ pub async fn submit_backup_code(
     tenant: &Tenant,
     attempt: &LoginAttempt,
     form: BackupCodeForm<'_>,
-    browser: &Browser<'_>,
-    ip: &str,
+    visitor: &Visitor<'_>,
     now: i64,
 ) -> Result<StepOutcome, FlowError> {
     attempt.expect_stage(Stage::SecondFactor)?;
     let BackupCodeForm { code, csrf_token } = form;
     if !attempt.csrf_matches(csrf_token) {
-        return Ok(StepOutcome::Retry { message_key: "login-form-expired", seconds: None });
+        return Ok(StepOutcome::Refused(Refusal::FormExpired));
     }
     // A backup code is a code: it cannot stand in for the key a client insists on.
     if attempt.purpose.demands_security_key() {
-        return Ok(StepOutcome::Retry { message_key: "security-key-required", seconds: None });
+        return Ok(StepOutcome::Refused(Refusal::SecurityKeyRequired));
     }
     let user_id = attempt.user_id()?.to_string();
-    let tries = match take_try(state, tenant, attempt, &user_id, browser, now).await? {
+    let tries = match take_try(state, tenant, attempt, &user_id, visitor, now).await? {
         Ok(tries) => tries,
         Err(outcome) => return Ok(outcome),
     };
@@ -242,7 +236,7 @@ pub async fn submit_backup_code(
         None => false,
     };
     if !used {
-        return wrong_code(state, tenant, attempt, &user_id, browser, "backup_code", tries, ip, now).await;
+        return wrong_code(state, tenant, attempt, &user_id, Factor::BackupCode, tries, visitor, now).await;
     }
     passed(state, tenant, &user_id).await?;
     let left = store::backup_codes::remaining(&state.db, &user_id).await?;
@@ -251,91 +245,58 @@ pub async fn submit_backup_code(
         user_id: Some(&user_id),
         event: "backup_code.used",
         detail: json!({ "remaining": left }),
-        ip: Some(ip),
+        ip: Some(visitor.ip),
     };
     audit::record(&state.db, event, now).await?;
     let notice = Notice { context: AuthContext::password_and_otp(), backup_codes_left: Some(left) };
-    let notice = serde_json::to_string(&notice).map_err(|e| FlowError::Corrupt(e.to_string()))?;
-    store::attempts::set_stage(&state.db, &attempt.id_hash, Stage::Notice.as_str(), &user_id, Some(notice))
-        .await?;
-    Ok(StepOutcome::NextStage { trusted_device: None })
+    store::attempts::set_stage(
+        &state.db,
+        &attempt.id_hash,
+        Stage::Notice.as_str(),
+        &user_id,
+        Some(serde_json::to_string(&notice)?),
+    )
+    .await?;
+    Ok(StepOutcome::NextStage)
 }
 
-/// Before a code is checked: the user's wait after earlier wrong codes (across attempts), then one
-/// of this attempt's five tries, taken in one statement. `Err` carries the answer when no try is
-/// left or the user must wait.
-pub(super) async fn take_try(
+/// What "Send a new code" did.
+pub enum Resend {
+    Sent(SendOutcome),
+    /// The form's CSRF token is not the attempt's.
+    FormExpired,
+    /// This sign-in takes no text-message code (another method, or the client wants a key).
+    NotByText,
+}
+
+/// "Did you not receive the code?": a new code within the sending limits.
+pub async fn resend_code(
     state: &AppState,
     tenant: &Tenant,
     attempt: &LoginAttempt,
-    user_id: &str,
-    browser: &Browser<'_>,
+    csrf_token: &str,
+    visitor: &Visitor<'_>,
     now: i64,
-) -> Result<Result<i32, StepOutcome>, FlowError> {
-    let key = throttle::factor_key(tenant.id(), user_id);
-    if let Some(seconds) = throttle::claim(&state.db, &state.settings.throttle, &[&key], now).await? {
-        return Ok(Err(StepOutcome::Retry {
-            message_key: "second-factor-throttled",
-            seconds: Some(seconds),
-        }));
+) -> Result<Resend, FlowError> {
+    attempt.expect_stage(Stage::SecondFactor)?;
+    if !attempt.csrf_matches(csrf_token) {
+        return Ok(Resend::FormExpired);
     }
-    match store::attempts::take_factor_try(&state.db, &attempt.id_hash, MAX_FACTOR_FAILURES).await? {
-        Some(tries) => Ok(Ok(tries)),
-        None => Ok(Err(restart(state, tenant, attempt, browser, now).await?)),
+    let user = load_user(state, tenant, attempt).await?;
+    if !next_stage::texts_codes(&attempt.purpose, &user) {
+        return Ok(Resend::NotByText);
     }
-}
-
-/// A right code: the user's counter of wrong codes starts over.
-pub(super) async fn passed(state: &AppState, tenant: &Tenant, user_id: &str) -> Result<(), FlowError> {
-    store::throttles::clear(&state.db, &throttle::factor_key(tenant.id(), user_id)).await?;
-    Ok(())
-}
-
-async fn restart(
-    state: &AppState,
-    tenant: &Tenant,
-    attempt: &LoginAttempt,
-    browser: &Browser<'_>,
-    now: i64,
-) -> Result<StepOutcome, FlowError> {
-    store::attempts::finish(&state.db, &attempt.id_hash).await?;
-    let attempt_token = super::start(state, tenant, &attempt.purpose, browser.token, now).await?;
-    Ok(StepOutcome::Restarted { attempt_token })
-}
-
-/// Counts a wrong code against the user; the fifth try of an attempt ends it and a fresh attempt
-/// starts at the password.
-#[allow(clippy::too_many_arguments)]
-pub(super) async fn wrong_code(
-    state: &AppState,
-    tenant: &Tenant,
-    attempt: &LoginAttempt,
-    user_id: &str,
-    browser: &Browser<'_>,
-    kind: &str,
-    tries: i32,
-    ip: &str,
-    now: i64,
-) -> Result<StepOutcome, FlowError> {
-    let key = throttle::factor_key(tenant.id(), user_id);
-    throttle::record_failure_for(&state.db, &state.settings.throttle, &[&key], now).await?;
-    state.metrics.second_factor_failure();
-    let locked = tries >= MAX_FACTOR_FAILURES;
-    let event = AuditEvent {
-        tenant_id: Some(tenant.id()),
-        user_id: Some(user_id),
-        event: if locked { "login.second_factor_locked" } else { "login.second_factor_failed" },
-        detail: json!({ "kind": kind, "failures": tries }),
-        ip: Some(ip),
-    };
-    audit::record(&state.db, event, now).await?;
-    if !locked {
-        let message_key = match kind {
-            "backup_code" => "backup-code-wrong",
-            "security_key" => "security-key-failed",
-            _ => "second-factor-wrong-code",
-        };
-        return Ok(StepOutcome::Retry { message_key, seconds: None });
-    }
-    restart(state, tenant, attempt, browser, now).await
+    let Some(phone) = sms::user_phone(tenant, &user) else { return Ok(Resend::NotByText) };
+    let outcome = sms::send_code(
+        state,
+        tenant,
+        &user.id,
+        &phone,
+        sms::PURPOSE_LOGIN,
+        visitor.lang,
+        Some(visitor.ip),
+        now,
+    )
+    .await?;
+    Ok(Resend::Sent(outcome))
 }

@@ -3,65 +3,53 @@
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use serde::Deserialize;
 
-use super::two_factor::{html, me, show_codes};
-use super::{SignedIn, account_error, back_to_overview, check_csrf, parse_form};
+use super::signed_in::{FreshIfTwoFactor, SignedIn};
+use super::{account_error, back_to_overview, show_codes};
 use crate::account;
 use crate::authn::sms;
 use crate::domain::PhoneNumber;
 use crate::error::PageError;
 use crate::http::client_ip::ClientIp;
-use crate::http::login::send_outcome_message;
+use crate::http::form::PageForm;
+use crate::http::login::sms_notice;
 use crate::http::page;
-use crate::http::tenant::CurrentTenant;
 use crate::state::AppState;
 use crate::store;
-use crate::tenants::Tenant;
 use crate::views::pages::{SmsConfirmPage, SmsSetupPage};
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/account/two-factor/sms", get(phone_form).post(send_code))
+        .route(PATH, get(phone_form).post(send_code))
         .route("/account/two-factor/sms/confirm", post(confirm))
 }
 
 const PATH: &str = "/account/two-factor/sms";
 
-macro_rules! signed_in_or_redirect {
-    ($call:expr) => {
-        match $call.await? {
-            Ok(me) => me,
-            Err(redirect) => return Ok(redirect),
-        }
-    };
-}
-
 fn render_phone_form(
     state: &AppState,
-    tenant: &Tenant,
     me: &SignedIn,
     phone: &str,
     error: Option<String>,
     status: StatusCode,
 ) -> Result<Response, PageError> {
     let context = SmsSetupPage {
-        frame: page::frame(state, Some(tenant), me.lang),
-        action: tenant.path(state, PATH),
-        csrf_token: me.session.row.csrf_token.clone(),
+        frame: page::frame(state, Some(&me.tenant), me.lang),
+        action: me.tenant.path(state, PATH),
+        csrf_token: me.csrf_token(),
         error,
         phone: phone.to_string(),
-        cancel_url: tenant.path(state, "/account"),
+        cancel_url: me.tenant.path(state, "/account"),
     };
-    html(state, "sms_setup.html", context, status)
+    page::render(state, "sms_setup.html", context, status)
 }
 
 async fn render_confirm(
     state: &AppState,
-    tenant: &Tenant,
     me: &SignedIn,
     error: Option<String>,
     status_code: StatusCode,
@@ -70,28 +58,26 @@ async fn render_confirm(
         .await
         .map_err(PageError::internal)?;
     let masked = pending
-        .and_then(|code| PhoneNumber::parse(&code.phone_number, &tenant.row.sms_region).ok())
+        .and_then(|code| PhoneNumber::parse(&code.phone_number, &me.tenant.row.sms_region).ok())
         .map(|phone| phone.masked())
         .unwrap_or_default();
     let context = SmsConfirmPage {
-        frame: page::frame(state, Some(tenant), me.lang),
-        action: tenant.path(state, &format!("{PATH}/confirm")),
-        csrf_token: me.session.row.csrf_token.clone(),
+        frame: page::frame(state, Some(&me.tenant), me.lang),
+        action: me.tenant.path(state, &format!("{PATH}/confirm")),
+        csrf_token: me.csrf_token(),
         error,
         status: None,
         intro: state.views.message_with(me.lang, "sms-confirm-intro", &[("phone", masked.into())]),
-        cancel_url: tenant.path(state, "/account"),
+        cancel_url: me.tenant.path(state, "/account"),
     };
-    html(state, "sms_confirm.html", context, status_code)
+    page::render(state, "sms_confirm.html", context, status_code)
 }
 
 async fn phone_form(
     State(state): State<AppState>,
-    CurrentTenant(tenant): CurrentTenant,
-    headers: HeaderMap,
+    FreshIfTwoFactor(me): FreshIfTwoFactor,
 ) -> Result<Response, PageError> {
-    let me = signed_in_or_redirect!(me(&state, &tenant, &headers, PATH, false));
-    render_phone_form(&state, &tenant, &me, "", None, StatusCode::OK)
+    render_phone_form(&state, &me, "", None, StatusCode::OK)
 }
 
 #[derive(Deserialize)]
@@ -104,21 +90,18 @@ struct PhoneBody {
 
 async fn send_code(
     State(state): State<AppState>,
-    CurrentTenant(tenant): CurrentTenant,
+    FreshIfTwoFactor(me): FreshIfTwoFactor,
     ClientIp(ip): ClientIp,
-    headers: HeaderMap,
-    body: String,
+    PageForm(body): PageForm<PhoneBody>,
 ) -> Result<Response, PageError> {
-    let me = signed_in_or_redirect!(me(&state, &tenant, &headers, PATH, false));
-    let body: PhoneBody = parse_form(&body)?;
-    check_csrf(&me, &body.csrf_token)?;
-    let Ok(phone) = PhoneNumber::parse(&body.phone, &tenant.row.sms_region) else {
+    me.check_csrf(&body.csrf_token)?;
+    let Ok(phone) = PhoneNumber::parse(&body.phone, &me.tenant.row.sms_region) else {
         let message = state.views.message(me.lang, "sms-invalid-number");
-        return render_phone_form(&state, &tenant, &me, &body.phone, Some(message), StatusCode::BAD_REQUEST);
+        return render_phone_form(&state, &me, &body.phone, Some(message), StatusCode::BAD_REQUEST);
     };
     let outcome = sms::send_code(
         &state,
-        &tenant,
+        &me.tenant,
         &me.user.id,
         &phone,
         sms::PURPOSE_ENROL,
@@ -128,10 +111,10 @@ async fn send_code(
     )
     .await
     .map_err(PageError::internal)?;
-    match send_outcome_message(&state, me.lang, &outcome) {
-        None => render_confirm(&state, &tenant, &me, None, StatusCode::OK).await,
+    match sms_notice::refusal(&state, me.lang, &outcome) {
+        None => render_confirm(&state, &me, None, StatusCode::OK).await,
         Some(message) => {
-            render_phone_form(&state, &tenant, &me, &body.phone, Some(message), StatusCode::TOO_MANY_REQUESTS)
+            render_phone_form(&state, &me, &body.phone, Some(message), StatusCode::TOO_MANY_REQUESTS)
         }
     }
 }
@@ -146,24 +129,21 @@ struct CodeBody {
 
 async fn confirm(
     State(state): State<AppState>,
-    CurrentTenant(tenant): CurrentTenant,
+    FreshIfTwoFactor(me): FreshIfTwoFactor,
     ClientIp(ip): ClientIp,
-    headers: HeaderMap,
-    body: String,
+    PageForm(body): PageForm<CodeBody>,
 ) -> Result<Response, PageError> {
-    let me = signed_in_or_redirect!(me(&state, &tenant, &headers, PATH, false));
-    let body: CodeBody = parse_form(&body)?;
-    check_csrf(&me, &body.csrf_token)?;
+    me.check_csrf(&body.csrf_token)?;
     let now = state.now();
     let Some(phone) = sms::verify_code(&state, &me.user.id, sms::PURPOSE_ENROL, &body.code, None, now)
         .await
         .map_err(PageError::internal)?
     else {
         let message = state.views.message(me.lang, "second-factor-wrong-code");
-        return render_confirm(&state, &tenant, &me, Some(message), StatusCode::UNAUTHORIZED).await;
+        return render_confirm(&state, &me, Some(message), StatusCode::UNAUTHORIZED).await;
     };
-    match account::enable_sms(&state, &tenant, &me.user, &phone, &ip, now).await.map_err(account_error)? {
-        Some(codes) => show_codes(&state, &tenant, &me, codes, "two-factor-on"),
-        None => Ok(back_to_overview(&state, &tenant, "phone-changed")),
+    match account::enable_sms(&state, &me.tenant, &me.user, &phone, &ip, now).await.map_err(account_error)? {
+        Some(codes) => show_codes(&state, &me, codes, "two-factor-on"),
+        None => Ok(back_to_overview(&me, &state, "phone-changed")),
     }
 }

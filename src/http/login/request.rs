@@ -1,46 +1,69 @@
-//! Everything a login-form handler needs, extracted once: the tenant, the attempt named in the
-//! path (for this browser only), the client address, the browser binding and the language.
+//! Everything a login page or form needs, extracted once: the tenant, the attempt named in the
+//! path (for this browser only), the language, and what the flow needs to know of the visitor
+//! (browser binding, user agent, trusted-device and session cookies, client address).
 
-use std::collections::HashMap;
-
-use axum::extract::{FromRequestParts, Path};
+use axum::extract::FromRequestParts;
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
-use serde::de::DeserializeOwned;
 
-use super::{Attempt, load_attempt};
-use crate::authn::flow::Browser;
+use super::flow_error;
+use crate::authn::flow::{self, LoginAttempt, Visitor};
 use crate::error::PageError;
-use crate::http::browser;
 use crate::http::client_ip::ClientIp;
-use crate::http::page;
+use crate::http::path_param::AttemptParam;
 use crate::http::tenant::CurrentTenant;
+use crate::http::{browser, cookies, page};
 use crate::state::AppState;
 use crate::tenants::Tenant;
 
 pub struct LoginRequest {
     pub tenant: Tenant,
-    pub current: Attempt,
-    pub headers: HeaderMap,
-    pub ip: String,
+    /// The attempt's token, as in its URL.
+    pub token: String,
+    pub attempt: LoginAttempt,
     pub lang: &'static str,
-    browser_token: String,
+    ip: String,
+    browser_token: Option<String>,
     user_agent: String,
+    trusted_device: Option<String>,
+    session_token: Option<String>,
 }
 
 impl LoginRequest {
-    pub fn browser(&self) -> Browser<'_> {
-        Browser { token: &self.browser_token, user_agent: &self.user_agent }
+    pub fn visitor(&self) -> Visitor<'_> {
+        Visitor {
+            browser_token: self.browser_token.as_deref().unwrap_or_default(),
+            user_agent: &self.user_agent,
+            trusted_device: self.trusted_device.as_deref(),
+            ip: &self.ip,
+            lang: self.lang,
+        }
     }
 
     /// `/t/{tenant}/login/{attempt}` plus `suffix`.
     pub fn url(&self, state: &AppState, suffix: &str) -> String {
-        self.tenant.path(state, &format!("/login/{}{suffix}", self.current.token))
+        self.tenant.path(state, &format!("/login/{}{suffix}", self.token))
     }
 
-    pub fn form<T: DeserializeOwned>(body: &str) -> Result<T, PageError> {
-        serde_urlencoded::from_str(body).map_err(|_| PageError::bad_request("error-bad-request"))
+    /// The browser's session at this tenant, if it has one.
+    pub fn session_token(&self) -> Option<&str> {
+        self.session_token.as_deref()
     }
+
+    /// The same request, continuing with the fresh attempt that replaced this one.
+    pub async fn restarted(self, state: &AppState, token: String) -> Result<Self, PageError> {
+        let attempt = load(state, &self.tenant, &token, self.browser_token.as_deref()).await?;
+        Ok(Self { token, attempt, ..self })
+    }
+}
+
+async fn load(
+    state: &AppState,
+    tenant: &Tenant,
+    token: &str,
+    browser_token: Option<&str>,
+) -> Result<LoginAttempt, PageError> {
+    flow::load(state, tenant, token, browser_token, state.now()).await.map_err(flow_error)
 }
 
 impl FromRequestParts<AppState> for LoginRequest {
@@ -48,16 +71,22 @@ impl FromRequestParts<AppState> for LoginRequest {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let CurrentTenant(tenant) = CurrentTenant::from_request_parts(parts, state).await?;
-        let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
-            .await
-            .map_err(|_| PageError::not_found("error-not-found"))?;
-        let token = params.get("attempt").ok_or_else(|| PageError::not_found("error-not-found"))?;
+        let AttemptParam(token) = AttemptParam::from_request_parts(parts, state).await?;
         let Ok(ClientIp(ip)) = ClientIp::from_request_parts(parts, state).await;
-        let headers = parts.headers.clone();
-        let current = load_attempt(state, &tenant, token, &headers).await?;
-        let lang = page::language(&headers, current.attempt.purpose.ui_locales(), Some(&tenant));
-        let browser_token = browser::binding(state, &headers).0;
-        let user_agent = browser::user_agent(&headers);
-        Ok(Self { tenant, current, headers, ip, lang, browser_token, user_agent })
+        let headers: &HeaderMap = &parts.headers;
+        let browser_token = cookies::read(headers, &cookies::browser_name(state));
+        let attempt = load(state, &tenant, &token, browser_token.as_deref()).await?;
+        let lang = page::language(headers, attempt.purpose.ui_locales(), Some(&tenant));
+        Ok(Self {
+            user_agent: browser::user_agent(headers),
+            trusted_device: cookies::read(headers, &cookies::trusted_device_name(state, tenant.slug())),
+            session_token: cookies::read(headers, &cookies::session_name(state, tenant.slug())),
+            tenant,
+            token,
+            attempt,
+            lang,
+            ip,
+            browser_token,
+        })
     }
 }

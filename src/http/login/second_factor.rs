@@ -1,25 +1,22 @@
-//! The second-factor forms of a login: a verification code, a backup code, forced enrolment with
-//! an app, the Continue of the notice stage, consent, and "Did you not receive the code?".
+//! The forms after the password: a verification code, a backup code, forced enrolment with an
+//! app, the Continue of the notice stage, consent, and "Did you not receive the code?".
 
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
 use super::request::LoginRequest;
-use super::{flow_error, respond};
-use crate::authn::flow::completion;
+use super::respond::{FormPage, respond};
+use super::{flow_error, forms, sms_notice};
 use crate::authn::flow::enrolment_step::{self, EnrolOutcome};
-use crate::authn::flow::second_factor_step::{self, BackupCodeForm, CodeForm};
-use crate::authn::flow::{Stage, StepOutcome};
-use crate::authn::{session, sms};
+use crate::authn::flow::second_factor_step::{self, BackupCodeForm, CodeForm, Resend};
+use crate::authn::flow::{Stage, completion, consent_step};
 use crate::error::PageError;
-use crate::http::cookies;
-use crate::http::page;
+use crate::http::form::PageForm;
 use crate::state::AppState;
-use crate::views::pages::{BackupCodePage, BackupCodesPage, ConfirmPage};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -45,12 +42,13 @@ struct CodeBody {
     decision: String,
 }
 
+const STAGE_PAGE: FormPage<'static> = FormPage::Stage { typed_email: None };
+
 async fn submit_code(
     State(state): State<AppState>,
     request: LoginRequest,
-    body: String,
+    PageForm(body): PageForm<CodeBody>,
 ) -> Result<Response, PageError> {
-    let body: CodeBody = LoginRequest::form(&body)?;
     let form = CodeForm {
         code: body.code,
         csrf_token: body.csrf_token,
@@ -59,175 +57,107 @@ async fn submit_code(
     let outcome = second_factor_step::submit_code(
         &state,
         &request.tenant,
-        &request.current.attempt,
+        &request.attempt,
         form,
-        &request.browser(),
-        &request.ip,
+        &request.visitor(),
         state.now(),
     )
     .await
     .map_err(flow_error)?;
-    respond(&state, &request.tenant, &request.current, &request.headers, outcome, None).await
+    respond(&state, request, outcome, STAGE_PAGE).await
 }
 
 async fn backup_form(State(state): State<AppState>, request: LoginRequest) -> Result<Response, PageError> {
-    request.current.attempt.expect_stage(Stage::SecondFactor).map_err(flow_error)?;
-    render_backup_form(&state, &request, None, StatusCode::OK)
-}
-
-fn render_backup_form(
-    state: &AppState,
-    request: &LoginRequest,
-    error: Option<String>,
-    status: StatusCode,
-) -> Result<Response, PageError> {
-    let context = BackupCodePage {
-        frame: page::frame(state, Some(&request.tenant), request.lang),
-        action: request.url(state, "/backup"),
-        back_url: request.url(state, ""),
-        csrf_token: request.current.attempt.csrf_token.clone(),
-        error,
-    };
-    let html = state.views.render("backup_code.html", context).map_err(PageError::internal)?;
-    Ok((status, Html(html)).into_response())
+    request.attempt.expect_stage(Stage::SecondFactor).map_err(flow_error)?;
+    forms::backup_code(&state, &request, None, StatusCode::OK)
 }
 
 async fn submit_backup_code(
     State(state): State<AppState>,
     request: LoginRequest,
-    body: String,
+    PageForm(body): PageForm<CodeBody>,
 ) -> Result<Response, PageError> {
-    let body: CodeBody = LoginRequest::form(&body)?;
     let outcome = second_factor_step::submit_backup_code(
         &state,
         &request.tenant,
-        &request.current.attempt,
+        &request.attempt,
         BackupCodeForm { code: &body.backup_code, csrf_token: &body.csrf_token },
-        &request.browser(),
-        &request.ip,
+        &request.visitor(),
         state.now(),
     )
     .await
     .map_err(flow_error)?;
-    if let StepOutcome::Retry { message_key, .. } = &outcome {
-        let message = state.views.message(request.lang, message_key);
-        return render_backup_form(&state, &request, Some(message), StatusCode::UNAUTHORIZED);
-    }
-    respond(&state, &request.tenant, &request.current, &request.headers, outcome, None).await
-}
-
-/// Shows a new set of backup codes, then Continue finishes the attempt.
-pub fn show_backup_codes(
-    state: &AppState,
-    request: &LoginRequest,
-    codes: Vec<String>,
-) -> Result<Response, PageError> {
-    let context = BackupCodesPage {
-        frame: page::frame(state, Some(&request.tenant), request.lang),
-        codes,
-        continue_action: Some(request.url(state, "/continue")),
-        continue_link: None,
-        csrf_token: request.current.attempt.csrf_token.clone(),
-    };
-    let html = state.views.render("backup_codes.html", context).map_err(PageError::internal)?;
-    Ok(Html(html).into_response())
+    respond(&state, request, outcome, FormPage::BackupCode).await
 }
 
 async fn confirm_enrolment(
     State(state): State<AppState>,
     request: LoginRequest,
-    body: String,
+    PageForm(body): PageForm<CodeBody>,
 ) -> Result<Response, PageError> {
-    let body: CodeBody = LoginRequest::form(&body)?;
     let outcome = enrolment_step::confirm(
         &state,
         &request.tenant,
-        &request.current.attempt,
+        &request.attempt,
         &body.code,
         &body.csrf_token,
-        &request.browser(),
-        &request.ip,
+        &request.visitor(),
         state.now(),
     )
     .await
     .map_err(flow_error)?;
     match outcome {
-        EnrolOutcome::Step(step) => {
-            respond(&state, &request.tenant, &request.current, &request.headers, step, None).await
-        }
-        EnrolOutcome::Confirmed { backup_codes } => show_backup_codes(&state, &request, backup_codes),
+        EnrolOutcome::Step(step) => respond(&state, request, step, STAGE_PAGE).await,
+        EnrolOutcome::Confirmed { backup_codes } => forms::backup_codes(&state, &request, backup_codes),
     }
 }
 
 async fn continue_after_notice(
     State(state): State<AppState>,
     request: LoginRequest,
-    body: String,
+    PageForm(body): PageForm<CodeBody>,
 ) -> Result<Response, PageError> {
-    let body: CodeBody = LoginRequest::form(&body)?;
     let outcome = completion::continue_after_notice(
         &state,
         &request.tenant,
-        &request.current.attempt,
+        &request.attempt,
         &body.csrf_token,
-        &request.ip,
+        request.visitor().ip,
         state.now(),
     )
     .await
     .map_err(flow_error)?;
-    respond(&state, &request.tenant, &request.current, &request.headers, outcome, None).await
+    respond(&state, request, outcome, STAGE_PAGE).await
 }
 
 async fn decide_consent(
     State(state): State<AppState>,
     request: LoginRequest,
-    body: String,
+    PageForm(body): PageForm<CodeBody>,
 ) -> Result<Response, PageError> {
-    let body: CodeBody = LoginRequest::form(&body)?;
-    let tenant = &request.tenant;
-    let session = match cookies::read(&request.headers, &cookies::session_name(&state, tenant.slug())) {
-        Some(cookie) => {
-            session::resume(&state, tenant, &cookie, state.now()).await.map_err(PageError::internal)?
-        }
-        None => None,
-    };
     let allow = match body.decision.as_str() {
         "allow" => true,
         "deny" => false,
         _ => return Err(PageError::bad_request("error-bad-request")),
     };
-    let outcome = completion::decide_consent(
+    let outcome = consent_step::decide(
         &state,
-        tenant,
-        &request.current.attempt,
-        session.as_ref(),
+        &request.tenant,
+        &request.attempt,
+        request.session_token(),
         allow,
         &body.csrf_token,
-        &request.ip,
+        request.visitor().ip,
         state.now(),
     )
     .await
     .map_err(flow_error)?;
-    respond(&state, tenant, &request.current, &request.headers, outcome, None).await
+    respond(&state, request, outcome, STAGE_PAGE).await
 }
 
-/// "Did you not receive the verification code?": a page that offers a new code (a link must not
-/// send a paid message by itself: prefetching or a reload would).
 async fn resend_form(State(state): State<AppState>, request: LoginRequest) -> Result<Response, PageError> {
-    request.current.attempt.expect_stage(Stage::SecondFactor).map_err(flow_error)?;
-    let lang = request.lang;
-    let context = ConfirmPage {
-        frame: page::frame(&state, Some(&request.tenant), lang),
-        action: request.url(&state, "/resend"),
-        csrf_token: request.current.attempt.csrf_token.clone(),
-        title: state.views.message(lang, "sms-resend-title"),
-        message: state.views.message(lang, "sms-resend-message"),
-        button: state.views.message(lang, "sms-resend-button"),
-        cancel_url: request.url(&state, ""),
-        hidden: Vec::new(),
-    };
-    let html = state.views.render("confirm.html", context).map_err(PageError::internal)?;
-    Ok(Html(html).into_response())
+    request.attempt.expect_stage(Stage::SecondFactor).map_err(flow_error)?;
+    forms::resend(&state, &request)
 }
 
 /// Sends a new code within the limits, then back to the step (post-redirect-get: a reload sends
@@ -235,42 +165,23 @@ async fn resend_form(State(state): State<AppState>, request: LoginRequest) -> Re
 async fn resend_code(
     State(state): State<AppState>,
     request: LoginRequest,
-    body: String,
+    PageForm(body): PageForm<CodeBody>,
 ) -> Result<Response, PageError> {
-    let tenant = &request.tenant;
-    request.current.attempt.expect_stage(Stage::SecondFactor).map_err(flow_error)?;
-    let body: CodeBody = LoginRequest::form(&body)?;
-    if !request.current.attempt.csrf_matches(&body.csrf_token) {
-        return Err(PageError::bad_request("login-form-expired"));
-    }
-    let user =
-        second_factor_step::load_user(&state, tenant, &request.current.attempt).await.map_err(flow_error)?;
-    // Only for someone whose method is text messages, and never where a code would not count.
-    if user.two_factor_method.as_deref() != Some(crate::authn::second_factor::Method::Sms.as_str())
-        || request.current.attempt.purpose.demands_security_key()
-    {
-        return Err(PageError::bad_request("error-bad-request"));
-    }
-    let phone = sms::user_phone(tenant, &user).ok_or_else(|| PageError::bad_request("error-bad-request"))?;
-    let outcome = sms::send_code(
+    let resent = second_factor_step::resend_code(
         &state,
-        tenant,
-        &user.id,
-        &phone,
-        sms::PURPOSE_LOGIN,
-        request.lang,
-        Some(&request.ip),
+        &request.tenant,
+        &request.attempt,
+        &body.csrf_token,
+        &request.visitor(),
         state.now(),
     )
     .await
-    .map_err(PageError::internal)?;
-    let query = match outcome {
-        sms::SendOutcome::Sent => "sent".to_string(),
-        sms::SendOutcome::Wait(seconds) => format!("wait&seconds={seconds}"),
-        sms::SendOutcome::HourlyLimit => "hourly".to_string(),
-        sms::SendOutcome::DailyLimit => "daily".to_string(),
-        sms::SendOutcome::CountryRefused => "country".to_string(),
-        sms::SendOutcome::Failed => "failed".to_string(),
+    .map_err(flow_error)?;
+    let outcome = match resent {
+        Resend::Sent(outcome) => outcome,
+        Resend::FormExpired => return Err(PageError::bad_request("login-form-expired")),
+        Resend::NotByText => return Err(PageError::bad_request("error-bad-request")),
     };
-    Ok(Redirect::to(&format!("{}?resend={query}", request.url(&state, ""))).into_response())
+    let query = sms_notice::query(&outcome);
+    Ok(Redirect::to(&format!("{}?{query}", request.url(&state, ""))).into_response())
 }

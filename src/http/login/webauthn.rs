@@ -10,13 +10,15 @@ use axum::routing::post;
 use serde::Deserialize;
 use serde_json::json;
 
+use super::flow_error;
 use super::request::LoginRequest;
-use super::{flow_error, respond};
+use super::respond::{FormPage, respond};
 use crate::authn::flow::Stage;
 use crate::authn::flow::passkey_step::{self, PasskeyForm};
 use crate::authn::flow::second_factor_step::{self, SecurityKeyForm};
 use crate::authn::webauthn;
 use crate::error::PageError;
+use crate::http::form::PageForm;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -48,7 +50,7 @@ async fn begin(State(state): State<AppState>, request: LoginRequest, body: Strin
     let Ok(body) = serde_urlencoded::from_str::<AnswerBody>(&body) else {
         return json_error(StatusCode::BAD_REQUEST, "invalid_request");
     };
-    let attempt = &request.current.attempt;
+    let attempt = &request.attempt;
     if !attempt.csrf_matches(&body.csrf_token) {
         return json_error(StatusCode::FORBIDDEN, "csrf");
     }
@@ -78,9 +80,8 @@ async fn begin(State(state): State<AppState>, request: LoginRequest, body: Strin
 async fn submit_security_key(
     State(state): State<AppState>,
     request: LoginRequest,
-    body: String,
+    PageForm(body): PageForm<AnswerBody>,
 ) -> Result<Response, PageError> {
-    let body: AnswerBody = LoginRequest::form(&body)?;
     let form = SecurityKeyForm {
         ceremony: &body.ceremony,
         credential: &body.credential,
@@ -90,34 +91,32 @@ async fn submit_security_key(
     let outcome = second_factor_step::submit_security_key(
         &state,
         &request.tenant,
-        &request.current.attempt,
+        &request.attempt,
         form,
-        &request.browser(),
-        &request.ip,
+        &request.visitor(),
         state.now(),
     )
     .await
     .map_err(flow_error)?;
-    respond(&state, &request.tenant, &request.current, &request.headers, outcome, None).await
+    respond(&state, request, outcome, FormPage::Stage { typed_email: None }).await
 }
 
 async fn submit_passkey(
     State(state): State<AppState>,
     request: LoginRequest,
-    body: String,
+    PageForm(body): PageForm<AnswerBody>,
 ) -> Result<Response, PageError> {
-    let body: AnswerBody = LoginRequest::form(&body)?;
     let form =
         PasskeyForm { ceremony: &body.ceremony, credential: &body.credential, csrf_token: &body.csrf_token };
     let outcome = passkey_step::submit(
         &state,
         &request.tenant,
-        &request.current.attempt,
+        &request.attempt,
         form,
-        &request.ip,
+        &request.visitor(),
         state.now(),
     )
     .await
     .map_err(flow_error)?;
-    respond(&state, &request.tenant, &request.current, &request.headers, outcome, None).await
+    respond(&state, request, outcome, FormPage::Stage { typed_email: None }).await
 }

@@ -1,0 +1,52 @@
+//! The account overview (second factor, trusted devices, allowed apps) and the password change.
+
+use serde::Serialize;
+
+use super::Frame;
+
+#[derive(Serialize)]
+pub struct AccountPage {
+    #[serde(flatten)]
+    pub frame: Frame,
+    pub base: String,
+    pub csrf_token: String,
+    pub email: String,
+    pub two_factor_on: bool,
+    pub method_label: Option<String>,
+    /// The masked number when text messages are the method.
+    pub phone_masked: Option<String>,
+    /// Security keys are the method: link to manage them.
+    pub security_keys: bool,
+    pub backup_codes_left: u64,
+    pub running_low: bool,
+    pub devices: Vec<DeviceRow>,
+    pub apps: Vec<AppRow>,
+    pub message: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct DeviceRow {
+    pub id: String,
+    pub browser: String,
+    pub first_used: String,
+    pub last_used: String,
+    pub expires: String,
+}
+
+/// A third-party client the person allowed.
+#[derive(Serialize)]
+pub struct AppRow {
+    pub id: String,
+    pub name: String,
+    pub scopes: Vec<String>,
+}
+
+#[derive(Serialize)]
+pub struct PasswordChangePage {
+    #[serde(flatten)]
+    pub frame: Frame,
+    pub action: String,
+    pub csrf_token: String,
+    pub error: Option<String>,
+    pub cancel_url: String,
+}

@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use super::{KNOWN_SCOPES, pkce};
 use crate::domain::Scope;
+use crate::domain::auth_context::minimum_rank;
 use crate::keys::verify::own_jwt_claims;
-use crate::oidc::auth_context::minimum_rank;
 use crate::state::AppState;
 use crate::store::{self, StoreError};
 use crate::tenants::Tenant;
@@ -30,7 +30,7 @@ pub struct AuthorizationRequest {
     pub max_age: Option<i64>,
     pub login_hint: Option<String>,
     pub ui_locales: Option<String>,
-    /// Minimum `acr` rank asked for with `acr_values` (see `oidc::auth_context::ACR_ORDER`).
+    /// Minimum `acr` rank asked for with `acr_values` (see `domain::auth_context::ACR_ORDER`).
     #[serde(default)]
     pub min_acr_rank: Option<usize>,
     /// The `sub` of a valid `id_token_hint`: only a session of that person may answer.

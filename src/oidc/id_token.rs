@@ -2,8 +2,8 @@
 
 use serde::Serialize;
 
+use crate::domain::AuthContext;
 use crate::keys::{Alg, KeyError};
-use crate::oidc::auth_context::AuthContext;
 use crate::state::AppState;
 use crate::tenants::Tenant;
 

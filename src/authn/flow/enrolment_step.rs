@@ -6,7 +6,7 @@ use super::{Browser, FlowError, LoginAttempt, Notice, Stage};
 use crate::account;
 use crate::authn::sms;
 use crate::authn::totp_enrolment::{self, Setup};
-use crate::oidc::auth_context::AuthContext;
+use crate::domain::AuthContext;
 use crate::state::AppState;
 use crate::store;
 use crate::tenants::Tenant;

@@ -14,8 +14,8 @@ pub mod second_factor_step;
 use serde::{Deserialize, Serialize};
 
 use crate::crypto::{constant_time_eq, random_token, sha256_hex};
+use crate::domain::auth_context::{ACR_2FA_REMEMBERED, ACR_PHR, AuthContext, rank};
 use crate::oauth::authorize_request::AuthorizationRequest;
-use crate::oidc::auth_context::{ACR_2FA_REMEMBERED, ACR_PHR, AuthContext, rank};
 use crate::state::AppState;
 use crate::store::{self, StoreError};
 use crate::tenants::Tenant;

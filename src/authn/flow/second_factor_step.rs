@@ -10,7 +10,7 @@ use crate::authn::backup_codes;
 use crate::authn::second_factor::{self, Method};
 use crate::authn::webauthn::{self, KeyUse, Refusal, Refused};
 use crate::authn::{throttle, trusted_device};
-use crate::oidc::auth_context::AuthContext;
+use crate::domain::AuthContext;
 use crate::state::AppState;
 use crate::store;
 use crate::tenants::Tenant;

@@ -4,8 +4,8 @@
 use super::TokenResponse;
 use super::access_token::{Subject, mint};
 use crate::crypto::{random_token, sha256_hex};
+use crate::domain::AuthContext;
 use crate::error::OAuthError;
-use crate::oidc::auth_context::AuthContext;
 use crate::oidc::id_token::{self, IdTokenInput};
 use crate::state::AppState;
 use crate::store;

@@ -133,8 +133,7 @@ pub async fn render_stage(
             };
             let scopes = request
                 .scope
-                .split(' ')
-                .filter(|s| !s.is_empty())
+                .iter()
                 .map(|scope| state.views.message(lang, &format!("scope-{scope}")))
                 .collect();
             state.views.render(
@@ -143,7 +142,7 @@ pub async fn render_stage(
                     frame,
                     action: action("/consent"),
                     csrf_token: attempt.csrf_token.clone(),
-                    client_name: request.client_id.clone(),
+                    client_name: request.client_id.to_string(),
                     scopes,
                 },
             )

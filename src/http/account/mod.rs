@@ -172,10 +172,8 @@ async fn overview(
             .await
             .map_err(PageError::internal)?;
         let Some(client) = client else { continue };
-        let scopes = consent
-            .scope
-            .split(' ')
-            .filter(|s| !s.is_empty())
+        let scopes = crate::domain::Scope::parse(&consent.scope)
+            .iter()
             .map(|s| state.views.message(me.lang, &format!("scope-{s}")))
             .collect();
         apps.push(AppRow { id: client.id, name: client.client_id, scopes });

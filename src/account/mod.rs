@@ -16,7 +16,7 @@ use crate::authn::session::Session;
 use crate::authn::throttle;
 use crate::authn::totp_enrolment;
 use crate::authn::webauthn::NewKey;
-use crate::oidc::auth_context::{ACR_2FA, rank};
+use crate::domain::auth_context::{ACR_2FA, rank};
 use crate::state::AppState;
 use crate::store::{self, StoreError};
 use crate::tenants::Tenant;

@@ -4,6 +4,7 @@
 use serde_json::json;
 
 use crate::audit::{self, AuditEvent};
+use crate::domain::Scope;
 use crate::oauth::authorize_request::AuthorizationRequest;
 use crate::state::AppState;
 use crate::store::{self, StoreError};
@@ -27,8 +28,7 @@ pub async fn needed(
     let Some(consent) = store::consents::find(&state.db, user_id, &client.id).await? else {
         return Ok(true);
     };
-    let allowed: Vec<&str> = consent.scope.split(' ').collect();
-    Ok(!request.scope.split(' ').filter(|s| !s.is_empty()).all(|s| allowed.contains(&s)))
+    Ok(!request.scope.is_subset_of(&Scope::parse(&consent.scope)))
 }
 
 pub async fn allow(

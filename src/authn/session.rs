@@ -2,7 +2,7 @@
 //! else (who, when, how they authenticated).
 
 use crate::crypto::{random_token, sha256_hex};
-use crate::oidc::auth_context::AuthContext;
+use crate::domain::AuthContext;
 use crate::state::AppState;
 use crate::store::{self, StoreError};
 use crate::tenants::Tenant;

@@ -102,7 +102,8 @@ pub(super) async fn run(state: &AppState, command: ClientCommand) -> Result<(), 
             let clients = store::clients::list(&state.db, tenant.id()).await.map_err(|e| e.to_string())?;
             println!("{:<32} {:<13} {:<12} REDIRECT URIS", "CLIENT ID", "TYPE", "PARTY");
             for row in clients {
-                let uris = store::clients::redirect_uris(&row).map_err(|e| e.to_string())?.join(" ");
+                let uris = store::clients::redirect_uris(&row).map_err(|e| e.to_string())?;
+                let uris = uris.iter().map(|uri| uri.as_str()).collect::<Vec<_>>().join(" ");
                 let kind = if row.is_public { "public" } else { "confidential" };
                 let party = if row.first_party { "first-party" } else { "third-party" };
                 println!("{:<32} {kind:<13} {party:<12} {uris}", row.client_id);

@@ -1,8 +1,16 @@
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
 use super::ParseError;
 
 /// A client identifier: 1-100 visible ASCII characters without spaces (RFC 6749 allows any
 /// VSCHAR; we keep to what survives URLs, forms and Basic auth unescaped).
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+///
+/// Serialised as the plain string; deserialising parses it again, so stored JSON never yields an
+/// unchecked value.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct ClientId(String);
 
 impl ClientId {
@@ -23,6 +31,26 @@ impl ClientId {
     }
 }
 
+impl fmt::Display for ClientId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl TryFrom<String> for ClientId {
+    type Error = ParseError;
+
+    fn try_from(value: String) -> Result<Self, ParseError> {
+        Self::parse(&value)
+    }
+}
+
+impl From<ClientId> for String {
+    fn from(value: ClientId) -> Self {
+        value.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -33,5 +61,13 @@ mod tests {
         assert!(ClientId::parse("").is_err());
         assert!(ClientId::parse("a b").is_err());
         assert!(ClientId::parse("a:b").is_err());
+    }
+
+    #[test]
+    fn serialises_as_the_plain_string_and_parses_back() {
+        let id = ClientId::parse("portal").unwrap();
+        assert_eq!(serde_json::to_string(&id).unwrap(), r#""portal""#);
+        assert_eq!(serde_json::from_str::<ClientId>(r#""portal""#).unwrap(), id);
+        assert!(serde_json::from_str::<ClientId>(r#""a b""#).is_err());
     }
 }

@@ -1,10 +1,17 @@
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
 use url::Url;
 
 use super::ParseError;
 
 /// A registered redirect URI: absolute, no fragment (RFC 6749 3.1.2), https or http on a loopback
 /// host, or a private-use scheme for native apps (RFC 8252). Compared by exact string.
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// Serialised as the plain string; deserialising parses it again, so stored JSON never yields an
+/// unchecked value.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct RedirectUri(String);
 
 impl RedirectUri {
@@ -39,6 +46,26 @@ impl RedirectUri {
     }
 }
 
+impl fmt::Display for RedirectUri {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl TryFrom<String> for RedirectUri {
+    type Error = ParseError;
+
+    fn try_from(value: String) -> Result<Self, ParseError> {
+        Self::parse(&value)
+    }
+}
+
+impl From<RedirectUri> for String {
+    fn from(value: RedirectUri) -> Self {
+        value.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -62,5 +89,13 @@ mod tests {
         ] {
             assert!(RedirectUri::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn serialises_as_the_plain_string_and_parses_back() {
+        let uri = RedirectUri::parse("https://portal.example.org/cb").unwrap();
+        assert_eq!(serde_json::to_string(&uri).unwrap(), r#""https://portal.example.org/cb""#);
+        assert_eq!(serde_json::from_str::<RedirectUri>(r#""https://portal.example.org/cb""#).unwrap(), uri);
+        assert!(serde_json::from_str::<RedirectUri>(r#""http://portal.example.org/cb""#).is_err());
     }
 }

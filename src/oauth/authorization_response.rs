@@ -6,6 +6,7 @@ use url::Url;
 use super::authorize_request::AuthorizationRequest;
 use crate::authn::session::Session;
 use crate::crypto::{random_token, sha256_hex};
+use crate::domain::RedirectUri;
 use crate::state::AppState;
 use crate::store::{self, StoreError};
 use crate::tenants::Tenant;
@@ -25,8 +26,8 @@ pub async fn issue_code(
         client_id: request.client_row_id.clone(),
         user_id: session.row.user_id.clone(),
         sid: session.row.sid.clone(),
-        redirect_uri: request.redirect_uri.clone(),
-        scope: request.scope.clone(),
+        redirect_uri: request.redirect_uri.to_string(),
+        scope: request.scope.to_string(),
         nonce: request.nonce.clone(),
         code_challenge: request.code_challenge.clone(),
         auth_time: session.row.auth_time,
@@ -46,20 +47,20 @@ pub async fn issue_code(
     )
     .await?;
     Ok(redirect_with(
-        &request.redirect_uri,
+        request.redirect_uri.as_str(),
         &[("code", Some(code.as_str())), ("state", request.state.as_deref()), ("iss", Some(&tenant.issuer))],
     ))
 }
 
 pub fn error_redirect(
-    redirect_uri: &str,
+    redirect_uri: &RedirectUri,
     error: &str,
     description: &str,
     state: Option<&str>,
     issuer: &str,
 ) -> String {
     redirect_with(
-        redirect_uri,
+        redirect_uri.as_str(),
         &[
             ("error", Some(error)),
             ("error_description", Some(description)),

@@ -8,21 +8,22 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 use super::{KNOWN_SCOPES, pkce};
-use crate::domain::Scope;
+use crate::domain::auth_context::minimum_rank;
+use crate::domain::{ClientId, RedirectUri, Scope};
 use crate::keys::verify::own_jwt_claims;
-use crate::oidc::auth_context::minimum_rank;
 use crate::state::AppState;
 use crate::store::{self, StoreError};
 use crate::tenants::Tenant;
 
-/// A validated request, kept with the login attempt until the code is issued.
+/// A validated request, kept with the login attempt until the code is issued. Its JSON keeps
+/// `client_id`, `redirect_uri` and `scope` as plain strings, so attempts survive a rolling upgrade.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct AuthorizationRequest {
     /// Row id of the client.
     pub client_row_id: String,
-    pub client_id: String,
-    pub redirect_uri: String,
-    pub scope: String,
+    pub client_id: ClientId,
+    pub redirect_uri: RedirectUri,
+    pub scope: Scope,
     pub state: Option<String>,
     pub nonce: Option<String>,
     pub code_challenge: Option<String>,
@@ -30,7 +31,7 @@ pub struct AuthorizationRequest {
     pub max_age: Option<i64>,
     pub login_hint: Option<String>,
     pub ui_locales: Option<String>,
-    /// Minimum `acr` rank asked for with `acr_values` (see `oidc::auth_context::ACR_ORDER`).
+    /// Minimum `acr` rank asked for with `acr_values` (see `domain::auth_context::ACR_ORDER`).
     #[serde(default)]
     pub min_acr_rank: Option<usize>,
     /// The `sub` of a valid `id_token_hint`: only a session of that person may answer.
@@ -44,7 +45,7 @@ pub enum AuthorizeError {
     Page(&'static str),
     /// Sent back to the verified redirect URI.
     Redirect {
-        redirect_uri: String,
+        redirect_uri: RedirectUri,
         state: Option<String>,
         error: &'static str,
         description: String,
@@ -77,19 +78,22 @@ pub async fn validate(
     let params = params.map_err(|_| AuthorizeError::Page("error-bad-request"))?;
     let get = |name: &str| params.get(name).map(String::as_str).filter(|v| !v.is_empty());
 
-    let client_id = get("client_id").ok_or(AuthorizeError::Page("error-unknown-client"))?;
-    let client = store::clients::find(&state.db, tenant.id(), client_id)
+    // Every registered client id parses, so one that does not names no client.
+    let client_id = get("client_id")
+        .and_then(|id| ClientId::parse(id).ok())
+        .ok_or(AuthorizeError::Page("error-unknown-client"))?;
+    let client = store::clients::find(&state.db, tenant.id(), client_id.as_str())
         .await?
         .ok_or(AuthorizeError::Page("error-unknown-client"))?;
     let redirect_uri = get("redirect_uri").ok_or(AuthorizeError::Page("error-redirect-uri"))?;
-    let registered = store::clients::redirect_uris(&client)?;
-    if !registered.iter().any(|uri| uri == redirect_uri) {
-        return Err(AuthorizeError::Page("error-redirect-uri"));
-    }
+    let redirect_uri = store::clients::redirect_uris(&client)?
+        .into_iter()
+        .find(|uri| uri.as_str() == redirect_uri)
+        .ok_or(AuthorizeError::Page("error-redirect-uri"))?;
 
     let request_state = get("state").map(str::to_string);
     let fail = |error: &'static str, description: &str| AuthorizeError::Redirect {
-        redirect_uri: redirect_uri.to_string(),
+        redirect_uri: redirect_uri.clone(),
         state: request_state.clone(),
         error,
         description: description.to_string(),
@@ -185,9 +189,9 @@ pub async fn validate(
 
     Ok(AuthorizationRequest {
         client_row_id: client.id,
-        client_id: client.client_id,
-        redirect_uri: redirect_uri.to_string(),
-        scope: scope.retain_known(&KNOWN_SCOPES).as_string(),
+        client_id,
+        redirect_uri,
+        scope: scope.retain_known(&KNOWN_SCOPES),
         state: request_state.clone(),
         nonce: get("nonce").map(str::to_string),
         code_challenge,
@@ -198,4 +202,26 @@ pub async fn validate(
         min_acr_rank,
         hinted_subject,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Attempts stored by an older instance must load in a newer one, and the other way round.
+    #[test]
+    fn stored_json_keeps_plain_strings() {
+        let stored = r#"{"client_row_id":"row-1","client_id":"portal","redirect_uri":"https://portal.example.org/cb","scope":"openid email","state":"xyz","nonce":null,"code_challenge":null,"prompt":["login"],"max_age":null,"login_hint":null,"ui_locales":null,"min_acr_rank":2,"hinted_subject":null}"#;
+        let request: AuthorizationRequest = serde_json::from_str(stored).unwrap();
+        assert_eq!(request.client_id.as_str(), "portal");
+        assert_eq!(request.redirect_uri.as_str(), "https://portal.example.org/cb");
+        assert!(request.scope.contains("email"));
+        assert_eq!(serde_json::to_string(&request).unwrap(), stored);
+    }
+
+    #[test]
+    fn stored_json_with_an_unparsable_redirect_uri_is_refused() {
+        let stored = r#"{"client_row_id":"row-1","client_id":"portal","redirect_uri":"http://evil.example/cb","scope":"openid","state":null,"nonce":null,"code_challenge":null,"prompt":[],"max_age":null,"login_hint":null,"ui_locales":null}"#;
+        assert!(serde_json::from_str::<AuthorizationRequest>(stored).is_err());
+    }
 }

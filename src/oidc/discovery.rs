@@ -6,7 +6,7 @@ use std::sync::RwLock;
 use axum::body::Bytes;
 use serde_json::{Value, json};
 
-use super::auth_context::ACR_ORDER;
+use crate::domain::auth_context::ACR_ORDER;
 use crate::oauth::KNOWN_SCOPES;
 use crate::tenants::Tenant;
 

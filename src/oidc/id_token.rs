@@ -2,15 +2,15 @@
 
 use serde::Serialize;
 
+use crate::domain::{AuthContext, Scope};
 use crate::keys::{Alg, KeyError};
-use crate::oidc::auth_context::AuthContext;
 use crate::state::AppState;
 use crate::tenants::Tenant;
 
 pub struct IdTokenInput<'a> {
     pub user: &'a entity::user::Model,
     pub client: &'a entity::client::Model,
-    pub scope: &'a str,
+    pub scope: &'a Scope,
     pub nonce: Option<&'a str>,
     pub auth_time: i64,
     pub context: &'a AuthContext,
@@ -53,8 +53,8 @@ pub async fn issue(
 ) -> Result<String, KeyError> {
     let alg = Alg::parse(&input.client.id_token_signed_response_alg).unwrap_or(Alg::Rs256);
     let key = state.keys.signer(&state.db, tenant.id(), alg, now).await?;
-    let with_email = input.scope.split(' ').any(|s| s == "email");
-    let with_phone = input.scope.split(' ').any(|s| s == "phone");
+    let with_email = input.scope.contains("email");
+    let with_phone = input.scope.contains("phone");
     let claims = Claims {
         iss: &tenant.issuer,
         sub: &input.user.id,
@@ -68,7 +68,7 @@ pub async fn issue(
         acr: &input.context.acr,
         sid: input.sid,
         at_hash: at_hash(alg, input.access_token),
-        name: input.scope.split(' ').any(|s| s == "profile").then_some(input.user.name.as_deref()).flatten(),
+        name: input.scope.contains("profile").then_some(input.user.name.as_deref()).flatten(),
         email: with_email.then_some(input.user.email.as_str()),
         email_verified: with_email.then_some(input.user.email_verified),
         // Numbers are stored only once confirmed by a code sent to them.

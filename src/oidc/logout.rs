@@ -60,7 +60,7 @@ pub async fn validate(
         let Some(client) = store::clients::find(&state.db, tenant.id(), &client_id).await? else {
             return Ok(Err(LogoutError::UnregisteredRedirect));
         };
-        if !store::clients::post_logout_redirect_uris(&client)?.iter().any(|u| u == uri) {
+        if !store::clients::post_logout_redirect_uris(&client)?.iter().any(|u| u.as_str() == uri) {
             return Ok(Err(LogoutError::UnregisteredRedirect));
         }
         let mut url = match url::Url::parse(uri) {

@@ -1,6 +1,5 @@
 //! OpenID Connect on top of OAuth: discovery, ID tokens, userinfo and the honest amr/acr claims.
 
-pub mod auth_context;
 pub mod backchannel;
 pub mod discovery;
 pub mod id_token;

@@ -3,6 +3,7 @@
 use serde_json::{Value, json};
 
 use crate::crypto::sha256_hex;
+use crate::domain::Scope;
 use crate::error::OAuthError;
 use crate::state::AppState;
 use crate::store;
@@ -17,7 +18,8 @@ pub async fn claims(state: &AppState, tenant: &Tenant, access_token: &str) -> Re
     let user_id = token
         .user_id
         .ok_or_else(|| OAuthError::invalid_token("the access token does not belong to a user"))?;
-    if !token.scope.split(' ').any(|s| s == "openid") {
+    let scope = Scope::parse(&token.scope);
+    if !scope.contains("openid") {
         return Err(OAuthError {
             status: axum::http::StatusCode::FORBIDDEN,
             error: "insufficient_scope",
@@ -30,18 +32,18 @@ pub async fn claims(state: &AppState, tenant: &Tenant, access_token: &str) -> Re
         .map_err(OAuthError::internal)?
         .ok_or_else(|| OAuthError::invalid_token("the user no longer exists"))?;
     let mut claims = json!({ "sub": user.id });
-    if token.scope.split(' ').any(|s| s == "profile")
+    if scope.contains("profile")
         && let Some(name) = &user.name
     {
         claims["name"] = json!(name);
     }
-    if token.scope.split(' ').any(|s| s == "phone")
+    if scope.contains("phone")
         && let Some(phone) = &user.phone_number
     {
         claims["phone_number"] = json!(phone);
         claims["phone_number_verified"] = json!(true);
     }
-    if token.scope.split(' ').any(|s| s == "email") {
+    if scope.contains("email") {
         claims["email"] = json!(user.email);
         claims["email_verified"] = json!(user.email_verified);
     }

@@ -78,14 +78,16 @@ pub async fn list(db: &impl ConnectionTrait, tenant_id: &str) -> Result<Vec<clie
         .await?)
 }
 
-/// The registered redirect URIs of a client row.
-pub fn redirect_uris(client: &client::Model) -> Result<Vec<String>, StoreError> {
+/// The registered redirect URIs of a client row. Each is parsed again on the way out (see
+/// `RedirectUri`'s serde): all were parsed when the client was registered, so one that no longer
+/// parses was written around tessera, and the row counts as corrupt rather than redirecting to it.
+pub fn redirect_uris(client: &client::Model) -> Result<Vec<RedirectUri>, StoreError> {
     serde_json::from_str(&client.redirect_uris)
         .map_err(|e| StoreError::Corrupt(format!("client redirect_uris: {e}")))
 }
 
-/// The registered post-logout redirect URIs of a client row.
-pub fn post_logout_redirect_uris(client: &client::Model) -> Result<Vec<String>, StoreError> {
+/// The registered post-logout redirect URIs of a client row, parsed like `redirect_uris`.
+pub fn post_logout_redirect_uris(client: &client::Model) -> Result<Vec<RedirectUri>, StoreError> {
     serde_json::from_str(&client.post_logout_redirect_uris)
         .map_err(|e| StoreError::Corrupt(format!("client post_logout_redirect_uris: {e}")))
 }

@@ -2,6 +2,7 @@ use entity::consent;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 
 use super::StoreError;
+use crate::domain::Scope;
 
 pub async fn find(
     db: &impl ConnectionTrait,
@@ -21,20 +22,14 @@ pub async fn grant(
     tenant_id: &str,
     user_id: &str,
     client_row_id: &str,
-    scope: &str,
+    scope: &Scope,
     now: i64,
 ) -> Result<(), StoreError> {
     match find(db, user_id, client_row_id).await? {
         Some(existing) => {
-            let mut merged: Vec<&str> = existing.scope.split(' ').filter(|s| !s.is_empty()).collect();
-            for item in scope.split(' ').filter(|s| !s.is_empty()) {
-                if !merged.contains(&item) {
-                    merged.push(item);
-                }
-            }
-            let merged = merged.join(" ");
+            let merged = Scope::parse(&existing.scope).union(scope);
             let mut active: consent::ActiveModel = existing.into();
-            active.scope = Set(merged);
+            active.scope = Set(merged.as_string());
             active.update(db).await?;
         }
         None => {
@@ -43,7 +38,7 @@ pub async fn grant(
                 tenant_id: Set(tenant_id.to_string()),
                 user_id: Set(user_id.to_string()),
                 client_id: Set(client_row_id.to_string()),
-                scope: Set(scope.to_string()),
+                scope: Set(scope.as_string()),
                 created_at: Set(now),
             }
             .insert(db)

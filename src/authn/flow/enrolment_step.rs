@@ -8,7 +8,7 @@ use crate::account;
 use crate::authn::sms::{self, SendOutcome};
 use crate::authn::totp_enrolment::{self, Setup};
 use crate::domain::PhoneNumber;
-use crate::oidc::auth_context::AuthContext;
+use crate::domain::auth_context::AuthContext;
 use crate::state::AppState;
 use crate::store;
 use crate::tenants::Tenant;

@@ -28,7 +28,7 @@ use crate::account::AccountError;
 use crate::authn::second_factor::FactorError;
 use crate::authn::webauthn::SecurityKeyError;
 use crate::crypto::{constant_time_eq, random_token, sha256_hex};
-use crate::oidc::auth_context::AuthContext;
+use crate::domain::auth_context::AuthContext;
 use crate::state::AppState;
 use crate::store::{self, StoreError};
 use crate::tenants::Tenant;

@@ -9,7 +9,7 @@ use super::second_factor_step::{audit_key_refusal, audit_key_use};
 use super::{FlowError, LoginAttempt, Refusal, Stage, StepOutcome, Visitor};
 use crate::audit::{self, AuditEvent};
 use crate::authn::webauthn;
-use crate::oidc::auth_context::AuthContext;
+use crate::domain::AuthContext;
 use crate::state::AppState;
 use crate::store;
 use crate::tenants::Tenant;

@@ -3,8 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::auth_context::{ACR_2FA_REMEMBERED, ACR_PHR, rank};
 use crate::oauth::authorize_request::AuthorizationRequest;
-use crate::oidc::auth_context::{ACR_2FA_REMEMBERED, ACR_PHR, rank};
 
 /// Why the person is signing in.
 #[derive(Clone, Debug, Serialize, Deserialize)]

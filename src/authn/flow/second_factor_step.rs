@@ -13,7 +13,7 @@ use crate::authn::second_factor::{self, Method};
 use crate::authn::sms::{self, SendOutcome};
 use crate::authn::trusted_device;
 use crate::authn::webauthn::{self, KeyUse, Refused};
-use crate::oidc::auth_context::AuthContext;
+use crate::domain::auth_context::AuthContext;
 use crate::state::AppState;
 use crate::store;
 use crate::tenants::Tenant;

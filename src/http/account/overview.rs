@@ -13,6 +13,7 @@ use super::{CsrfBody, account_error, back_to_overview, date};
 use crate::account;
 use crate::authn::backup_codes::LOW_WATERMARK;
 use crate::authn::second_factor::Method;
+use crate::domain::Scope;
 use crate::error::PageError;
 use crate::http::client_ip::ClientIp;
 use crate::http::form::PageForm;
@@ -74,10 +75,8 @@ async fn overview(
             .await
             .map_err(PageError::internal)?;
         let Some(client) = client else { continue };
-        let scopes = consent
-            .scope
-            .split(' ')
-            .filter(|s| !s.is_empty())
+        let scopes = Scope::parse(&consent.scope)
+            .iter()
             .map(|s| state.views.message(me.lang, &format!("scope-{s}")))
             .collect();
         apps.push(AppRow { id: client.id, name: client.client_id, scopes });

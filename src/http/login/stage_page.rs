@@ -106,15 +106,14 @@ pub async fn render(
             };
             let scopes = request
                 .scope
-                .split(' ')
-                .filter(|s| !s.is_empty())
+                .iter()
                 .map(|scope| state.views.message(lang, &format!("scope-{scope}")))
                 .collect();
             let context = ConsentPage {
                 frame,
                 action: action("/consent"),
                 csrf_token: attempt.csrf_token.clone(),
-                client_name: request.client_id.clone(),
+                client_name: request.client_id.to_string(),
                 scopes,
             };
             page::render(state, "consent.html", context, status)

@@ -5,9 +5,9 @@
 use serde_json::json;
 
 use crate::crypto::random_token;
+use crate::domain::AuthContext;
 use crate::error::OAuthError;
 use crate::keys::Alg;
-use crate::oidc::auth_context::AuthContext;
 use crate::state::AppState;
 use crate::tenants::Tenant;
 

@@ -13,9 +13,9 @@ use super::TokenResponse;
 use super::issue::{self, Consume, Issued, Refresh, UserGrant};
 use crate::audit::{self, AuditEvent};
 use crate::crypto::sha256_hex;
+use crate::domain::{AuthContext, Scope};
 use crate::error::OAuthError;
 use crate::oauth::pkce;
-use crate::oidc::auth_context::AuthContext;
 use crate::state::AppState;
 use crate::store;
 use crate::tenants::Tenant;
@@ -64,7 +64,8 @@ pub async fn grant(
         .await
         .map_err(OAuthError::internal)?
         .ok_or_else(|| OAuthError::invalid_grant("the user no longer exists"))?;
-    let refresh = if row.scope.split(' ').any(|s| s == "offline_access") {
+    let scope = Scope::parse(&row.scope);
+    let refresh = if scope.contains("offline_access") {
         Refresh::NewFamily { offline: true }
     } else if client.refresh_without_offline_access {
         Refresh::NewFamily { offline: false }
@@ -75,7 +76,7 @@ pub async fn grant(
     let grant = UserGrant {
         client,
         user: &user,
-        scope: &row.scope,
+        scope: &scope,
         nonce: row.nonce.as_deref(),
         auth_time: row.auth_time,
         context: &context,

@@ -23,12 +23,14 @@ pub async fn grant(
     let allowed = store::clients::allowed_scopes(client).map_err(OAuthError::internal)?;
     let scope = match form.get("scope").filter(|s| !s.is_empty()) {
         Some(requested) => {
-            let requested = Scope::parse(requested).as_string();
-            if !requested.split(' ').all(|s| allowed.iter().any(|a| a == s)) {
+            let requested = Scope::parse(requested);
+            // A scope of only spaces names nothing: refused rather than granting an empty scope.
+            if requested.is_empty() || !requested.iter().all(|s| allowed.iter().any(|a| a == s)) {
                 return Err(OAuthError::new("invalid_scope", "the client may not obtain this scope"));
             }
-            requested
+            requested.as_string()
         }
+        // The registered list exactly as stored (a Scope would fold a repeated entry).
         None => allowed.join(" "),
     };
     let now = state.now();

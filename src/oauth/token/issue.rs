@@ -4,8 +4,8 @@
 use super::TokenResponse;
 use super::access_token::{Subject, mint};
 use crate::crypto::{random_token, sha256_hex};
+use crate::domain::{AuthContext, Scope};
 use crate::error::OAuthError;
-use crate::oidc::auth_context::AuthContext;
 use crate::oidc::id_token::{self, IdTokenInput};
 use crate::state::AppState;
 use crate::store;
@@ -28,7 +28,7 @@ pub enum Refresh {
 pub struct UserGrant<'a> {
     pub client: &'a entity::client::Model,
     pub user: &'a entity::user::Model,
-    pub scope: &'a str,
+    pub scope: &'a Scope,
     pub nonce: Option<&'a str>,
     pub auth_time: i64,
     pub context: &'a AuthContext,
@@ -37,7 +37,7 @@ pub struct UserGrant<'a> {
     pub code_hash: Option<String>,
     /// The scope the refresh token keeps (RFC 6749 6: a narrower request narrows only the access
     /// token); `None`: `scope`.
-    pub refresh_scope: Option<&'a str>,
+    pub refresh_scope: Option<&'a Scope>,
     pub refresh: Refresh,
 }
 
@@ -74,13 +74,14 @@ pub async fn user_tokens(
     // transaction below holds its locks only for the writes.
     let expires_in = state.settings.tokens.access_token_seconds;
     let subject = Subject { user_id: &grant.user.id, auth_time: grant.auth_time, context: grant.context };
-    let access_token = mint(state, tenant, grant.client, grant.scope, Some(subject), now, expires_in).await?;
+    let scope = grant.scope.as_string();
+    let access_token = mint(state, tenant, grant.client, &scope, Some(subject), now, expires_in).await?;
     let access_row = entity::access_token::Model {
         token_hash: sha256_hex(&access_token),
         tenant_id: tenant.id().to_string(),
         client_id: grant.client.id.clone(),
         user_id: Some(grant.user.id.clone()),
-        scope: grant.scope.to_string(),
+        scope: scope.clone(),
         code_hash: grant.code_hash.clone(),
         created_at: now,
         expires_at: now + expires_in,
@@ -95,7 +96,7 @@ pub async fn user_tokens(
             client_id: grant.client.id.clone(),
             user_id: grant.user.id.clone(),
             family_id,
-            scope: grant.refresh_scope.unwrap_or(grant.scope).to_string(),
+            scope: grant.refresh_scope.unwrap_or(grant.scope).as_string(),
             sid: grant.sid.to_string(),
             offline,
             auth_time: grant.auth_time,
@@ -109,7 +110,7 @@ pub async fn user_tokens(
         };
         (token, row)
     });
-    let id_token = if grant.scope.split(' ').any(|s| s == "openid") {
+    let id_token = if grant.scope.contains("openid") {
         let input = IdTokenInput {
             user: grant.user,
             client: grant.client,
@@ -151,6 +152,6 @@ pub async fn user_tokens(
         expires_in,
         id_token,
         refresh_token,
-        scope: grant.scope.to_string(),
+        scope,
     }))
 }

@@ -9,9 +9,8 @@ use super::TokenResponse;
 use super::issue::{self, Consume, Issued, Refresh, UserGrant};
 use crate::audit::{self, AuditEvent};
 use crate::crypto::sha256_hex;
-use crate::domain::Scope;
+use crate::domain::{AuthContext, Scope};
 use crate::error::OAuthError;
-use crate::oidc::auth_context::AuthContext;
 use crate::state::AppState;
 use crate::store;
 use crate::tenants::Tenant;
@@ -51,16 +50,17 @@ pub async fn grant(
         revoke_family(state, &row.family_id, now).await.map_err(OAuthError::internal)?;
         return Err(OAuthError::invalid_grant("the session of this refresh token has ended"));
     }
+    let granted = Scope::parse(&row.scope);
     let scope = match form.get("scope").filter(|s| !s.is_empty()) {
         Some(requested) => {
-            let granted = Scope::parse(&row.scope);
             let requested = Scope::parse(requested);
-            if !requested.as_string().split(' ').all(|s| granted.contains(s)) {
+            // A scope of only spaces names nothing: refused rather than granting an empty scope.
+            if requested.is_empty() || !requested.is_subset_of(&granted) {
                 return Err(OAuthError::new("invalid_scope", "the scope exceeds what was granted"));
             }
-            requested.as_string()
+            requested
         }
-        None => row.scope.clone(),
+        None => granted.clone(),
     };
     let user = store::users::find(&state.db, tenant.id(), &row.user_id)
         .await
@@ -76,7 +76,7 @@ pub async fn grant(
         context: &context,
         sid: &row.sid,
         code_hash: None,
-        refresh_scope: Some(&row.scope),
+        refresh_scope: Some(&granted),
         refresh: Refresh::Rotate {
             family_id: row.family_id.clone(),
             expires_at: row.expires_at,

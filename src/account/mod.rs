@@ -10,7 +10,7 @@ use crate::authn::second_factor::FactorError;
 use crate::authn::second_factor::Method;
 use crate::authn::session::Session;
 use crate::authn::throttle;
-use crate::authn::totp_enrolment;
+use crate::authn::totp_enrolment::{self, BackupCodeSet};
 use crate::authn::webauthn::NewKey;
 use crate::oidc::auth_context::{ACR_2FA, rank};
 use crate::state::AppState;
@@ -59,6 +59,14 @@ async fn record(
     .await
 }
 
+/// The first backup codes to store with a change of method, when a set was made.
+fn first_backup_codes<'a>(
+    tenant: &'a Tenant,
+    codes: Option<&'a BackupCodeSet>,
+) -> Option<store::two_factor::FirstBackupCodes<'a>> {
+    codes.map(|set| store::two_factor::FirstBackupCodes { tenant_id: tenant.id(), hashes: &set.hashes })
+}
+
 /// Switches two-factor authentication off: the app, security keys, backup codes and trusted
 /// devices go.
 pub async fn switch_off_two_factor(
@@ -68,14 +76,7 @@ pub async fn switch_off_two_factor(
     ip: &str,
     now: i64,
 ) -> Result<(), AccountError> {
-    use sea_orm::TransactionTrait;
-    let txn = state.db.begin().await.map_err(StoreError::from)?;
-    store::totp_credentials::delete_for_user(&txn, &user.id).await?;
-    store::security_keys::delete_for_user(&txn, &user.id).await?;
-    store::backup_codes::delete_for_user(&txn, &user.id).await?;
-    store::trusted_devices::forget_all(&txn, &user.id).await?;
-    store::users::set_two_factor_method(&txn, &user.id, None, now).await?;
-    txn.commit().await.map_err(StoreError::from)?;
+    store::two_factor::switch_off(&state.db, &user.id, now).await?;
     record(
         state,
         tenant,
@@ -168,11 +169,7 @@ pub async fn change_password(
         return Err(AccountError::WrongPassword);
     }
     let hash = state.passwords.hash(new).await?;
-    use sea_orm::TransactionTrait;
-    let txn = state.db.begin().await.map_err(StoreError::from)?;
-    store::users::set_password_hash(&txn, &user.id, hash, now).await?;
-    store::trusted_devices::forget_all(&txn, &user.id).await?;
-    txn.commit().await.map_err(StoreError::from)?;
+    store::passwords::change(&state.db, &user.id, hash, now).await?;
     // The other sessions end as at logout: their refresh tokens go, their apps are told.
     for other in store::sessions::list_for_user(&state.db, &user.id).await? {
         if other.id != session.row.id {
@@ -193,27 +190,24 @@ pub async fn enable_sms(
     ip: &str,
     now: i64,
 ) -> Result<Option<Vec<String>>, AccountError> {
-    use sea_orm::TransactionTrait;
     let was_on = user.two_factor_method.is_some();
-    let txn = state.db.begin().await.map_err(StoreError::from)?;
-    store::users::set_phone_number(&txn, &user.id, Some(phone_e164), now).await?;
-    store::users::set_two_factor_method(&txn, &user.id, Some(Method::Sms.as_str()), now).await?;
-    // The app or keys stop working when the method changes away from them.
-    store::totp_credentials::delete_for_user(&txn, &user.id).await?;
-    store::security_keys::delete_for_user(&txn, &user.id).await?;
-    let codes = if was_on {
-        None
-    } else {
-        Some(totp_enrolment::store_new_backup_codes(state, &txn, tenant, &user.id, now).await?)
-    };
-    txn.commit().await.map_err(StoreError::from)?;
+    let codes = if was_on { None } else { Some(totp_enrolment::new_backup_code_set(state, &user.id)) };
+    store::two_factor::switch_to_sms(
+        &state.db,
+        &user.id,
+        phone_e164,
+        Method::Sms.as_str(),
+        first_backup_codes(tenant, codes.as_ref()),
+        now,
+    )
+    .await?;
     let event = match user.two_factor_method.as_deref() {
         None => "two_factor.enabled",
         Some("sms") => "two_factor.phone_changed",
         Some(_) => "two_factor.method_changed",
     };
     record(state, tenant, &user.id, event, json!({ "method": "sms" }), ip, now).await?;
-    Ok(codes)
+    Ok(codes.map(|set| set.codes))
 }
 
 /// Adds a verified security key. It becomes the person's method: when two-factor authentication
@@ -228,9 +222,7 @@ pub async fn add_security_key(
     ip: &str,
     now: i64,
 ) -> Result<Option<Vec<String>>, AccountError> {
-    use sea_orm::TransactionTrait;
     let was = user.two_factor_method.as_deref().and_then(Method::parse);
-    let txn = state.db.begin().await.map_err(StoreError::from)?;
     let row = entity::security_key::Model {
         id: uuid::Uuid::new_v4().to_string(),
         tenant_id: tenant.id().to_string(),
@@ -243,16 +235,19 @@ pub async fn add_security_key(
         last_used_at: None,
     };
     let key_id = row.id.clone();
-    store::security_keys::insert(&txn, row).await?;
-    if was != Some(Method::SecurityKey) {
-        store::users::set_two_factor_method(&txn, &user.id, Some(Method::SecurityKey.as_str()), now).await?;
-        store::totp_credentials::delete_for_user(&txn, &user.id).await?;
-    }
+    let new_method = (was != Some(Method::SecurityKey)).then_some(Method::SecurityKey.as_str());
     let codes = match was {
-        None => Some(totp_enrolment::store_new_backup_codes(state, &txn, tenant, &user.id, now).await?),
+        None => Some(totp_enrolment::new_backup_code_set(state, &user.id)),
         Some(_) => None,
     };
-    txn.commit().await.map_err(StoreError::from)?;
+    store::two_factor::add_security_key(
+        &state.db,
+        row,
+        new_method,
+        first_backup_codes(tenant, codes.as_ref()),
+        now,
+    )
+    .await?;
     record(state, tenant, &user.id, "security_key.added", json!({ "key": key_id, "name": name }), ip, now)
         .await?;
     let event = match was {
@@ -264,7 +259,7 @@ pub async fn add_security_key(
         record(state, tenant, &user.id, event, json!({ "method": Method::SecurityKey.as_str() }), ip, now)
             .await?;
     }
-    Ok(codes)
+    Ok(codes.map(|set| set.codes))
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -283,20 +278,15 @@ pub async fn remove_security_key(
     ip: &str,
     now: i64,
 ) -> Result<KeyRemoval, AccountError> {
-    use sea_orm::TransactionTrait;
-    let txn = state.db.begin().await.map_err(StoreError::from)?;
-    // Writing the user row first serialises removals of one person's keys (a row lock on
-    // PostgreSQL, the write lock on SQLite): two at once cannot both see "one more left".
-    store::users::touch(&txn, &user.id, now).await?;
-    let keys = store::security_keys::list_for_user(&txn, &user.id).await?;
-    let Some(key) = keys.iter().find(|k| k.id == key_id) else { return Ok(KeyRemoval::NotFound) };
-    if keys.len() == 1 && user.two_factor_method.as_deref() == Some(Method::SecurityKey.as_str()) {
-        return Ok(KeyRemoval::LastKey);
-    }
-    if !store::security_keys::delete(&txn, &user.id, key_id).await? {
-        return Ok(KeyRemoval::NotFound);
-    }
-    txn.commit().await.map_err(StoreError::from)?;
+    // Someone whose method is security keys keeps their last one (the store serialises removals).
+    let last_key_stays = user.two_factor_method.as_deref() == Some(Method::SecurityKey.as_str());
+    let key = match store::two_factor::remove_security_key(&state.db, &user.id, key_id, last_key_stays, now)
+        .await?
+    {
+        store::two_factor::KeyRemoval::Removed(key) => key,
+        store::two_factor::KeyRemoval::LastKey => return Ok(KeyRemoval::LastKey),
+        store::two_factor::KeyRemoval::NotFound => return Ok(KeyRemoval::NotFound),
+    };
     record(
         state,
         tenant,

@@ -4,7 +4,7 @@
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 
-use crate::audit::{self, AuditEvent};
+use crate::audit::{self, AuditEvent, Event};
 use crate::authn::password::PasswordError;
 use crate::crypto::{random_token, sha256_hex};
 use crate::domain::{ClientId, Email, RedirectUri, TenantSlug};
@@ -55,7 +55,7 @@ pub async fn create_tenant(state: &AppState, slug: &str, display_name: &str) -> 
         AuditEvent {
             tenant_id: Some(&row.id),
             user_id: None,
-            event: "tenant.created",
+            event: Event::TenantCreated,
             detail: json!({ "slug": row.slug }),
             ip: None,
         },
@@ -90,7 +90,7 @@ pub async fn update_tenant_policy(
         AuditEvent {
             tenant_id: Some(tenant.id()),
             user_id: None,
-            event: "tenant.policy_changed",
+            event: Event::TenantPolicyChanged,
             detail: json!({ "require_2fa": require_2fa, "trusted_device_days": trusted_device_days }),
             ip: None,
         },
@@ -118,7 +118,7 @@ pub async fn rotate_key(
         AuditEvent {
             tenant_id: Some(tenant.id()),
             user_id: None,
-            event: "key.rotated",
+            event: Event::KeyRotated,
             detail: json!({ "kid": row.kid, "alg": row.alg, "activates_at": row.activates_at }),
             ip: None,
         },
@@ -208,7 +208,7 @@ pub async fn set_tenant_sms_sender(
         AuditEvent {
             tenant_id: Some(tenant.id()),
             user_id: None,
-            event: "tenant.sms_sender_changed",
+            event: Event::TenantSmsSenderChanged,
             detail: json!({ "own_sender": kind }),
             ip: None,
         },
@@ -395,7 +395,7 @@ pub async fn create_client(
         AuditEvent {
             tenant_id: Some(tenant.id()),
             user_id: None,
-            event: "client.created",
+            event: Event::ClientCreated,
             detail: json!({ "client_id": row.client_id, "public": row.is_public, "first_party": row.first_party }),
             ip: None,
         },
@@ -425,7 +425,7 @@ pub async fn create_user(
         AuditEvent {
             tenant_id: Some(tenant.id()),
             user_id: Some(&row.id),
-            event: "user.created",
+            event: Event::UserCreated,
             detail: json!({}),
             ip: None,
         },

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::admin::AdminError;
-use crate::audit::{self, AuditEvent};
+use crate::audit::{self, AuditEvent, Event};
 use crate::authn::second_factor::Method;
 use crate::domain::Email;
 use crate::state::AppState;
@@ -60,7 +60,7 @@ pub async fn import_users(state: &AppState, tenant: &Tenant, input: &str) -> Res
     let event = AuditEvent {
         tenant_id: Some(tenant.id()),
         user_id: None,
-        event: "users.imported",
+        event: Event::UsersImported,
         detail: json!({ "users": users.len(), "with_totp": with_totp }),
         ip: None,
     };

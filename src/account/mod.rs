@@ -4,7 +4,7 @@
 use secrecy::SecretString;
 use serde_json::json;
 
-use crate::audit::{self, AuditEvent};
+use crate::audit::{self, AuditEvent, Event};
 use crate::authn::password::PasswordError;
 use crate::authn::second_factor::FactorError;
 use crate::authn::second_factor::Method;
@@ -46,7 +46,7 @@ async fn record(
     state: &AppState,
     tenant: &Tenant,
     user_id: &str,
-    event: &'static str,
+    event: Event,
     detail: serde_json::Value,
     ip: &str,
     now: i64,
@@ -81,7 +81,7 @@ pub async fn switch_off_two_factor(
         state,
         tenant,
         &user.id,
-        "two_factor.disabled",
+        Event::TwoFactorDisabled,
         json!({ "method": user.two_factor_method }),
         ip,
         now,
@@ -98,7 +98,7 @@ pub async fn regenerate_backup_codes(
     now: i64,
 ) -> Result<Vec<String>, AccountError> {
     let codes = totp_enrolment::new_backup_codes(state, tenant, &user.id, now).await?;
-    record(state, tenant, &user.id, "backup_codes.regenerated", json!({ "count": codes.len() }), ip, now)
+    record(state, tenant, &user.id, Event::BackupCodesRegenerated, json!({ "count": codes.len() }), ip, now)
         .await?;
     Ok(codes)
 }
@@ -113,7 +113,8 @@ pub async fn forget_device(
 ) -> Result<bool, AccountError> {
     let forgotten = store::trusted_devices::forget(&state.db, &user.id, device_id).await?;
     if forgotten {
-        record(state, tenant, &user.id, "device.forgotten", json!({ "device": device_id }), ip, now).await?;
+        record(state, tenant, &user.id, Event::DeviceForgotten, json!({ "device": device_id }), ip, now)
+            .await?;
     }
     Ok(forgotten)
 }
@@ -126,7 +127,7 @@ pub async fn forget_all_devices(
     now: i64,
 ) -> Result<u64, AccountError> {
     let count = store::trusted_devices::forget_all(&state.db, &user.id).await?;
-    record(state, tenant, &user.id, "device.forgotten_all", json!({ "count": count }), ip, now).await?;
+    record(state, tenant, &user.id, Event::DeviceForgottenAll, json!({ "count": count }), ip, now).await?;
     Ok(count)
 }
 
@@ -160,7 +161,7 @@ pub async fn change_password(
             state,
             tenant,
             &user.id,
-            "password.change_failed",
+            Event::PasswordChangeFailed,
             json!({ "reason": "wrong_current_password" }),
             ip,
             now,
@@ -176,7 +177,7 @@ pub async fn change_password(
             crate::oidc::logout::end_session(state, tenant, &Session { row: other }, ip, now).await?;
         }
     }
-    record(state, tenant, &user.id, "password.changed", json!({}), ip, now).await?;
+    record(state, tenant, &user.id, Event::PasswordChanged, json!({}), ip, now).await?;
     Ok(())
 }
 
@@ -202,9 +203,9 @@ pub async fn enable_sms(
     )
     .await?;
     let event = match user.two_factor_method.as_deref() {
-        None => "two_factor.enabled",
-        Some("sms") => "two_factor.phone_changed",
-        Some(_) => "two_factor.method_changed",
+        None => Event::TwoFactorEnabled,
+        Some("sms") => Event::TwoFactorPhoneChanged,
+        Some(_) => Event::TwoFactorMethodChanged,
     };
     record(state, tenant, &user.id, event, json!({ "method": "sms" }), ip, now).await?;
     Ok(codes.map(|set| set.codes))
@@ -248,12 +249,12 @@ pub async fn add_security_key(
         now,
     )
     .await?;
-    record(state, tenant, &user.id, "security_key.added", json!({ "key": key_id, "name": name }), ip, now)
+    record(state, tenant, &user.id, Event::SecurityKeyAdded, json!({ "key": key_id, "name": name }), ip, now)
         .await?;
     let event = match was {
-        None => Some("two_factor.enabled"),
+        None => Some(Event::TwoFactorEnabled),
         Some(Method::SecurityKey) => None,
-        Some(_) => Some("two_factor.method_changed"),
+        Some(_) => Some(Event::TwoFactorMethodChanged),
     };
     if let Some(event) = event {
         record(state, tenant, &user.id, event, json!({ "method": Method::SecurityKey.as_str() }), ip, now)
@@ -291,7 +292,7 @@ pub async fn remove_security_key(
         state,
         tenant,
         &user.id,
-        "security_key.removed",
+        Event::SecurityKeyRemoved,
         json!({ "key": key_id, "name": key.name }),
         ip,
         now,
@@ -310,7 +311,7 @@ pub async fn record_key_registration_refused(
     ip: &str,
     now: i64,
 ) -> Result<(), AccountError> {
-    record(state, tenant, &user.id, "security_key.register_failed", json!({ "reason": reason }), ip, now)
+    record(state, tenant, &user.id, Event::SecurityKeyRegisterFailed, json!({ "reason": reason }), ip, now)
         .await?;
     Ok(())
 }

@@ -7,7 +7,7 @@ use qrcode::QrCode;
 use qrcode::render::svg;
 use serde_json::json;
 
-use crate::audit::{self, AuditEvent};
+use crate::audit::{self, AuditEvent, Event};
 use crate::authn::backup_codes;
 use crate::authn::second_factor::{FactorError, Method, check_totp, open_seed};
 use crate::authn::totp;
@@ -107,7 +107,7 @@ pub async fn confirm(
     let event = AuditEvent {
         tenant_id: Some(tenant.id()),
         user_id: Some(&user.id),
-        event: if was_on { "two_factor.app_changed" } else { "two_factor.enabled" },
+        event: if was_on { Event::TwoFactorAppChanged } else { Event::TwoFactorEnabled },
         detail: json!({ "method": Method::Totp.as_str() }),
         ip: Some(ip),
     };

@@ -5,7 +5,7 @@ use serde_json::json;
 
 use super::completion;
 use super::{Browser, FlowError, LoginAttempt, MAX_FACTOR_FAILURES, Notice, Stage, StepOutcome};
-use crate::audit::{self, AuditEvent};
+use crate::audit::{self, AuditEvent, Event};
 use crate::authn::backup_codes;
 use crate::authn::second_factor::{self, Method};
 use crate::authn::webauthn::{self, KeyUse, Refusal, Refused};
@@ -138,9 +138,9 @@ pub(super) async fn audit_key_refusal(
     let Some((user_id, key_id)) = &refused.key else { return Ok(()) };
     let event = if refused.reason == Refusal::CounterRegression {
         tracing::warn!(user = %user_id, key = %key_id, "security key counter went backwards: possibly cloned");
-        "security_key.counter_regression"
+        Event::SecurityKeyCounterRegression
     } else {
-        "security_key.refused"
+        Event::SecurityKeyRefused
     };
     let audit = AuditEvent {
         tenant_id: Some(tenant.id()),
@@ -164,7 +164,7 @@ pub(super) async fn audit_key_use(
     let event = AuditEvent {
         tenant_id: Some(tenant.id()),
         user_id: Some(&key.user_id),
-        event: "security_key.used",
+        event: Event::SecurityKeyUsed,
         detail: json!({
             "key": key.key_id,
             "name": key.key_name,
@@ -196,7 +196,7 @@ async fn finish_with_factor(
             let event = AuditEvent {
                 tenant_id: Some(tenant.id()),
                 user_id: Some(user_id),
-                event: "device.remembered",
+                event: Event::DeviceRemembered,
                 detail: json!({ "browser": trusted_device::browser_label(browser.user_agent) }),
                 ip: Some(ip),
             };
@@ -249,7 +249,7 @@ pub async fn submit_backup_code(
     let event = AuditEvent {
         tenant_id: Some(tenant.id()),
         user_id: Some(&user_id),
-        event: "backup_code.used",
+        event: Event::BackupCodeUsed,
         detail: json!({ "remaining": left }),
         ip: Some(ip),
     };
@@ -324,7 +324,7 @@ pub(super) async fn wrong_code(
     let event = AuditEvent {
         tenant_id: Some(tenant.id()),
         user_id: Some(user_id),
-        event: if locked { "login.second_factor_locked" } else { "login.second_factor_failed" },
+        event: if locked { Event::LoginSecondFactorLocked } else { Event::LoginSecondFactorFailed },
         detail: json!({ "kind": kind, "failures": tries }),
         ip: Some(ip),
     };

@@ -3,19 +3,18 @@
 use std::ops::Deref;
 use std::sync::Arc;
 
-use sea_orm::DatabaseConnection;
-
 use crate::authn::password::PasswordHasher;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::keys::KeyStore;
+use crate::store::Db;
 use crate::views::Views;
 
 #[derive(Clone)]
 pub struct AppState(Arc<Inner>);
 
 pub struct Inner {
-    pub db: DatabaseConnection,
+    pub db: Db,
     pub settings: Settings,
     pub clock: Arc<dyn Clock>,
     pub keys: KeyStore,

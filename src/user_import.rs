@@ -7,16 +7,16 @@ use std::collections::HashSet;
 
 use argon2::password_hash::PasswordHash;
 use data_encoding::BASE32_NOPAD;
-use sea_orm::TransactionTrait;
 use serde::Deserialize;
 use serde_json::json;
 
 use crate::admin::AdminError;
-use crate::audit::{self, AuditEvent};
+use crate::audit::{self, AuditEvent, Event};
 use crate::authn::second_factor::Method;
 use crate::domain::Email;
 use crate::state::AppState;
-use crate::store::{self, StoreError};
+use crate::store;
+use crate::store::user_import::{ImportBatch, ImportFailure};
 use crate::tenants::Tenant;
 
 /// Rows per INSERT: well under SQLite's and PostgreSQL's bound-parameter limits.
@@ -55,64 +55,61 @@ struct Parsed {
 pub async fn import_users(state: &AppState, tenant: &Tenant, input: &str) -> Result<Imported, AdminError> {
     let users = parse_all(input)?;
     let now = state.now();
-    let txn = state.db.begin().await.map_err(StoreError::from)?;
-    let mut with_totp = 0;
-    for batch in users.chunks(BATCH) {
-        let mut rows = Vec::with_capacity(batch.len());
-        let mut credentials = Vec::new();
-        for user in batch {
-            let id = uuid::Uuid::new_v4().to_string();
-            if let Some(seed) = &user.totp_seed {
-                let credential_id = uuid::Uuid::new_v4().to_string();
-                let sealed = state
-                    .keys
-                    .master()
-                    .seal(seed, &credential_id)
-                    .map_err(|e| AdminError::Invalid(e.to_string()))?;
-                credentials.push(entity::totp_credential::Model {
-                    id: credential_id,
-                    tenant_id: tenant.id().to_string(),
-                    user_id: id.clone(),
-                    secret_sealed: sealed,
-                    status: store::totp_credentials::ACTIVE.to_string(),
-                    last_used_step: None,
-                    created_at: now,
-                    confirmed_at: Some(now),
-                });
-            }
-            rows.push(entity::user::Model {
-                id,
-                tenant_id: tenant.id().to_string(),
-                email: user.email.as_str().to_string(),
-                email_verified: false,
-                password_hash: user.password_hash.clone(),
-                created_at: now,
-                updated_at: now,
-                two_factor_method: user.totp_seed.as_ref().map(|_| Method::Totp.as_str().to_string()),
-                name: user.name.clone(),
-                phone_number: None,
-            });
-        }
-        with_totp += credentials.len();
-        if let Err(err) = store::users::insert_batch(&txn, rows).await {
-            txn.rollback().await.map_err(StoreError::from)?;
-            return Err(match err {
-                StoreError::Duplicate(_) => first_taken(state, tenant, &users).await,
-                other => other.into(),
-            });
-        }
-        store::totp_credentials::insert_batch(&txn, credentials).await?;
-    }
+    let with_totp = users.iter().filter(|user| user.totp_seed.is_some()).count();
+    let batches = users.chunks(BATCH).map(|batch| rows(state, tenant, batch, now));
     let event = AuditEvent {
         tenant_id: Some(tenant.id()),
         user_id: None,
-        event: "users.imported",
+        event: Event::UsersImported,
         detail: json!({ "users": users.len(), "with_totp": with_totp }),
         ip: None,
     };
-    audit::record(&txn, event, now).await?;
-    txn.commit().await.map_err(StoreError::from)?;
-    Ok(Imported { users: users.len(), with_totp })
+    match store::user_import::insert_all(&state.db, batches, audit::row(event, now)).await {
+        Ok(()) => Ok(Imported { users: users.len(), with_totp }),
+        Err(ImportFailure::Batch(err)) => Err(err),
+        Err(ImportFailure::EmailTaken) => Err(first_taken(state, tenant, &users).await),
+        Err(ImportFailure::Store(err)) => Err(err.into()),
+    }
+}
+
+/// The rows of one batch, app seeds sealed as at enrolment.
+fn rows(state: &AppState, tenant: &Tenant, batch: &[Parsed], now: i64) -> Result<ImportBatch, AdminError> {
+    let mut rows = Vec::with_capacity(batch.len());
+    let mut credentials = Vec::new();
+    for user in batch {
+        let id = uuid::Uuid::new_v4().to_string();
+        if let Some(seed) = &user.totp_seed {
+            let credential_id = uuid::Uuid::new_v4().to_string();
+            let sealed = state
+                .keys
+                .master()
+                .seal(seed, &credential_id)
+                .map_err(|e| AdminError::Invalid(e.to_string()))?;
+            credentials.push(entity::totp_credential::Model {
+                id: credential_id,
+                tenant_id: tenant.id().to_string(),
+                user_id: id.clone(),
+                secret_sealed: sealed,
+                status: store::totp_credentials::ACTIVE.to_string(),
+                last_used_step: None,
+                created_at: now,
+                confirmed_at: Some(now),
+            });
+        }
+        rows.push(entity::user::Model {
+            id,
+            tenant_id: tenant.id().to_string(),
+            email: user.email.as_str().to_string(),
+            email_verified: false,
+            password_hash: user.password_hash.clone(),
+            created_at: now,
+            updated_at: now,
+            two_factor_method: user.totp_seed.as_ref().map(|_| Method::Totp.as_str().to_string()),
+            name: user.name.clone(),
+            phone_number: None,
+        });
+    }
+    Ok(ImportBatch { users: rows, totp_credentials: credentials })
 }
 
 /// The first line whose address is taken, once an insert hit the unique index. Looking this up

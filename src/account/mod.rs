@@ -8,13 +8,13 @@ pub use signed_in::{Freshness, signed_in};
 use secrecy::SecretString;
 use serde_json::json;
 
-use crate::audit::{self, AuditEvent};
+use crate::audit::{self, AuditEvent, Event};
 use crate::authn::password::PasswordError;
 use crate::authn::second_factor::FactorError;
 use crate::authn::second_factor::Method;
 use crate::authn::session::Session;
 use crate::authn::throttle;
-use crate::authn::totp_enrolment;
+use crate::authn::totp_enrolment::{self, BackupCodeSet};
 use crate::authn::webauthn::NewKey;
 use crate::domain::auth_context::{ACR_2FA, rank};
 use crate::state::AppState;
@@ -50,7 +50,7 @@ async fn record(
     state: &AppState,
     tenant: &Tenant,
     user_id: &str,
-    event: &'static str,
+    event: Event,
     detail: serde_json::Value,
     ip: &str,
     now: i64,
@@ -63,6 +63,14 @@ async fn record(
     .await
 }
 
+/// The first backup codes to store with a change of method, when a set was made.
+fn first_backup_codes<'a>(
+    tenant: &'a Tenant,
+    codes: Option<&'a BackupCodeSet>,
+) -> Option<store::two_factor::FirstBackupCodes<'a>> {
+    codes.map(|set| store::two_factor::FirstBackupCodes { tenant_id: tenant.id(), hashes: &set.hashes })
+}
+
 /// Switches two-factor authentication off: the app, security keys, backup codes and trusted
 /// devices go.
 pub async fn switch_off_two_factor(
@@ -72,19 +80,12 @@ pub async fn switch_off_two_factor(
     ip: &str,
     now: i64,
 ) -> Result<(), AccountError> {
-    use sea_orm::TransactionTrait;
-    let txn = state.db.begin().await.map_err(StoreError::from)?;
-    store::totp_credentials::delete_for_user(&txn, &user.id).await?;
-    store::security_keys::delete_for_user(&txn, &user.id).await?;
-    store::backup_codes::delete_for_user(&txn, &user.id).await?;
-    store::trusted_devices::forget_all(&txn, &user.id).await?;
-    store::users::set_two_factor_method(&txn, &user.id, None, now).await?;
-    txn.commit().await.map_err(StoreError::from)?;
+    store::two_factor::switch_off(&state.db, &user.id, now).await?;
     record(
         state,
         tenant,
         &user.id,
-        "two_factor.disabled",
+        Event::TwoFactorDisabled,
         json!({ "method": user.two_factor_method }),
         ip,
         now,
@@ -101,7 +102,7 @@ pub async fn regenerate_backup_codes(
     now: i64,
 ) -> Result<Vec<String>, AccountError> {
     let codes = totp_enrolment::new_backup_codes(state, tenant, &user.id, now).await?;
-    record(state, tenant, &user.id, "backup_codes.regenerated", json!({ "count": codes.len() }), ip, now)
+    record(state, tenant, &user.id, Event::BackupCodesRegenerated, json!({ "count": codes.len() }), ip, now)
         .await?;
     Ok(codes)
 }
@@ -116,7 +117,8 @@ pub async fn forget_device(
 ) -> Result<bool, AccountError> {
     let forgotten = store::trusted_devices::forget(&state.db, &user.id, device_id).await?;
     if forgotten {
-        record(state, tenant, &user.id, "device.forgotten", json!({ "device": device_id }), ip, now).await?;
+        record(state, tenant, &user.id, Event::DeviceForgotten, json!({ "device": device_id }), ip, now)
+            .await?;
     }
     Ok(forgotten)
 }
@@ -129,7 +131,7 @@ pub async fn forget_all_devices(
     now: i64,
 ) -> Result<u64, AccountError> {
     let count = store::trusted_devices::forget_all(&state.db, &user.id).await?;
-    record(state, tenant, &user.id, "device.forgotten_all", json!({ "count": count }), ip, now).await?;
+    record(state, tenant, &user.id, Event::DeviceForgottenAll, json!({ "count": count }), ip, now).await?;
     Ok(count)
 }
 
@@ -163,7 +165,7 @@ pub async fn change_password(
             state,
             tenant,
             &user.id,
-            "password.change_failed",
+            Event::PasswordChangeFailed,
             json!({ "reason": "wrong_current_password" }),
             ip,
             now,
@@ -172,18 +174,14 @@ pub async fn change_password(
         return Err(AccountError::WrongPassword);
     }
     let hash = state.passwords.hash(new).await?;
-    use sea_orm::TransactionTrait;
-    let txn = state.db.begin().await.map_err(StoreError::from)?;
-    store::users::set_password_hash(&txn, &user.id, hash, now).await?;
-    store::trusted_devices::forget_all(&txn, &user.id).await?;
-    txn.commit().await.map_err(StoreError::from)?;
+    store::passwords::change(&state.db, &user.id, hash, now).await?;
     // The other sessions end as at logout: their refresh tokens go, their apps are told.
     for other in store::sessions::list_for_user(&state.db, &user.id).await? {
         if other.id != session.row.id {
             crate::oidc::logout::end_session(state, tenant, &Session { row: other }, ip, now).await?;
         }
     }
-    record(state, tenant, &user.id, "password.changed", json!({}), ip, now).await?;
+    record(state, tenant, &user.id, Event::PasswordChanged, json!({}), ip, now).await?;
     Ok(())
 }
 
@@ -197,27 +195,24 @@ pub async fn enable_sms(
     ip: &str,
     now: i64,
 ) -> Result<Option<Vec<String>>, AccountError> {
-    use sea_orm::TransactionTrait;
     let was_on = user.two_factor_method.is_some();
-    let txn = state.db.begin().await.map_err(StoreError::from)?;
-    store::users::set_phone_number(&txn, &user.id, Some(phone_e164), now).await?;
-    store::users::set_two_factor_method(&txn, &user.id, Some(Method::Sms.as_str()), now).await?;
-    // The app or keys stop working when the method changes away from them.
-    store::totp_credentials::delete_for_user(&txn, &user.id).await?;
-    store::security_keys::delete_for_user(&txn, &user.id).await?;
-    let codes = if was_on {
-        None
-    } else {
-        Some(totp_enrolment::store_new_backup_codes(state, &txn, tenant, &user.id, now).await?)
-    };
-    txn.commit().await.map_err(StoreError::from)?;
+    let codes = if was_on { None } else { Some(totp_enrolment::new_backup_code_set(state, &user.id)) };
+    store::two_factor::switch_to_sms(
+        &state.db,
+        &user.id,
+        phone_e164,
+        Method::Sms.as_str(),
+        first_backup_codes(tenant, codes.as_ref()),
+        now,
+    )
+    .await?;
     let event = match user.two_factor_method.as_deref() {
-        None => "two_factor.enabled",
-        Some("sms") => "two_factor.phone_changed",
-        Some(_) => "two_factor.method_changed",
+        None => Event::TwoFactorEnabled,
+        Some("sms") => Event::TwoFactorPhoneChanged,
+        Some(_) => Event::TwoFactorMethodChanged,
     };
     record(state, tenant, &user.id, event, json!({ "method": "sms" }), ip, now).await?;
-    Ok(codes)
+    Ok(codes.map(|set| set.codes))
 }
 
 /// Adds a verified security key. It becomes the person's method: when two-factor authentication
@@ -232,9 +227,7 @@ pub async fn add_security_key(
     ip: &str,
     now: i64,
 ) -> Result<Option<Vec<String>>, AccountError> {
-    use sea_orm::TransactionTrait;
     let was = user.two_factor_method.as_deref().and_then(Method::parse);
-    let txn = state.db.begin().await.map_err(StoreError::from)?;
     let row = entity::security_key::Model {
         id: uuid::Uuid::new_v4().to_string(),
         tenant_id: tenant.id().to_string(),
@@ -247,28 +240,31 @@ pub async fn add_security_key(
         last_used_at: None,
     };
     let key_id = row.id.clone();
-    store::security_keys::insert(&txn, row).await?;
-    if was != Some(Method::SecurityKey) {
-        store::users::set_two_factor_method(&txn, &user.id, Some(Method::SecurityKey.as_str()), now).await?;
-        store::totp_credentials::delete_for_user(&txn, &user.id).await?;
-    }
+    let new_method = (was != Some(Method::SecurityKey)).then_some(Method::SecurityKey.as_str());
     let codes = match was {
-        None => Some(totp_enrolment::store_new_backup_codes(state, &txn, tenant, &user.id, now).await?),
+        None => Some(totp_enrolment::new_backup_code_set(state, &user.id)),
         Some(_) => None,
     };
-    txn.commit().await.map_err(StoreError::from)?;
-    record(state, tenant, &user.id, "security_key.added", json!({ "key": key_id, "name": name }), ip, now)
+    store::two_factor::add_security_key(
+        &state.db,
+        row,
+        new_method,
+        first_backup_codes(tenant, codes.as_ref()),
+        now,
+    )
+    .await?;
+    record(state, tenant, &user.id, Event::SecurityKeyAdded, json!({ "key": key_id, "name": name }), ip, now)
         .await?;
     let event = match was {
-        None => Some("two_factor.enabled"),
+        None => Some(Event::TwoFactorEnabled),
         Some(Method::SecurityKey) => None,
-        Some(_) => Some("two_factor.method_changed"),
+        Some(_) => Some(Event::TwoFactorMethodChanged),
     };
     if let Some(event) = event {
         record(state, tenant, &user.id, event, json!({ "method": Method::SecurityKey.as_str() }), ip, now)
             .await?;
     }
-    Ok(codes)
+    Ok(codes.map(|set| set.codes))
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -287,25 +283,20 @@ pub async fn remove_security_key(
     ip: &str,
     now: i64,
 ) -> Result<KeyRemoval, AccountError> {
-    use sea_orm::TransactionTrait;
-    let txn = state.db.begin().await.map_err(StoreError::from)?;
-    // Writing the user row first serialises removals of one person's keys (a row lock on
-    // PostgreSQL, the write lock on SQLite): two at once cannot both see "one more left".
-    store::users::touch(&txn, &user.id, now).await?;
-    let keys = store::security_keys::list_for_user(&txn, &user.id).await?;
-    let Some(key) = keys.iter().find(|k| k.id == key_id) else { return Ok(KeyRemoval::NotFound) };
-    if keys.len() == 1 && user.two_factor_method.as_deref() == Some(Method::SecurityKey.as_str()) {
-        return Ok(KeyRemoval::LastKey);
-    }
-    if !store::security_keys::delete(&txn, &user.id, key_id).await? {
-        return Ok(KeyRemoval::NotFound);
-    }
-    txn.commit().await.map_err(StoreError::from)?;
+    // Someone whose method is security keys keeps their last one (the store serialises removals).
+    let last_key_stays = user.two_factor_method.as_deref() == Some(Method::SecurityKey.as_str());
+    let key = match store::two_factor::remove_security_key(&state.db, &user.id, key_id, last_key_stays, now)
+        .await?
+    {
+        store::two_factor::KeyRemoval::Removed(key) => key,
+        store::two_factor::KeyRemoval::LastKey => return Ok(KeyRemoval::LastKey),
+        store::two_factor::KeyRemoval::NotFound => return Ok(KeyRemoval::NotFound),
+    };
     record(
         state,
         tenant,
         &user.id,
-        "security_key.removed",
+        Event::SecurityKeyRemoved,
         json!({ "key": key_id, "name": key.name }),
         ip,
         now,
@@ -324,7 +315,7 @@ pub async fn record_key_registration_refused(
     ip: &str,
     now: i64,
 ) -> Result<(), AccountError> {
-    record(state, tenant, &user.id, "security_key.register_failed", json!({ "reason": reason }), ip, now)
+    record(state, tenant, &user.id, Event::SecurityKeyRegisterFailed, json!({ "reason": reason }), ip, now)
         .await?;
     Ok(())
 }

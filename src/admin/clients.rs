@@ -4,7 +4,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 
 use super::AdminError;
-use crate::audit::{self, AuditEvent};
+use crate::audit::{self, AuditEvent, Event};
 use crate::crypto::{random_token, sha256_hex};
 use crate::domain::{ClientId, RedirectUri};
 use crate::keys::Alg;
@@ -149,7 +149,7 @@ pub async fn create_client(
         AuditEvent {
             tenant_id: Some(tenant.id()),
             user_id: None,
-            event: "client.created",
+            event: Event::ClientCreated,
             detail: json!({ "client_id": row.client_id, "public": row.is_public, "first_party": row.first_party }),
             ip: None,
         },

@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use super::AdminError;
-use crate::audit::{self, AuditEvent};
+use crate::audit::{self, AuditEvent, Event};
 use crate::keys::Alg;
 use crate::state::AppState;
 use crate::tenants::Tenant;
@@ -26,7 +26,7 @@ pub async fn rotate_key(
         AuditEvent {
             tenant_id: Some(tenant.id()),
             user_id: None,
-            event: "key.rotated",
+            event: Event::KeyRotated,
             detail: json!({ "kid": row.kid, "alg": row.alg, "activates_at": row.activates_at }),
             ip: None,
         },

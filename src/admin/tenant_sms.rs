@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use super::AdminError;
-use crate::audit::{self, AuditEvent};
+use crate::audit::{self, AuditEvent, Event};
 use crate::keys::KeyError;
 use crate::state::AppState;
 use crate::store;
@@ -90,7 +90,7 @@ pub async fn set_tenant_sms_sender(
         AuditEvent {
             tenant_id: Some(tenant.id()),
             user_id: None,
-            event: "tenant.sms_sender_changed",
+            event: Event::TenantSmsSenderChanged,
             detail: json!({ "own_sender": kind }),
             ip: None,
         },

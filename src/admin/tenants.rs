@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use super::AdminError;
-use crate::audit::{self, AuditEvent};
+use crate::audit::{self, AuditEvent, Event};
 use crate::domain::TenantSlug;
 use crate::keys::Alg;
 use crate::state::AppState;
@@ -33,7 +33,7 @@ pub async fn create_tenant(state: &AppState, slug: &str, display_name: &str) -> 
         AuditEvent {
             tenant_id: Some(&row.id),
             user_id: None,
-            event: "tenant.created",
+            event: Event::TenantCreated,
             detail: json!({ "slug": row.slug }),
             ip: None,
         },
@@ -68,7 +68,7 @@ pub async fn update_tenant_policy(
         AuditEvent {
             tenant_id: Some(tenant.id()),
             user_id: None,
-            event: "tenant.policy_changed",
+            event: Event::TenantPolicyChanged,
             detail: json!({ "require_2fa": require_2fa, "trusted_device_days": trusted_device_days }),
             ip: None,
         },

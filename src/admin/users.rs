@@ -4,7 +4,7 @@ use secrecy::SecretString;
 use serde_json::json;
 
 use super::AdminError;
-use crate::audit::{self, AuditEvent};
+use crate::audit::{self, AuditEvent, Event};
 use crate::domain::Email;
 use crate::state::AppState;
 use crate::store;
@@ -30,7 +30,7 @@ pub async fn create_user(
         AuditEvent {
             tenant_id: Some(tenant.id()),
             user_id: Some(&row.id),
-            event: "user.created",
+            event: Event::UserCreated,
             detail: json!({}),
             ip: None,
         },

@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use crate::audit::{self, AuditEvent};
+use crate::audit::{self, AuditEvent, Event};
 use crate::domain::Scope;
 use crate::oauth::authorize_request::AuthorizationRequest;
 use crate::state::AppState;
@@ -44,7 +44,7 @@ pub async fn allow(
     let event = AuditEvent {
         tenant_id: Some(tenant.id()),
         user_id: Some(user_id),
-        event: "consent.granted",
+        event: Event::ConsentGranted,
         detail: json!({ "client": request.client_id, "scope": request.scope }),
         ip: Some(ip),
     };
@@ -68,7 +68,7 @@ pub async fn revoke(
         let event = AuditEvent {
             tenant_id: Some(tenant.id()),
             user_id: Some(user_id),
-            event: "consent.revoked",
+            event: Event::ConsentRevoked,
             detail: json!({ "client": client_row_id }),
             ip: Some(ip),
         };

@@ -6,7 +6,7 @@ use rand::Rng;
 use rand::rngs::OsRng;
 use serde_json::json;
 
-use crate::audit::{self, AuditEvent};
+use crate::audit::{self, AuditEvent, Event};
 use crate::authn::backup_codes;
 use crate::crypto::constant_time_eq;
 use crate::domain::PhoneNumber;
@@ -134,7 +134,7 @@ pub async fn send_code(
     let event = AuditEvent {
         tenant_id: Some(tenant.id()),
         user_id: Some(user_id),
-        event: if delivered { "sms.sent" } else { "sms.failed" },
+        event: if delivered { Event::SmsSent } else { Event::SmsFailed },
         detail: json!({ "purpose": purpose, "to": phone.masked() }),
         ip,
     };

@@ -2,12 +2,10 @@
 //! the database so every instance sees the same counts. Never a permanent lock: the wait doubles
 //! per failure up to a ceiling, and old failures are forgotten.
 
-use sea_orm::ConnectionTrait;
-
 use crate::config::ThrottleSettings;
 use crate::crypto::sha256_hex;
 use crate::domain::Email;
-use crate::store::{self, StoreError};
+use crate::store::{self, Db, StoreError};
 
 /// The counters one password attempt touches.
 pub struct ThrottleKeys {
@@ -41,7 +39,7 @@ pub fn delay_after(failures: i32, settings: &ThrottleSettings) -> i64 {
 
 /// Seconds the caller must still wait before another try, if any.
 pub async fn wait_seconds(
-    db: &impl ConnectionTrait,
+    db: &Db,
     settings: &ThrottleSettings,
     keys: &ThrottleKeys,
     now: i64,
@@ -59,7 +57,7 @@ pub fn factor_key(tenant_id: &str, user_id: &str) -> String {
 /// tries each counter's slot is claimed with a compare-and-set, so a burst of parallel guesses
 /// gets one through per delay instead of all of them.
 pub async fn claim(
-    db: &impl ConnectionTrait,
+    db: &Db,
     settings: &ThrottleSettings,
     keys: &[&str],
     now: i64,
@@ -88,7 +86,7 @@ pub async fn claim(
 
 /// `wait_seconds` over any set of counters.
 pub async fn wait_seconds_for(
-    db: &impl ConnectionTrait,
+    db: &Db,
     settings: &ThrottleSettings,
     keys: &[&str],
     now: i64,
@@ -107,7 +105,7 @@ pub async fn wait_seconds_for(
 }
 
 pub async fn record_failure(
-    db: &impl ConnectionTrait,
+    db: &Db,
     settings: &ThrottleSettings,
     keys: &ThrottleKeys,
     now: i64,
@@ -117,7 +115,7 @@ pub async fn record_failure(
 
 /// `record_failure` over any set of counters.
 pub async fn record_failure_for(
-    db: &impl ConnectionTrait,
+    db: &Db,
     settings: &ThrottleSettings,
     keys: &[&str],
     now: i64,
@@ -135,7 +133,7 @@ pub async fn record_failure_for(
 
 /// A correct password resets the account's counter (not the address's: one attacker address
 /// must not clear its record by signing in to its own account).
-pub async fn record_success(db: &impl ConnectionTrait, keys: &ThrottleKeys) -> Result<(), StoreError> {
+pub async fn record_success(db: &Db, keys: &ThrottleKeys) -> Result<(), StoreError> {
     store::throttles::clear(db, &keys.account).await
 }
 

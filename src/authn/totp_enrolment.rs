@@ -7,7 +7,7 @@ use qrcode::QrCode;
 use qrcode::render::svg;
 use serde_json::json;
 
-use crate::audit::{self, AuditEvent};
+use crate::audit::{self, AuditEvent, Event};
 use crate::authn::backup_codes;
 use crate::authn::second_factor::{FactorError, Method, check_totp, open_seed};
 use crate::authn::totp;
@@ -121,25 +121,28 @@ pub async fn confirm(
         return Ok(None);
     }
     let was_on = user.two_factor_method.is_some();
-    // The app, the method and the first backup codes switch on together or not at all.
-    use sea_orm::TransactionTrait;
-    let txn = state.db.begin().await.map_err(store::StoreError::from)?;
-    store::totp_credentials::activate(&txn, &user.id, &pending.id, now).await?;
-    store::users::set_two_factor_method(&txn, &user.id, Some(Method::Totp.as_str()), now).await?;
-    // Security keys stop working when the method changes away from them.
-    store::security_keys::delete_for_user(&txn, &user.id).await?;
-    let codes =
-        if was_on { Vec::new() } else { store_new_backup_codes(state, &txn, tenant, &user.id, now).await? };
-    txn.commit().await.map_err(store::StoreError::from)?;
+    let codes = if was_on { None } else { Some(new_backup_code_set(state, &user.id)) };
+    let first_backup_codes = codes
+        .as_ref()
+        .map(|set| store::two_factor::FirstBackupCodes { tenant_id: tenant.id(), hashes: &set.hashes });
+    store::two_factor::switch_to_app(
+        &state.db,
+        &user.id,
+        &pending.id,
+        Method::Totp.as_str(),
+        first_backup_codes,
+        now,
+    )
+    .await?;
     let event = AuditEvent {
         tenant_id: Some(tenant.id()),
         user_id: Some(&user.id),
-        event: if was_on { "two_factor.app_changed" } else { "two_factor.enabled" },
+        event: if was_on { Event::TwoFactorAppChanged } else { Event::TwoFactorEnabled },
         detail: json!({ "method": Method::Totp.as_str() }),
         ip: Some(ip),
     };
     audit::record(&state.db, event, now).await?;
-    Ok(Some(codes))
+    Ok(Some(codes.map(|set| set.codes).unwrap_or_default()))
 }
 
 /// Replaces the user's backup codes with a new set and returns it (shown once).
@@ -149,21 +152,19 @@ pub async fn new_backup_codes(
     user_id: &str,
     now: i64,
 ) -> Result<Vec<String>, FactorError> {
-    use sea_orm::TransactionTrait;
-    let txn = state.db.begin().await.map_err(store::StoreError::from)?;
-    let codes = store_new_backup_codes(state, &txn, tenant, user_id, now).await?;
-    txn.commit().await.map_err(store::StoreError::from)?;
-    Ok(codes)
+    let set = new_backup_code_set(state, user_id);
+    store::backup_codes::replace(&state.db, tenant.id(), user_id, &set.hashes, now).await?;
+    Ok(set.codes)
 }
 
-/// Generates a set and replaces the stored one inside the caller's transaction.
-pub async fn store_new_backup_codes(
-    state: &AppState,
-    db: &impl sea_orm::ConnectionTrait,
-    tenant: &Tenant,
-    user_id: &str,
-    now: i64,
-) -> Result<Vec<String>, FactorError> {
+/// A new set of backup codes: `codes` to show once, `hashes` to store.
+pub struct BackupCodeSet {
+    pub codes: Vec<String>,
+    pub hashes: Vec<String>,
+}
+
+/// Generates a set; the caller stores its hashes with the change it belongs to.
+pub fn new_backup_code_set(state: &AppState, user_id: &str) -> BackupCodeSet {
     let codes = backup_codes::generate_set();
     let pepper = state.keys.backup_code_pepper();
     let hashes: Vec<String> = codes
@@ -171,6 +172,5 @@ pub async fn store_new_backup_codes(
         .filter_map(|code| backup_codes::normalize(code))
         .map(|normalized| backup_codes::hash(pepper, user_id, &normalized))
         .collect();
-    store::backup_codes::replace(db, tenant.id(), user_id, &hashes, now).await?;
-    Ok(codes)
+    BackupCodeSet { codes, hashes }
 }

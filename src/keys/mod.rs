@@ -10,12 +10,10 @@ use std::collections::HashMap;
 use axum::body::Bytes;
 use std::sync::{Arc, RwLock};
 
-use sea_orm::ConnectionTrait;
-
 pub use jws::{SigningKey, verify_with_jwk};
 
 use crate::crypto::{MasterKey, MasterKeyError};
-use crate::store::{self, StoreError};
+use crate::store::{self, Db, StoreError};
 
 /// The JWS algorithms tessera signs with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -98,7 +96,7 @@ impl KeyStore {
     /// The key that signs for this tenant and algorithm now; a first key is made when there is none.
     pub async fn signer(
         &self,
-        db: &impl ConnectionTrait,
+        db: &Db,
         tenant_id: &str,
         alg: Alg,
         now: i64,
@@ -121,7 +119,7 @@ impl KeyStore {
 
     async fn load_signer(
         &self,
-        db: &impl ConnectionTrait,
+        db: &Db,
         tenant_id: &str,
         alg: Alg,
         now: i64,
@@ -148,7 +146,7 @@ impl KeyStore {
     /// Generates, seals and stores a new key, published now and signing from `activates_at`.
     pub async fn create(
         &self,
-        db: &impl ConnectionTrait,
+        db: &Db,
         tenant_id: &str,
         alg: Alg,
         now: i64,
@@ -200,7 +198,7 @@ impl KeyStore {
     /// the others once every token they may have signed has expired.
     pub async fn rotate(
         &self,
-        db: &impl ConnectionTrait,
+        db: &Db,
         tenant_id: &str,
         alg: Alg,
         now: i64,
@@ -217,12 +215,7 @@ impl KeyStore {
     /// The tenant's JWK Set document: every key not yet retired, including ones about to sign.
     /// A first key of each algorithm is made when missing, so the first fetch is never empty; in
     /// the steady state this is one query.
-    pub async fn jwks(
-        &self,
-        db: &impl ConnectionTrait,
-        tenant_id: &str,
-        now: i64,
-    ) -> Result<serde_json::Value, KeyError> {
+    pub async fn jwks(&self, db: &Db, tenant_id: &str, now: i64) -> Result<serde_json::Value, KeyError> {
         let mut rows = store::signing_keys::published(db, tenant_id, now).await?;
         let signs = |rows: &[entity::signing_key::Model], alg: Alg| {
             rows.iter().any(|row| row.alg == alg.as_str() && row.activates_at <= now)

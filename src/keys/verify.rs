@@ -1,16 +1,14 @@
 //! Verifying tokens this tenant signed itself (an `id_token_hint` at logout). Only the tenant's
 //! own published keys count; expiry is not checked here, as OIDC allows expired hints.
 
+use super::{Alg, verify_with_jwk};
+use crate::store::{self, Db, StoreError};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use sea_orm::ConnectionTrait;
-
-use super::{Alg, verify_with_jwk};
-use crate::store::{self, StoreError};
 
 /// The claims of a JWT signed by one of the tenant's published keys, else `None`.
 pub async fn own_jwt_claims(
-    db: &impl ConnectionTrait,
+    db: &Db,
     tenant_id: &str,
     jwt: &str,
     now: i64,

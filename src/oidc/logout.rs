@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use crate::audit::{self, AuditEvent};
+use crate::audit::{self, AuditEvent, Event};
 use crate::authn::session::Session;
 use crate::keys::verify::own_jwt_claims;
 use crate::oauth::token::refresh_token::revoke_family;
@@ -91,7 +91,7 @@ pub async fn end_session(
     let event = AuditEvent {
         tenant_id: Some(tenant.id()),
         user_id: Some(&session.row.user_id),
-        event: "logout",
+        event: Event::Logout,
         detail: json!({ "sid": session.row.sid }),
         ip: Some(ip),
     };

@@ -1,9 +1,20 @@
+//! The append-only audit log's rows (what an event holds is `crate::audit`'s business).
+
 use entity::audit_event;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use super::StoreError;
 
+/// Appends an event, logging it as it is written (inside the writer's transaction when there is
+/// one). The log target stays `tessera::audit`, where these lines have always been, for filters.
 pub async fn insert(db: &impl ConnectionTrait, model: audit_event::Model) -> Result<(), StoreError> {
+    tracing::info!(
+        target: "tessera::audit",
+        event = model.event.as_str(),
+        tenant = model.tenant_id.as_deref(),
+        user = model.user_id.as_deref(),
+        "audit"
+    );
     let active: audit_event::ActiveModel = model.into();
     active.insert(db).await?;
     Ok(())

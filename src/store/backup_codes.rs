@@ -1,11 +1,27 @@
 use entity::backup_code;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set, TransactionTrait,
+};
 
-use super::StoreError;
+use super::{Db, StoreError};
 
-/// Replaces the user's codes with a new set (callers run this in a transaction).
+/// Replaces the user's codes with a new set, in one transaction.
 pub async fn replace(
+    db: &Db,
+    tenant_id: &str,
+    user_id: &str,
+    hashes: &[String],
+    now: i64,
+) -> Result<(), StoreError> {
+    let txn = db.begin().await?;
+    replace_within(&txn, tenant_id, user_id, hashes, now).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// `replace` inside the caller's transaction (a change of method that brings the first set).
+pub(super) async fn replace_within(
     db: &impl ConnectionTrait,
     tenant_id: &str,
     user_id: &str,

@@ -1,5 +1,8 @@
 //! Queries over `entity::*`. Every single-use secret is consumed with one conditional UPDATE or
 //! DELETE whose affected-row count decides who won, so two instances can never both use it.
+//! Writes that must happen together are one function here that runs its own transaction
+//! (`tokens::issue`, `two_factor::*`, `passwords::change`, `user_import::insert_all`): nothing above
+//! the store opens a transaction or sees sea-orm.
 
 pub mod access_tokens;
 pub mod attempts;
@@ -11,6 +14,7 @@ pub mod clients;
 pub mod consents;
 pub mod housekeeping;
 pub mod logout_deliveries;
+pub mod passwords;
 pub mod refresh_tokens;
 pub mod security_keys;
 pub mod session_clients;
@@ -19,8 +23,11 @@ pub mod signing_keys;
 pub mod sms;
 pub mod tenants;
 pub mod throttles;
+pub mod tokens;
 pub mod totp_credentials;
 pub mod trusted_devices;
+pub mod two_factor;
+pub mod user_import;
 pub mod users;
 pub mod webauthn_ceremonies;
 
@@ -29,6 +36,9 @@ use std::time::Duration;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr, SqlErr};
+
+/// The database handle the layers above hold (in `AppState`) and pass to store functions.
+pub type Db = DatabaseConnection;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -40,7 +50,7 @@ pub enum StoreError {
     Corrupt(String),
 }
 
-/// Maps a unique-constraint violation to `Duplicate(what)`, anything else to `Db`.
+/// Maps a unique-constraint violation to `Duplicate(what)`, anything else to `StoreError::Db`.
 pub(crate) fn duplicate_as(what: &'static str) -> impl Fn(DbErr) -> StoreError {
     move |err| match err.sql_err() {
         Some(SqlErr::UniqueConstraintViolation(_)) => StoreError::Duplicate(what),
@@ -48,7 +58,7 @@ pub(crate) fn duplicate_as(what: &'static str) -> impl Fn(DbErr) -> StoreError {
     }
 }
 
-pub async fn connect(url: &str) -> Result<DatabaseConnection, StoreError> {
+pub async fn connect(url: &str) -> Result<Db, StoreError> {
     let mut options = ConnectOptions::new(url.to_string());
     // SQLite commits one writer at a time, and each pooled connection is a thread of its own
     // with up to 2 MiB of page cache: a few per core are enough.
@@ -72,7 +82,7 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, StoreError> {
     Ok(Database::connect(options).await?)
 }
 
-pub async fn migrate(db: &DatabaseConnection) -> Result<(), StoreError> {
+pub async fn migrate(db: &Db) -> Result<(), StoreError> {
     Migrator::up(db, None).await?;
     Ok(())
 }

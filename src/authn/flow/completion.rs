@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use super::{FlowError, LoginAttempt, Purpose, Refusal, Stage, StepOutcome};
-use crate::audit::{self, AuditEvent};
+use crate::audit::{self, AuditEvent, Event};
 use crate::authn::consent;
 use crate::authn::session;
 use crate::domain::auth_context::AuthContext;
@@ -76,7 +76,7 @@ pub async fn finish(
     let event = AuditEvent {
         tenant_id: Some(tenant.id()),
         user_id: Some(user_id),
-        event: "login.succeeded",
+        event: Event::LoginSucceeded,
         detail: json!({ "client": client, "amr": context.amr, "acr": context.acr }),
         ip: Some(ip),
     };

@@ -7,7 +7,7 @@ use serde_json::json;
 use super::completion;
 use super::second_factor_step::{audit_key_refusal, audit_key_use};
 use super::{FlowError, LoginAttempt, Refusal, Stage, StepOutcome, Visitor};
-use crate::audit::{self, AuditEvent};
+use crate::audit::{self, AuditEvent, Event};
 use crate::authn::webauthn;
 use crate::domain::AuthContext;
 use crate::state::AppState;
@@ -42,7 +42,7 @@ pub async fn submit(
             let event = AuditEvent {
                 tenant_id: Some(tenant.id()),
                 user_id: refused.key.as_ref().map(|(user_id, _)| user_id.as_str()),
-                event: "login.passkey_failed",
+                event: Event::LoginPasskeyFailed,
                 detail: json!({ "reason": refused.reason.as_str() }),
                 ip: Some(visitor.ip),
             };

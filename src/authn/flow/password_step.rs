@@ -6,7 +6,7 @@ use serde_json::json;
 use super::completion;
 use super::next_stage::{self, AfterFirstFactor};
 use super::{FlowError, LoginAttempt, Refusal, Stage, StepOutcome, Visitor};
-use crate::audit::{self, AuditEvent};
+use crate::audit::{self, AuditEvent, Event};
 use crate::authn::throttle::{self, ThrottleKeys};
 use crate::authn::trusted_device;
 use crate::domain::AuthContext;
@@ -56,7 +56,7 @@ pub async fn submit(
             let event = AuditEvent {
                 tenant_id: Some(tenant.id()),
                 user_id: user.as_ref().map(|u| u.id.as_str()),
-                event: "login.password_failed",
+                event: Event::LoginPasswordFailed,
                 detail: json!({ "known_account": user.is_some() }),
                 ip: Some(visitor.ip),
             };

@@ -7,7 +7,7 @@ use super::completion;
 use super::next_stage;
 use super::tries::{passed, take_try, wrong_code};
 use super::{Factor, FlowError, LoginAttempt, Notice, Refusal, Stage, StepOutcome, Visitor};
-use crate::audit::{self, AuditEvent};
+use crate::audit::{self, AuditEvent, Event};
 use crate::authn::backup_codes;
 use crate::authn::second_factor::{self, Method};
 use crate::authn::sms::{self, SendOutcome};
@@ -134,9 +134,9 @@ pub(super) async fn audit_key_refusal(
     let Some((user_id, key_id)) = &refused.key else { return Ok(()) };
     let event = if refused.reason == webauthn::Refusal::CounterRegression {
         tracing::warn!(user = %user_id, key = %key_id, "security key counter went backwards: possibly cloned");
-        "security_key.counter_regression"
+        Event::SecurityKeyCounterRegression
     } else {
-        "security_key.refused"
+        Event::SecurityKeyRefused
     };
     let audit = AuditEvent {
         tenant_id: Some(tenant.id()),
@@ -160,7 +160,7 @@ pub(super) async fn audit_key_use(
     let event = AuditEvent {
         tenant_id: Some(tenant.id()),
         user_id: Some(&key.user_id),
-        event: "security_key.used",
+        event: Event::SecurityKeyUsed,
         detail: json!({
             "key": key.key_id,
             "name": key.key_name,
@@ -191,7 +191,7 @@ async fn finish_with_factor(
             let event = AuditEvent {
                 tenant_id: Some(tenant.id()),
                 user_id: Some(user_id),
-                event: "device.remembered",
+                event: Event::DeviceRemembered,
                 detail: json!({ "browser": trusted_device::browser_label(visitor.user_agent) }),
                 ip: Some(visitor.ip),
             };
@@ -243,7 +243,7 @@ pub async fn submit_backup_code(
     let event = AuditEvent {
         tenant_id: Some(tenant.id()),
         user_id: Some(&user_id),
-        event: "backup_code.used",
+        event: Event::BackupCodeUsed,
         detail: json!({ "remaining": left }),
         ip: Some(visitor.ip),
     };

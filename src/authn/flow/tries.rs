@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use super::{Factor, FlowError, LoginAttempt, MAX_FACTOR_FAILURES, Refusal, StepOutcome, Visitor};
-use crate::audit::{self, AuditEvent};
+use crate::audit::{self, AuditEvent, Event};
 use crate::authn::throttle;
 use crate::state::AppState;
 use crate::store;
@@ -69,7 +69,7 @@ pub(super) async fn wrong_code(
     let event = AuditEvent {
         tenant_id: Some(tenant.id()),
         user_id: Some(user_id),
-        event: if locked { "login.second_factor_locked" } else { "login.second_factor_failed" },
+        event: if locked { Event::LoginSecondFactorLocked } else { Event::LoginSecondFactorFailed },
         detail: json!({ "kind": factor.as_str(), "failures": tries }),
         ip: Some(visitor.ip),
     };

@@ -11,7 +11,7 @@ use serde_json::json;
 
 use super::TokenResponse;
 use super::issue::{self, Consume, Issued, Refresh, UserGrant};
-use crate::audit::{self, AuditEvent};
+use crate::audit::{self, AuditEvent, Event};
 use crate::crypto::sha256_hex;
 use crate::domain::{AuthContext, Scope};
 use crate::error::OAuthError;
@@ -115,7 +115,7 @@ async fn replayed(
     let event = AuditEvent {
         tenant_id: Some(tenant.id()),
         user_id: Some(&row.user_id),
-        event: "token.code_replayed",
+        event: Event::TokenCodeReplayed,
         detail: json!({ "client": row.client_id, "revoked_access_tokens": revoked, "revoked_families": families.len() }),
         ip: None,
     };

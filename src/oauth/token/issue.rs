@@ -9,6 +9,7 @@ use crate::error::OAuthError;
 use crate::oidc::id_token::{self, IdTokenInput};
 use crate::state::AppState;
 use crate::store;
+pub use crate::store::tokens::Consume;
 use crate::tenants::Tenant;
 
 pub enum Refresh {
@@ -41,13 +42,6 @@ pub struct UserGrant<'a> {
     pub refresh: Refresh,
 }
 
-/// What a grant uses up. It is consumed in the same transaction that stores the new tokens:
-/// either the code or refresh token is used and its successors exist, or neither happened.
-pub enum Consume<'a> {
-    Code(&'a str),
-    RefreshToken(&'a str),
-}
-
 pub enum Issued {
     Tokens(TokenResponse),
     /// Another request used the code or refresh token first.
@@ -71,7 +65,7 @@ pub async fn user_tokens(
         }
     };
     // Everything is minted and signed first (signing may create a tenant's first key), so the
-    // transaction below holds its locks only for the writes.
+    // transaction of `store::tokens::issue` holds its locks only for the writes.
     let expires_in = state.settings.tokens.access_token_seconds;
     let subject = Subject { user_id: &grant.user.id, auth_time: grant.auth_time, context: grant.context };
     let scope = grant.scope.as_string();
@@ -126,26 +120,13 @@ pub async fn user_tokens(
         None
     };
 
-    use sea_orm::TransactionTrait;
-    let txn = state.db.begin().await.map_err(OAuthError::internal)?;
-    let used = match consume {
-        Consume::Code(hash) => store::authorization_codes::consume(&txn, hash, now).await,
-        Consume::RefreshToken(hash) => store::refresh_tokens::consume(&txn, hash, now).await,
-    }
-    .map_err(OAuthError::internal)?;
-    if !used {
-        txn.rollback().await.map_err(OAuthError::internal)?;
+    let (refresh_token, refresh_row) = refresh.unzip();
+    if !store::tokens::issue(&state.db, consume, access_row, refresh_row, now)
+        .await
+        .map_err(OAuthError::internal)?
+    {
         return Ok(Issued::AlreadyUsed);
     }
-    store::access_tokens::insert(&txn, access_row).await.map_err(OAuthError::internal)?;
-    let refresh_token = match refresh {
-        Some((token, row)) => {
-            store::refresh_tokens::insert(&txn, row).await.map_err(OAuthError::internal)?;
-            Some(token)
-        }
-        None => None,
-    };
-    txn.commit().await.map_err(OAuthError::internal)?;
     Ok(Issued::Tokens(TokenResponse {
         access_token,
         token_type: "Bearer",

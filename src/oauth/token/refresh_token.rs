@@ -7,7 +7,7 @@ use serde_json::json;
 
 use super::TokenResponse;
 use super::issue::{self, Consume, Issued, Refresh, UserGrant};
-use crate::audit::{self, AuditEvent};
+use crate::audit::{self, AuditEvent, Event};
 use crate::crypto::sha256_hex;
 use crate::domain::{AuthContext, Scope};
 use crate::error::OAuthError;
@@ -102,7 +102,7 @@ async fn reused(
     let event = AuditEvent {
         tenant_id: Some(tenant.id()),
         user_id: Some(&row.user_id),
-        event: "token.refresh_reused",
+        event: Event::TokenRefreshReused,
         detail: json!({ "client": row.client_id, "family": row.family_id }),
         ip: None,
     };

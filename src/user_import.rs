@@ -104,7 +104,7 @@ fn rows(state: &AppState, tenant: &Tenant, batch: &[Parsed], now: i64) -> Result
             password_hash: user.password_hash.clone(),
             created_at: now,
             updated_at: now,
-            two_factor_method: user.totp_seed.as_ref().map(|_| Method::Totp.as_str().to_string()),
+            two_factor_method: user.totp_seed.as_ref().map(|_| Method::Totp),
             name: user.name.clone(),
             phone_number: None,
         });

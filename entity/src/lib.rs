@@ -1,4 +1,5 @@
-//! Table shapes of tessera, generated in style: no behaviour lives here (see `src/store`).
+//! Table shapes of tessera, generated in style: no behaviour lives here (see `src/store`) beyond
+//! naming a column's values (`two_factor_method`).
 //! Times are Unix seconds (`i64`) so both backends store them identically.
 
 pub mod access_token;
@@ -20,6 +21,7 @@ pub mod sms_send;
 pub mod tenant;
 pub mod totp_credential;
 pub mod trusted_device;
+pub mod two_factor_method;
 pub mod used_client_assertion;
 pub mod user;
 pub mod webauthn_ceremony;

@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+pub use crate::two_factor_method::TwoFactorMethod;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "users")]
 pub struct Model {
@@ -13,8 +15,8 @@ pub struct Model {
     pub password_hash: String,
     pub created_at: i64,
     pub updated_at: i64,
-    /// `totp` (later `sms`, `webauthn`); `None` means two-factor authentication is off.
-    pub two_factor_method: Option<String>,
+    /// The second factor: `totp`, `sms` or `security_key`; `None`: two-factor authentication off.
+    pub two_factor_method: Option<TwoFactorMethod>,
     /// Display name for the `profile` scope (`name` claim).
     pub name: Option<String>,
     /// Verified mobile number (E.164) for text-message codes.

@@ -201,17 +201,17 @@ pub async fn enable_sms(
         &state.db,
         &user.id,
         phone_e164,
-        Method::Sms.as_str(),
+        Method::Sms,
         first_backup_codes(tenant, codes.as_ref()),
         now,
     )
     .await?;
-    let event = match user.two_factor_method.as_deref() {
+    let event = match user.two_factor_method {
         None => Event::TwoFactorEnabled,
-        Some("sms") => Event::TwoFactorPhoneChanged,
+        Some(Method::Sms) => Event::TwoFactorPhoneChanged,
         Some(_) => Event::TwoFactorMethodChanged,
     };
-    record(state, tenant, &user.id, event, json!({ "method": "sms" }), ip, now).await?;
+    record(state, tenant, &user.id, event, json!({ "method": Method::Sms.as_str() }), ip, now).await?;
     Ok(codes.map(|set| set.codes))
 }
 
@@ -227,7 +227,7 @@ pub async fn add_security_key(
     ip: &str,
     now: i64,
 ) -> Result<Option<Vec<String>>, AccountError> {
-    let was = user.two_factor_method.as_deref().and_then(Method::parse);
+    let was = user.two_factor_method;
     let row = entity::security_key::Model {
         id: uuid::Uuid::new_v4().to_string(),
         tenant_id: tenant.id().to_string(),
@@ -240,7 +240,7 @@ pub async fn add_security_key(
         last_used_at: None,
     };
     let key_id = row.id.clone();
-    let new_method = (was != Some(Method::SecurityKey)).then_some(Method::SecurityKey.as_str());
+    let new_method = (was != Some(Method::SecurityKey)).then_some(Method::SecurityKey);
     let codes = match was {
         None => Some(totp_enrolment::new_backup_code_set(state, &user.id)),
         Some(_) => None,
@@ -284,7 +284,7 @@ pub async fn remove_security_key(
     now: i64,
 ) -> Result<KeyRemoval, AccountError> {
     // Someone whose method is security keys keeps their last one (the store serialises removals).
-    let last_key_stays = user.two_factor_method.as_deref() == Some(Method::SecurityKey.as_str());
+    let last_key_stays = user.two_factor_method == Some(Method::SecurityKey);
     let key = match store::two_factor::remove_security_key(&state.db, &user.id, key_id, last_key_stays, now)
         .await?
     {

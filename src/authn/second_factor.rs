@@ -1,45 +1,19 @@
 //! The second-factor interface: which methods exist, and checking a code with the user's method.
 //! Security keys answer a WebAuthn challenge instead of a code (see `webauthn`).
 
-use serde::Serialize;
-
 use crate::authn::{sms, totp};
 use crate::state::AppState;
 use crate::store::{self, StoreError};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Method {
-    /// An authenticator app (TOTP).
-    Totp,
-    /// A code by text message.
-    Sms,
-    /// A security key or passkey (WebAuthn).
-    SecurityKey,
-}
+/// The second factor a person signs in with, as stored on their row.
+pub use entity::two_factor_method::TwoFactorMethod as Method;
 
-impl Method {
-    pub const AVAILABLE: [Method; 3] = [Method::Totp, Method::Sms, Method::SecurityKey];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Totp => "totp",
-            Self::Sms => "sms",
-            Self::SecurityKey => "security_key",
-        }
-    }
-
-    pub fn parse(value: &str) -> Option<Self> {
-        Self::AVAILABLE.into_iter().find(|m| m.as_str() == value)
-    }
-
-    /// Fluent key of the method's name (`Authenticator app`, ...).
-    pub fn label_key(self) -> &'static str {
-        match self {
-            Self::Totp => "method-totp",
-            Self::Sms => "method-sms",
-            Self::SecurityKey => "method-security-key",
-        }
+/// Fluent key of the method's name (`Authenticator app`, ...).
+pub fn label_key(method: Method) -> &'static str {
+    match method {
+        Method::Totp => "method-totp",
+        Method::Sms => "method-sms",
+        Method::SecurityKey => "method-security-key",
     }
 }
 
@@ -59,7 +33,7 @@ pub async fn verify_code(
     code: &str,
     now: i64,
 ) -> Result<bool, FactorError> {
-    match user.two_factor_method.as_deref().and_then(Method::parse) {
+    match user.two_factor_method {
         Some(Method::Totp) => {
             let Some(credential) = store::totp_credentials::find_with_status(
                 &state.db,

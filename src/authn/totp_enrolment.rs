@@ -125,15 +125,8 @@ pub async fn confirm(
     let first_backup_codes = codes
         .as_ref()
         .map(|set| store::two_factor::FirstBackupCodes { tenant_id: tenant.id(), hashes: &set.hashes });
-    store::two_factor::switch_to_app(
-        &state.db,
-        &user.id,
-        &pending.id,
-        Method::Totp.as_str(),
-        first_backup_codes,
-        now,
-    )
-    .await?;
+    store::two_factor::switch_to_app(&state.db, &user.id, &pending.id, Method::Totp, first_backup_codes, now)
+        .await?;
     let event = AuditEvent {
         tenant_id: Some(tenant.id()),
         user_id: Some(&user.id),

@@ -2,6 +2,7 @@
 //! transaction: a half-made change could leave someone with a method that has no credential.
 
 use entity::security_key;
+use entity::two_factor_method::TwoFactorMethod;
 use sea_orm::TransactionTrait;
 
 use super::{Db, StoreError, backup_codes, security_keys, totp_credentials, trusted_devices, users};
@@ -31,7 +32,7 @@ pub async fn switch_to_app(
     db: &Db,
     user_id: &str,
     credential_id: &str,
-    method: &str,
+    method: TwoFactorMethod,
     first_backup_codes: Option<FirstBackupCodes<'_>>,
     now: i64,
 ) -> Result<(), StoreError> {
@@ -54,7 +55,7 @@ pub async fn switch_to_sms(
     db: &Db,
     user_id: &str,
     phone_e164: &str,
-    method: &str,
+    method: TwoFactorMethod,
     first_backup_codes: Option<FirstBackupCodes<'_>>,
     now: i64,
 ) -> Result<(), StoreError> {
@@ -76,7 +77,7 @@ pub async fn switch_to_sms(
 pub async fn add_security_key(
     db: &Db,
     key: security_key::Model,
-    new_method: Option<&str>,
+    new_method: Option<TwoFactorMethod>,
     first_backup_codes: Option<FirstBackupCodes<'_>>,
     now: i64,
 ) -> Result<(), StoreError> {

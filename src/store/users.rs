@@ -1,4 +1,4 @@
-use entity::user;
+use entity::user::{self, TwoFactorMethod};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
@@ -93,11 +93,11 @@ pub async fn list(db: &impl ConnectionTrait, tenant_id: &str) -> Result<Vec<user
 pub async fn set_two_factor_method(
     db: &impl ConnectionTrait,
     user_id: &str,
-    method: Option<&str>,
+    method: Option<TwoFactorMethod>,
     now: i64,
 ) -> Result<(), StoreError> {
     user::Entity::update_many()
-        .col_expr(user::Column::TwoFactorMethod, Expr::value(method.map(str::to_string)))
+        .col_expr(user::Column::TwoFactorMethod, Expr::value(method.map(|m| m.as_str().to_string())))
         .col_expr(user::Column::UpdatedAt, Expr::value(now))
         .filter(user::Column::Id.eq(user_id))
         .exec(db)

@@ -83,5 +83,5 @@ pub async fn prepare(
 /// Whether this sign-in's second factor is a code by text message (a client that insists on a
 /// security key gets no code).
 pub fn texts_codes(purpose: &Purpose, user: &entity::user::Model) -> bool {
-    !purpose.demands_security_key() && user.two_factor_method.as_deref() == Some(Method::Sms.as_str())
+    !purpose.demands_security_key() && user.two_factor_method == Some(Method::Sms)
 }

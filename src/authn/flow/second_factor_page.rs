@@ -43,7 +43,7 @@ pub async fn view(
     let user = super::second_factor_step::load_user(state, tenant, attempt).await?;
     // A client that insists on phishing-resistant sign-in gets a key or nothing.
     let demands_key = attempt.purpose.demands_security_key();
-    let uses_key = demands_key || user.two_factor_method.as_deref() == Some(Method::SecurityKey.as_str());
+    let uses_key = demands_key || user.two_factor_method == Some(Method::SecurityKey);
     let has_key = uses_key && store::security_keys::count_for_user(&state.db, &user.id).await? > 0;
     let sms = if next_stage::texts_codes(&attempt.purpose, &user) {
         let phone = sms::user_phone(tenant, &user).ok_or(FlowError::NoPhoneNumber)?;

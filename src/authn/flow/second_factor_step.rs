@@ -71,7 +71,7 @@ pub async fn submit_code(
         return wrong_code(state, tenant, attempt, &user.id, Factor::Code, tries, visitor, now).await;
     }
     passed(state, tenant, &user.id).await?;
-    let context = match user.two_factor_method.as_deref().and_then(Method::parse) {
+    let context = match user.two_factor_method {
         Some(Method::Sms) => AuthContext::password_and_sms(),
         _ => AuthContext::password_and_otp(),
     };

@@ -12,7 +12,7 @@ use super::signed_in::SignedIn;
 use super::{CsrfBody, account_error, back_to_overview, date};
 use crate::account;
 use crate::authn::backup_codes::LOW_WATERMARK;
-use crate::authn::second_factor::Method;
+use crate::authn::second_factor::{self, Method};
 use crate::domain::Scope;
 use crate::error::PageError;
 use crate::http::client_ip::ClientIp;
@@ -59,8 +59,8 @@ async fn overview(
     let left = store::backup_codes::remaining(&state.db, &user.id).await.map_err(PageError::internal)?;
     let devices =
         store::trusted_devices::list_active(&state.db, &user.id, now).await.map_err(PageError::internal)?;
-    let method = user.two_factor_method.as_deref().and_then(Method::parse);
-    let method_label = method.map(|m| state.views.message(me.lang, m.label_key()));
+    let method = user.two_factor_method;
+    let method_label = method.map(|m| state.views.message(me.lang, second_factor::label_key(m)));
     let phone_masked = (method == Some(Method::Sms))
         .then(|| crate::authn::sms::user_phone(tenant, user))
         .flatten()

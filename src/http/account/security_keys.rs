@@ -71,7 +71,7 @@ async fn render(
         name_max: NAME_MAX_CHARS,
         error,
         message,
-        is_method: me.user.two_factor_method.as_deref() == Some(Method::SecurityKey.as_str()),
+        is_method: me.user.two_factor_method == Some(Method::SecurityKey),
     };
     page::render(state, "security_keys.html", context, status)
 }
@@ -158,10 +158,10 @@ async fn add(
             return render(&state, &me, Some(message), None, StatusCode::BAD_REQUEST).await;
         }
     };
-    let was_method = me.user.two_factor_method.clone();
+    let was_method = me.user.two_factor_method;
     match account::add_security_key(&state, tenant, &me.user, key, &name, &ip, now).await {
         Ok(Some(codes)) => show_codes(&state, &me, codes, "two-factor-on"),
-        Ok(None) if was_method.as_deref() == Some(Method::SecurityKey.as_str()) => {
+        Ok(None) if was_method == Some(Method::SecurityKey) => {
             Ok(Redirect::to(&format!("{}?done=added", tenant.path(&state, PATH))).into_response())
         }
         Ok(None) => Ok(back_to_overview(&me, &state, "security-key-on")),

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use super::signed_in::{FreshIfTwoFactor, FreshlySignedIn, SignedIn};
 use super::{CsrfBody, account_error, back_to_overview, show_codes};
 use crate::account;
-use crate::authn::second_factor::Method;
+use crate::authn::second_factor::{self, Method};
 use crate::authn::totp_enrolment;
 use crate::error::PageError;
 use crate::http::client_ip::ClientIp;
@@ -32,9 +32,12 @@ async fn method_choice(
     State(state): State<AppState>,
     FreshIfTwoFactor(me): FreshIfTwoFactor,
 ) -> Result<Response, PageError> {
-    let methods = Method::AVAILABLE
+    let methods = Method::ALL
         .iter()
-        .map(|m| MethodOption { value: m.as_str(), label: state.views.message(me.lang, m.label_key()) })
+        .map(|m| MethodOption {
+            value: m.as_str(),
+            label: state.views.message(me.lang, second_factor::label_key(*m)),
+        })
         .collect();
     let context = MethodChoicePage {
         frame: page::frame(&state, Some(&me.tenant), me.lang),

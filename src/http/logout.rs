@@ -4,7 +4,7 @@
 use axum::Router;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 
 use super::browser;
@@ -116,8 +116,7 @@ async fn end_session(
         cancel_url: tenant.path(state, "/account"),
         hidden,
     };
-    let html = state.views.render("confirm.html", context).map_err(PageError::internal)?;
-    Ok(Html(html).into_response())
+    page::render(state, "confirm.html", context, StatusCode::OK)
 }
 
 async fn confirm(
@@ -160,8 +159,7 @@ fn finished(
                 link_url: None,
                 link_text: None,
             };
-            let html = state.views.render("message.html", context).map_err(PageError::internal)?;
-            (StatusCode::OK, Html(html)).into_response()
+            page::render(state, "message.html", context, StatusCode::OK)?
         }
     };
     browser::attach(&mut response, cookies::clear(state, &cookies::session_name(state, tenant.slug())));

@@ -8,7 +8,7 @@ mod tenants;
 mod users;
 
 use crate::authn::password::PasswordError;
-use crate::keys::KeyError;
+use crate::keys::SigningKeyError;
 use crate::store::StoreError;
 
 pub use clients::{NewClientRequest, create_client};
@@ -26,7 +26,7 @@ pub enum AdminError {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
-    Keys(#[from] KeyError),
+    Keys(#[from] SigningKeyError),
     #[error(transparent)]
     Password(#[from] PasswordError),
 }

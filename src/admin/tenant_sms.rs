@@ -5,7 +5,7 @@ use serde_json::json;
 
 use super::AdminError;
 use crate::audit::{self, AuditEvent, Event};
-use crate::keys::KeyError;
+use crate::keys::SigningKeyError;
 use crate::state::AppState;
 use crate::store;
 use crate::tenants::Tenant;
@@ -77,7 +77,7 @@ pub async fn set_tenant_sms_sender(
                 .keys
                 .master()
                 .seal(&json, &crate::authn::sms::sender_aad(tenant.id()))
-                .map_err(|e| AdminError::Keys(KeyError::MasterKey(e)))?;
+                .map_err(|e| AdminError::Keys(SigningKeyError::MasterKey(e)))?;
             Some(sealed)
         }
     };

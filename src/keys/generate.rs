@@ -8,7 +8,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::json;
 
-use super::{Alg, KeyError};
+use super::{Alg, SigningKeyError};
 use crate::crypto::sha256_b64url;
 
 pub struct GeneratedKey {
@@ -17,13 +17,13 @@ pub struct GeneratedKey {
     pub public_jwk: serde_json::Value,
 }
 
-pub fn generate(alg: Alg) -> Result<GeneratedKey, KeyError> {
+pub fn generate(alg: Alg) -> Result<GeneratedKey, SigningKeyError> {
     let b64 = |bytes: &[u8]| URL_SAFE_NO_PAD.encode(bytes);
     // RFC 7638: the required members in lexicographic order, no whitespace.
     let (der, thumbprint_input, mut jwk) = match alg {
         Alg::Rs256 => {
-            let pair = RsaKeyPair::generate(KeySize::Rsa2048).map_err(|_| KeyError::Generation)?;
-            let der = pair.as_der().map_err(|_| KeyError::Generation)?.as_ref().to_vec();
+            let pair = RsaKeyPair::generate(KeySize::Rsa2048).map_err(|_| SigningKeyError::Generation)?;
+            let der = pair.as_der().map_err(|_| SigningKeyError::Generation)?.as_ref().to_vec();
             let public = pair.public_key();
             let n = b64(public.modulus().big_endian_without_leading_zero());
             let e = b64(public.exponent().big_endian_without_leading_zero());
@@ -31,21 +31,21 @@ pub fn generate(alg: Alg) -> Result<GeneratedKey, KeyError> {
             (der, input, json!({ "kty": "RSA", "n": n, "e": e }))
         }
         Alg::Es256 => {
-            let pair =
-                EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING).map_err(|_| KeyError::Generation)?;
-            let der = pair.to_pkcs8v1().map_err(|_| KeyError::Generation)?.as_ref().to_vec();
+            let pair = EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING)
+                .map_err(|_| SigningKeyError::Generation)?;
+            let der = pair.to_pkcs8v1().map_err(|_| SigningKeyError::Generation)?.as_ref().to_vec();
             // Uncompressed point: 0x04 || X (32 bytes) || Y (32 bytes).
             let point = pair.public_key().as_ref();
             if point.len() != 65 {
-                return Err(KeyError::Generation);
+                return Err(SigningKeyError::Generation);
             }
             let (x, y) = (b64(&point[1..33]), b64(&point[33..65]));
             let input = format!(r#"{{"crv":"P-256","kty":"EC","x":"{x}","y":"{y}"}}"#);
             (der, input, json!({ "kty": "EC", "crv": "P-256", "x": x, "y": y }))
         }
         Alg::EdDsa => {
-            let pair = Ed25519KeyPair::generate().map_err(|_| KeyError::Generation)?;
-            let der = pair.to_pkcs8().map_err(|_| KeyError::Generation)?.as_ref().to_vec();
+            let pair = Ed25519KeyPair::generate().map_err(|_| SigningKeyError::Generation)?;
+            let der = pair.to_pkcs8().map_err(|_| SigningKeyError::Generation)?.as_ref().to_vec();
             let x = b64(pair.public_key().as_ref());
             let input = format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{x}"}}"#);
             (der, input, json!({ "kty": "OKP", "crv": "Ed25519", "x": x }))

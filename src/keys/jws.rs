@@ -10,7 +10,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
 
-use super::{Alg, KeyError};
+use super::{Alg, SigningKeyError};
 
 enum Pair {
     Rsa(RsaKeyPair),
@@ -25,8 +25,8 @@ pub struct SigningKey {
 }
 
 impl SigningKey {
-    pub fn from_pkcs8(kid: &str, alg: Alg, der: &[u8]) -> Result<Self, KeyError> {
-        let unusable = |_| KeyError::Unusable(kid.to_string(), "not a PKCS#8 key of its algorithm");
+    pub fn from_pkcs8(kid: &str, alg: Alg, der: &[u8]) -> Result<Self, SigningKeyError> {
+        let unusable = |_| SigningKeyError::Unusable(kid.to_string(), "not a PKCS#8 key of its algorithm");
         let pair = match alg {
             Alg::Rs256 => Pair::Rsa(RsaKeyPair::from_pkcs8(der).map_err(unusable)?),
             Alg::Es256 => {
@@ -46,14 +46,18 @@ impl SigningKey {
     }
 
     /// `header.payload.signature` for a JWT with these claims.
-    pub fn sign_jwt(&self, claims: &impl Serialize) -> Result<String, KeyError> {
+    pub fn sign_jwt(&self, claims: &impl Serialize) -> Result<String, SigningKeyError> {
         let header = serde_json::json!({ "alg": self.alg().as_str(), "typ": "JWT", "kid": self.kid });
         self.sign_jws(&header, claims)
     }
 
     /// A compact JWS with the given header (which must name this key's `alg` and `kid`).
-    pub fn sign_jws(&self, header: &serde_json::Value, claims: &impl Serialize) -> Result<String, KeyError> {
-        let fail = |what| KeyError::Unusable(self.kid.clone(), what);
+    pub fn sign_jws(
+        &self,
+        header: &serde_json::Value,
+        claims: &impl Serialize,
+    ) -> Result<String, SigningKeyError> {
+        let fail = |what| SigningKeyError::Unusable(self.kid.clone(), what);
         let header = serde_json::to_vec(header).map_err(|_| fail("header"))?;
         let payload = serde_json::to_vec(claims).map_err(|_| fail("claims"))?;
         let mut token = String::with_capacity(1024);

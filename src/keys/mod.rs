@@ -40,7 +40,7 @@ impl Alg {
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum KeyError {
+pub enum SigningKeyError {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -100,7 +100,7 @@ impl KeyStore {
         tenant_id: &str,
         alg: Alg,
         now: i64,
-    ) -> Result<Arc<SigningKey>, KeyError> {
+    ) -> Result<Arc<SigningKey>, SigningKeyError> {
         let remembered = self.signers.read().ok().and_then(|signers| {
             signers
                 .get(&(tenant_id.to_string(), alg))
@@ -123,7 +123,7 @@ impl KeyStore {
         tenant_id: &str,
         alg: Alg,
         now: i64,
-    ) -> Result<Arc<SigningKey>, KeyError> {
+    ) -> Result<Arc<SigningKey>, SigningKeyError> {
         let row = match store::signing_keys::signing(db, tenant_id, alg.as_str(), now).await? {
             Some(row) => row,
             None => self.create(db, tenant_id, alg, now, now).await?,
@@ -151,11 +151,11 @@ impl KeyStore {
         alg: Alg,
         now: i64,
         activates_at: i64,
-    ) -> Result<entity::signing_key::Model, KeyError> {
+    ) -> Result<entity::signing_key::Model, SigningKeyError> {
         // RSA generation takes tens of milliseconds of CPU: keep it off the async workers.
         let generated = tokio::task::spawn_blocking(move || generate::generate(alg))
             .await
-            .map_err(|_| KeyError::Generation)??;
+            .map_err(|_| SigningKeyError::Generation)??;
         let row = entity::signing_key::Model {
             kid: generated.kid.clone(),
             tenant_id: tenant_id.to_string(),
@@ -204,7 +204,7 @@ impl KeyStore {
         now: i64,
         overlap: i64,
         longest_token_lifetime: i64,
-    ) -> Result<entity::signing_key::Model, KeyError> {
+    ) -> Result<entity::signing_key::Model, SigningKeyError> {
         let row = self.create(db, tenant_id, alg, now, now + overlap).await?;
         let retires_at = now + overlap + longest_token_lifetime;
         store::signing_keys::retire_others(db, tenant_id, alg.as_str(), &row.kid, retires_at).await?;
@@ -215,7 +215,12 @@ impl KeyStore {
     /// The tenant's JWK Set document: every key not yet retired, including ones about to sign.
     /// A first key of each algorithm is made when missing, so the first fetch is never empty; in
     /// the steady state this is one query.
-    pub async fn jwks(&self, db: &Db, tenant_id: &str, now: i64) -> Result<serde_json::Value, KeyError> {
+    pub async fn jwks(
+        &self,
+        db: &Db,
+        tenant_id: &str,
+        now: i64,
+    ) -> Result<serde_json::Value, SigningKeyError> {
         let mut rows = store::signing_keys::published(db, tenant_id, now).await?;
         let signs = |rows: &[entity::signing_key::Model], alg: Alg| {
             rows.iter().any(|row| row.alg == alg.as_str() && row.activates_at <= now)
@@ -229,7 +234,7 @@ impl KeyStore {
         let mut keys = Vec::with_capacity(rows.len());
         for row in rows {
             let jwk: serde_json::Value = serde_json::from_str(&row.public_jwk)
-                .map_err(|_| KeyError::Unusable(row.kid.clone(), "public JWK is not JSON"))?;
+                .map_err(|_| SigningKeyError::Unusable(row.kid.clone(), "public JWK is not JSON"))?;
             keys.push(jwk);
         }
         Ok(serde_json::json!({ "keys": keys }))

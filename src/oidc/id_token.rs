@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use crate::domain::{AuthContext, Scope};
-use crate::keys::{Alg, KeyError};
+use crate::keys::{Alg, SigningKeyError};
 use crate::state::AppState;
 use crate::tenants::Tenant;
 
@@ -50,7 +50,7 @@ pub async fn issue(
     tenant: &Tenant,
     input: IdTokenInput<'_>,
     now: i64,
-) -> Result<String, KeyError> {
+) -> Result<String, SigningKeyError> {
     let alg = Alg::parse(&input.client.id_token_signed_response_alg).unwrap_or(Alg::Rs256);
     let key = state.keys.signer(&state.db, tenant.id(), alg, now).await?;
     let with_email = input.scope.contains("email");

@@ -20,6 +20,8 @@ pub const PURPOSE_ENROL: &str = "enrol";
 pub const MAX_TRIES: i32 = 5;
 pub const RESEND_SECONDS: i64 = 60;
 pub const PER_HOUR: u64 = 5;
+/// All tries of one send together, well inside the 30 s request timeout (`http::router`).
+pub const SEND_DEADLINE: std::time::Duration = std::time::Duration::from_secs(15);
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum SendOutcome {
@@ -114,12 +116,20 @@ pub async fn send_code(
             ("minutes", minutes.into()),
         ],
     );
-    let sent = match &tenant.row.sms_sender_sealed {
-        None => state.sms.send(phone.e164(), &message, tenant.slug()).await,
-        Some(sealed) => match tenant_sender(state, tenant, sealed) {
-            Ok(sender) => sender.send(phone.e164(), &message, tenant.slug()).await,
-            Err(err) => Err(crate::notify::SendError::NotConfigured(err)),
-        },
+    let send = async {
+        match &tenant.row.sms_sender_sealed {
+            None => state.sms.send(phone.e164(), &message, tenant.slug()).await,
+            Some(sealed) => match tenant_sender(state, tenant, sealed) {
+                Ok(sender) => sender.send(phone.e164(), &message, tenant.slug()).await,
+                Err(err) => Err(crate::notify::SendError::NotConfigured(err)),
+            },
+        }
+    };
+    // The person waits for this answer (it is sent by the step that shows the code form): a
+    // provider that hangs must not hold the request past its own timeout.
+    let sent = match tokio::time::timeout(SEND_DEADLINE, send).await {
+        Ok(sent) => sent,
+        Err(_) => Err(crate::notify::SendError::Unreachable(format!("no answer within {SEND_DEADLINE:?}"))),
     };
     let delivered = match sent {
         Ok(()) => true,
@@ -170,7 +180,9 @@ async fn over_limit(
     }
     let cap = u64::try_from(tenant.row.sms_daily_cap).unwrap_or(0);
     if store::sms::sends_of_tenant_since(&state.db, tenant.id(), now - 86_400).await? + this_one > cap {
-        tracing::warn!(tenant = tenant.slug(), "the tenant's daily SMS cap is reached");
+        if own.is_some() {
+            tracing::warn!(tenant = tenant.slug(), "the tenant's daily SMS cap is reached");
+        }
         return Ok(Some(SendOutcome::DailyLimit));
     }
     Ok(None)
@@ -206,36 +218,25 @@ pub async fn verify_code(
     }
 }
 
-/// Why no sign-in code sent at or after `since` is on its way, without sending: the last try
-/// since then failed, or the limit that would refuse a send now. `Sent` when nothing would.
-/// (Read only, for the page of a step that tried when it was entered.)
-pub async fn why_none_sent(
+/// Where this sign-in's code stands, read from the send log (nothing is sent or reserved):
+/// `Some(Sent)` when the newest message since `since` reached the provider, `Some(Failed)` when
+/// it did not, otherwise the limit that would refuse a send now, or `None` when nothing did and
+/// nothing would (a step entered before the code was due, such as during an upgrade).
+pub async fn sign_in_code(
     state: &AppState,
     tenant: &Tenant,
     user_id: &str,
     phone: &PhoneNumber,
     since: i64,
     now: i64,
-) -> Result<SendOutcome, StoreError> {
+) -> Result<Option<SendOutcome>, StoreError> {
+    if let Some(send) = store::sms::newest_send_since(&state.db, user_id, PURPOSE_LOGIN, since).await? {
+        return Ok(Some(if send.delivered { SendOutcome::Sent } else { SendOutcome::Failed }));
+    }
     if !allowed_countries(tenant).iter().any(|c| c == phone.country()) {
-        return Ok(SendOutcome::CountryRefused);
+        return Ok(Some(SendOutcome::CountryRefused));
     }
-    if store::sms::newest_send_since(&state.db, user_id, PURPOSE_LOGIN, since)
-        .await?
-        .is_some_and(|s| !s.delivered)
-    {
-        return Ok(SendOutcome::Failed);
-    }
-    Ok(over_limit(state, tenant, user_id, phone, PURPOSE_LOGIN, None, now)
-        .await?
-        .unwrap_or(SendOutcome::Sent))
-}
-
-/// Whether a login code was sent at or after `since` (so re-showing the page sends nothing).
-pub async fn sent_since(state: &AppState, user_id: &str, since: i64) -> Result<bool, StoreError> {
-    Ok(store::sms::newest_code(&state.db, user_id, PURPOSE_LOGIN)
-        .await?
-        .is_some_and(|c| c.created_at >= since))
+    over_limit(state, tenant, user_id, phone, PURPOSE_LOGIN, None, now).await
 }
 
 /// The associated data that binds a sealed sender to its tenant.

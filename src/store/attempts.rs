@@ -48,6 +48,26 @@ pub async fn set_stage(
     Ok(())
 }
 
+/// Moves an attempt from stage `from` to `to` for `user_id`; false when another request moved it
+/// first (a double-submitted form), so only one of them does what entering `to` needs.
+pub async fn advance(
+    db: &impl ConnectionTrait,
+    id_hash: &str,
+    from: &str,
+    to: &str,
+    user_id: &str,
+) -> Result<bool, StoreError> {
+    let result = login_attempt::Entity::update_many()
+        .col_expr(login_attempt::Column::Stage, Expr::value(to))
+        .col_expr(login_attempt::Column::UserId, Expr::value(user_id))
+        .col_expr(login_attempt::Column::Notice, Expr::value(Option::<String>::None))
+        .filter(login_attempt::Column::Id.eq(id_hash))
+        .filter(login_attempt::Column::Stage.eq(from))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
 /// Records that this attempt checked the password.
 pub async fn mark_password_ok(db: &impl ConnectionTrait, id_hash: &str) -> Result<(), StoreError> {
     login_attempt::Entity::update_many()

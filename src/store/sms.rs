@@ -146,6 +146,7 @@ pub async fn newest_send_since(
         .filter(sms_send::Column::Purpose.eq(purpose))
         .filter(sms_send::Column::CreatedAt.gte(since))
         .order_by_desc(sms_send::Column::CreatedAt)
+        .order_by_desc(sms_send::Column::Id)
         .one(db)
         .await?)
 }

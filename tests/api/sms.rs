@@ -241,6 +241,58 @@ async fn showing_the_step_never_sends(backend: Backend) {
 }
 both_backends!(showing_the_step_never_sends);
 
+/// A provider that refuses the code sent on entering the step: the page says so, and never
+/// "We sent".
+async fn a_failed_send_on_entering_is_reported(backend: Backend) {
+    let Some((app, mock)) = app_with_webhook(backend, 200).await else { return };
+    enrol_sms(&app, &mock, "0612345678").await;
+    mock.reset().await;
+    Mock::given(method("POST")).and(path("/sms")).respond_with(ResponseTemplate::new(400)).mount(&mock).await;
+    let browser = firefox();
+    let pkce = pkce();
+    let login_url = app.password_then_second_factor(&browser, &AuthRequest::portal(&pkce)).await;
+    assert_eq!(mock.received_requests().await.unwrap().len(), 1, "entering the step tried to send");
+    for _ in 0..2 {
+        let (_, html) = app.get_html(&browser, &login_url).await;
+        assert!(html.contains("We could not send the text message"), "{html}");
+        assert!(!html.contains("We sent a text message"), "{html}");
+    }
+    assert_eq!(mock.received_requests().await.unwrap().len(), 1, "showing the page tried nothing");
+}
+both_backends!(a_failed_send_on_entering_is_reported);
+
+/// The password form sent twice (a double click, or a reload after a slow answer): one code is
+/// sent, and the second post leads to the step instead of an error page.
+async fn a_password_form_sent_twice_sends_one_code(backend: Backend) {
+    let Some((app, mock)) = app_with_webhook(backend, 200).await else { return };
+    enrol_sms(&app, &mock, "0612345678").await;
+    for round in 0..3 {
+        let before = messages(&mock).await.len();
+        let browser = firefox();
+        let pkce = pkce();
+        let login_url = app.open_login_page(&browser, &AuthRequest::portal(&pkce)).await;
+        let (_, html) = app.get_html(&browser, &login_url).await;
+        let csrf = csrf_token(&html);
+        let form = [("email", EMAIL), ("password", PASSWORD), ("csrf_token", csrf.as_str())];
+        let (first, second) = tokio::join!(
+            browser.post(&login_url).form(&form).send(),
+            browser.post(&login_url).form(&form).send()
+        );
+        for response in [first.unwrap(), second.unwrap()] {
+            assert_eq!(response.status(), 303, "round {round}");
+            assert_eq!(app.absolute(&location(&response)), login_url);
+        }
+        assert_eq!(messages(&mock).await.len() - before, 1, "round {round}: exactly one code");
+        let again = browser.post(&login_url).form(&form).send().await.unwrap();
+        assert_eq!(again.status(), 303, "a later re-post goes on to the step");
+        let (_, page) = app.get_html(&browser, &login_url).await;
+        assert!(page.contains("We sent a text message"), "{page}");
+        assert_eq!(messages(&mock).await.len() - before, 1, "and sends nothing");
+        app.clock.advance(3601);
+    }
+}
+both_backends!(a_password_form_sent_twice_sends_one_code);
+
 async fn numbers_outside_the_allowed_countries_are_refused(backend: Backend) {
     let Some((app, mock)) = app_with_webhook(backend, 200).await else { return };
     let browser = firefox();

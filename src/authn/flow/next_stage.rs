@@ -40,7 +40,9 @@ pub fn choose(
     }
 }
 
-/// Moves the attempt to `stage` for `user`, then prepares the stage.
+/// Moves the attempt from its current stage to `stage` for `user`, then prepares the stage. When
+/// another request moved it first (the form sent twice), that request prepares it: one text
+/// message, one seed.
 pub async fn enter(
     state: &AppState,
     tenant: &Tenant,
@@ -50,12 +52,15 @@ pub async fn enter(
     visitor: &Visitor<'_>,
     now: i64,
 ) -> Result<(), FlowError> {
-    store::attempts::set_stage(&state.db, &attempt.id_hash, stage.as_str(), &user.id, None).await?;
-    prepare(state, tenant, &attempt.purpose, stage, user, visitor, now).await
+    let from = attempt.stage.as_str();
+    if store::attempts::advance(&state.db, &attempt.id_hash, from, stage.as_str(), &user.id).await? {
+        prepare(state, tenant, &attempt.purpose, stage, user, visitor, now).await?;
+    }
+    Ok(())
 }
 
-/// What entering `stage` needs. A text message that cannot go now is not an error: the page
-/// says why (`sms::why_none_sent`), and "Send a new code" tries again.
+/// What entering `stage` needs. A text message that cannot go now (a limit, the provider) does not
+/// stop the step: the page says why (`sms::sign_in_code`), and "Send a new code" tries again.
 pub async fn prepare(
     state: &AppState,
     tenant: &Tenant,
@@ -68,7 +73,8 @@ pub async fn prepare(
     match stage {
         Stage::SecondFactor if texts_codes(purpose, user) => {
             let phone = sms::user_phone(tenant, user).ok_or(FlowError::NoPhoneNumber)?;
-            sms::send_code(state, tenant, &user.id, &phone, sms::PURPOSE_LOGIN, visitor.lang, None, now)
+            let ip = Some(visitor.ip);
+            sms::send_code(state, tenant, &user.id, &phone, sms::PURPOSE_LOGIN, visitor.lang, ip, now)
                 .await?;
             Ok(())
         }

@@ -29,8 +29,15 @@ pub async fn submit(
     visitor: &Visitor<'_>,
     now: i64,
 ) -> Result<StepOutcome, FlowError> {
-    attempt.expect_stage(Stage::Password)?;
     let refuse = |refusal| Ok(StepOutcome::Refused(refusal));
+    if attempt.stage != Stage::Password {
+        // The form sent again (a reload after a slow answer, or Back): the password was proven in
+        // this attempt, so go on to where it stands now.
+        if attempt.password_ok && attempt.csrf_matches(&form.csrf_token) {
+            return Ok(StepOutcome::NextStage);
+        }
+        return Err(FlowError::WrongStage);
+    }
     if !attempt.csrf_matches(&form.csrf_token) {
         return refuse(Refusal::FormExpired);
     }

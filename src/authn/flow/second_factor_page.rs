@@ -47,14 +47,9 @@ pub async fn view(
     let has_key = uses_key && store::security_keys::count_for_user(&state.db, &user.id).await? > 0;
     let sms = if next_stage::texts_codes(&attempt.purpose, &user) {
         let phone = sms::user_phone(tenant, &user).ok_or(FlowError::NoPhoneNumber)?;
-        let sent = sms::sent_since(state, &user.id, attempt.created_at).await?;
-        let not_sent = match sent {
-            true => None,
-            false => {
-                let why = sms::why_none_sent(state, tenant, &user.id, &phone, attempt.created_at, now);
-                Some(why.await?).filter(|why| *why != SendOutcome::Sent)
-            }
-        };
+        let code = sms::sign_in_code(state, tenant, &user.id, &phone, attempt.created_at, now).await?;
+        let sent = code == Some(SendOutcome::Sent);
+        let not_sent = code.filter(|_| !sent);
         Some(SmsState { last_two: phone.last_two().to_string(), sent, not_sent })
     } else {
         None

@@ -101,8 +101,13 @@ async fn begin(
     body: String,
 ) -> Response {
     let refuse = |status: StatusCode, error: &str| (status, Json(json!({ "error": error }))).into_response();
-    let Ok(FreshlySignedIn(me)) = me else {
-        return refuse(StatusCode::UNAUTHORIZED, "login_required");
+    let me = match me {
+        Ok(FreshlySignedIn(me)) => me,
+        // The sign-in the page would redirect to: the script says so instead.
+        Err(rejection) if rejection.status().is_redirection() => {
+            return refuse(StatusCode::UNAUTHORIZED, "login_required");
+        }
+        Err(_) => return refuse(StatusCode::INTERNAL_SERVER_ERROR, "server_error"),
     };
     let csrf = form::parse::<CsrfBody>(&body).unwrap_or_default().csrf_token;
     if me.check_csrf(&csrf).is_err() {

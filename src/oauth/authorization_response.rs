@@ -70,6 +70,11 @@ pub fn error_redirect(
     )
 }
 
+/// An error for the client of a validated request, at its redirect URI with its `state`.
+pub fn refuse(request: &AuthorizationRequest, issuer: &str, error: &str, description: &str) -> String {
+    error_redirect(&request.redirect_uri, error, description, request.state.as_deref(), issuer)
+}
+
 /// Appends parameters to the redirect URI's query, keeping its own query (RFC 6749 3.1.2).
 fn redirect_with(redirect_uri: &str, params: &[(&str, Option<&str>)]) -> String {
     match Url::parse(redirect_uri) {

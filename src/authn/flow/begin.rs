@@ -92,12 +92,6 @@ pub async fn begin(
 
 /// An error for the client, at its verified redirect URI.
 fn refuse(tenant: &Tenant, request: &AuthorizationRequest, error: &str, description: &str) -> Begun {
-    let redirect_to = authorization_response::error_redirect(
-        &request.redirect_uri,
-        error,
-        description,
-        request.state.as_deref(),
-        &tenant.issuer,
-    );
+    let redirect_to = authorization_response::refuse(request, &tenant.issuer, error, description);
     Begun::ToClient { redirect_to }
 }

@@ -42,13 +42,7 @@ pub async fn finish(
         };
         if let Some((error, description)) = refusal {
             store::attempts::finish(&state.db, &attempt.id_hash).await?;
-            let redirect_to = authorization_response::error_redirect(
-                &request.redirect_uri,
-                error,
-                description,
-                request.state.as_deref(),
-                &tenant.issuer,
-            );
+            let redirect_to = authorization_response::refuse(request, &tenant.issuer, error, description);
             return Ok(Finished {
                 session_token: None,
                 redirect_to: Some(redirect_to),

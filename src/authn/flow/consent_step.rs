@@ -39,12 +39,11 @@ pub async fn decide(
         consent::allow(state, tenant, request, user_id, ip, now).await?;
         authorization_response::issue_code(state, tenant, request, &session, now).await?
     } else {
-        authorization_response::error_redirect(
-            &request.redirect_uri,
+        authorization_response::refuse(
+            request,
+            &tenant.issuer,
             "access_denied",
             "the user denied the request",
-            request.state.as_deref(),
-            &tenant.issuer,
         )
     };
     Ok(StepOutcome::Redirect { redirect_to })

@@ -274,3 +274,38 @@ async fn a_loopback_redirect_uri_accepts_any_port(backend: Backend) {
     }
 }
 both_backends!(a_loopback_redirect_uri_accepts_any_port);
+
+/// RFC 6750: no token gets the challenge without an error code (3.1); a POST form body may carry
+/// the token (2.2); two ways at once is a malformed request.
+async fn userinfo_follows_rfc_6750_for_missing_and_form_tokens(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else { return };
+    let pkce = pkce();
+    let params = app.sign_in(&browser(), &AuthRequest::portal(&pkce)).await;
+    let tokens: serde_json::Value =
+        app.exchange_portal_code(&params["code"], &pkce.verifier).await.json().await.unwrap();
+    let access_token = tokens["access_token"].as_str().unwrap();
+    let url = format!("{}/userinfo", app.issuer);
+    let client = reqwest::Client::new();
+
+    for bare in [client.get(&url), client.post(&url).form(&[("other", "x")])] {
+        let response = bare.send().await.unwrap();
+        assert_eq!(response.status(), 401);
+        let challenge = response.headers()["www-authenticate"].to_str().unwrap().to_string();
+        assert_eq!(challenge, "Bearer realm=\"tessera\"");
+        assert!(response.text().await.unwrap().is_empty(), "no error information");
+    }
+
+    let response = client.post(&url).form(&[("access_token", access_token)]).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.json::<serde_json::Value>().await.unwrap()["email"], EMAIL);
+
+    let wrong = client.post(&url).form(&[("access_token", "not-a-token")]).send().await.unwrap();
+    assert_eq!(wrong.status(), 401);
+    assert!(wrong.headers()["www-authenticate"].to_str().unwrap().contains("error=\"invalid_token\""));
+
+    let both = client.post(&url).bearer_auth(access_token).form(&[("access_token", access_token)]);
+    let response = both.send().await.unwrap();
+    assert_eq!(response.status(), 400);
+    assert_eq!(response.json::<serde_json::Value>().await.unwrap()["error"], "invalid_request");
+}
+both_backends!(userinfo_follows_rfc_6750_for_missing_and_form_tokens);

@@ -47,6 +47,8 @@ impl IntoResponse for PageError {
 #[derive(Debug)]
 pub struct OAuthError {
     pub status: StatusCode,
+    /// The error code; empty for a request that brought no credentials at all, which gets no
+    /// error information (RFC 6750 3.1), only the challenge.
     pub error: &'static str,
     pub description: String,
     /// `WWW-Authenticate` value for 401 answers.
@@ -85,6 +87,17 @@ impl OAuthError {
         }
     }
 
+    /// A protected resource asked for without any bearer token: the challenge alone, no error
+    /// code and no body (RFC 6750 3.1).
+    pub fn bearer_token_required() -> Self {
+        Self {
+            status: StatusCode::UNAUTHORIZED,
+            error: "",
+            description: String::new(),
+            challenge: Some("Bearer realm=\"tessera\"".to_string()),
+        }
+    }
+
     /// Logs `err` and answers `server_error` without details.
     pub fn internal(err: impl std::fmt::Display) -> Self {
         tracing::error!(error = %err, "internal error at a protocol endpoint");
@@ -99,8 +112,12 @@ impl OAuthError {
 
 impl IntoResponse for OAuthError {
     fn into_response(self) -> Response {
-        let body = json!({ "error": self.error, "error_description": self.description });
-        let mut response = (self.status, Json(body)).into_response();
+        let mut response = if self.error.is_empty() {
+            self.status.into_response()
+        } else {
+            let body = json!({ "error": self.error, "error_description": self.description });
+            (self.status, Json(body)).into_response()
+        };
         let headers = response.headers_mut();
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));

@@ -71,8 +71,8 @@ fn first_backup_codes<'a>(
     codes.map(|set| store::two_factor::FirstBackupCodes { tenant_id: tenant.id(), hashes: &set.hashes })
 }
 
-/// Switches two-factor authentication off: the app, security keys, backup codes and trusted
-/// devices go.
+/// Switches two-factor authentication off: the app, security keys, backup codes, trusted
+/// devices and offline refresh tokens go.
 pub async fn switch_off_two_factor(
     state: &AppState,
     tenant: &Tenant,
@@ -140,8 +140,8 @@ pub struct PasswordChange {
     pub new: SecretString,
 }
 
-/// Changes the password after checking the current one; other sessions end and trusted devices
-/// are forgotten (someone who knew the old password must not stay in).
+/// Changes the password after checking the current one; other sessions end, trusted devices are
+/// forgotten and offline refresh tokens end (someone who knew the old password must not stay in).
 pub async fn change_password(
     state: &AppState,
     tenant: &Tenant,

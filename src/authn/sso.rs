@@ -22,8 +22,10 @@ pub fn assess(session: &Session, request: &AuthorizationRequest, now: i64) -> Se
     if request.hinted_subject.as_ref().is_some_and(|sub| sub != &session.row.user_id) {
         return SessionUse::SignInAgain;
     }
+    // OIDC Core 3.1.2.1: `max_age=0` means a fresh sign-in, as `prompt=login`; with times in
+    // whole seconds, "more than 0 seconds ago" would let a sign-in of this same second through.
     if let Some(max_age) = request.max_age
-        && now - session.row.auth_time > max_age
+        && (max_age == 0 || now - session.row.auth_time > max_age)
     {
         return SessionUse::SignInAgain;
     }

@@ -6,7 +6,8 @@ use url::Url;
 use super::ParseError;
 
 /// A registered redirect URI: absolute, no fragment (RFC 6749 3.1.2), https or http on a loopback
-/// host, or a private-use scheme for native apps (RFC 8252). Compared by exact string.
+/// host, or a private-use scheme for native apps (RFC 8252). Compared by exact string, except
+/// the port of a loopback IP literal (`matches_request`).
 ///
 /// Serialised as the plain string; deserialising parses it again, so stored JSON never yields an
 /// unchecked value.
@@ -43,6 +44,32 @@ impl RedirectUri {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// The redirect URI a request may use with this registration: the exact string, or, when
+    /// this is an `http` loopback IP literal, the same URI on any port (RFC 8252 7.3: a native
+    /// app listens on whatever port is free). `localhost` stays exact, as RFC 8252 8.3 advises.
+    /// The answer is the requested URI, port included, which the token request must repeat.
+    pub fn matches_request(&self, requested: &str) -> Option<RedirectUri> {
+        if self.0 == requested {
+            return Some(self.clone());
+        }
+        let registered = Url::parse(&self.0).ok()?;
+        let loopback_ip = registered.scheme() == "http"
+            && match registered.host() {
+                Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+                Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+                _ => false,
+            };
+        if !loopback_ip {
+            return None;
+        }
+        let port = Url::parse(requested).ok()?.port();
+        let mut expected = registered;
+        expected.set_port(port).ok()?;
+        // Compared as strings, so only the port may differ, and only a URI written as the
+        // registered one is (no alternative spellings of the same path or host).
+        (expected.as_str() == requested).then(|| RedirectUri::parse(requested).ok()).flatten()
     }
 }
 
@@ -89,6 +116,32 @@ mod tests {
         ] {
             assert!(RedirectUri::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn loopback_ip_literals_match_on_any_port_and_nothing_else_does() {
+        let v4 = RedirectUri::parse("http://127.0.0.1/cb").unwrap();
+        assert_eq!(
+            v4.matches_request("http://127.0.0.1:51234/cb").unwrap().as_str(),
+            "http://127.0.0.1:51234/cb"
+        );
+        assert!(v4.matches_request("http://127.0.0.1/cb").is_some());
+        let v6 = RedirectUri::parse("http://[::1]:8080/cb").unwrap();
+        assert!(v6.matches_request("http://[::1]:1/cb").is_some());
+        for other in [
+            "http://127.0.0.1:51234/other",
+            "http://127.0.0.1:51234/cb?x=1",
+            "http://127.0.0.2:51234/cb",
+            "http://[::1]:51234/cb",
+            "https://127.0.0.1:51234/cb",
+            "http://127.0.0.1:51234/x/../cb",
+        ] {
+            assert!(v4.matches_request(other).is_none(), "{other}");
+        }
+        let localhost = RedirectUri::parse("http://localhost/cb").unwrap();
+        assert!(localhost.matches_request("http://localhost:51234/cb").is_none());
+        let web = RedirectUri::parse("https://portal.example.org/cb").unwrap();
+        assert!(web.matches_request("https://portal.example.org:8443/cb").is_none());
     }
 
     #[test]

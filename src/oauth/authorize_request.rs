@@ -87,8 +87,8 @@ pub async fn validate(
         .ok_or(AuthorizeError::Page("error-unknown-client"))?;
     let redirect_uri = get("redirect_uri").ok_or(AuthorizeError::Page("error-redirect-uri"))?;
     let redirect_uri = store::clients::redirect_uris(&client)?
-        .into_iter()
-        .find(|uri| uri.as_str() == redirect_uri)
+        .iter()
+        .find_map(|uri| uri.matches_request(redirect_uri))
         .ok_or(AuthorizeError::Page("error-redirect-uri"))?;
 
     let request_state = get("state").map(str::to_string);

@@ -38,9 +38,11 @@ pub fn document(tenant: &Tenant) -> Value {
             "iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "amr", "acr", "sid", "azp", "at_hash",
             "name", "email", "email_verified", "phone_number", "phone_number_verified"
         ],
-        "prompt_values_supported": ["none", "login"],
+        "prompt_values_supported": ["none", "login", "consent"],
         "ui_locales_supported": crate::views::i18n::SUPPORTED,
-        "claims_parameter_supported": true,
+        // Only an essential `acr` of the `claims` parameter is honoured (a minimum, as
+        // `acr_values`); other requested claims would be ignored, so the parameter is not offered.
+        "claims_parameter_supported": false,
         "request_parameter_supported": false,
         "request_uri_parameter_supported": false,
         "authorization_response_iss_parameter_supported": true,

@@ -2,7 +2,7 @@ use entity::refresh_token;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
-use super::StoreError;
+use super::{StoreError, access_tokens};
 
 pub async fn insert(db: &impl ConnectionTrait, model: refresh_token::Model) -> Result<(), StoreError> {
     let active: refresh_token::ActiveModel = model.into();
@@ -42,6 +42,30 @@ pub async fn revoke_family(db: &impl ConnectionTrait, family_id: &str, now: i64)
         .exec(db)
         .await?;
     Ok(result.rows_affected)
+}
+
+/// Ends every offline refresh token family of a user, with the access tokens they issued: they
+/// outlive sessions, so a password change or switching the second factor off must end them (the
+/// same credentials that were replaced could have obtained them). Returns the families ended.
+pub async fn end_offline_for_user(
+    db: &impl ConnectionTrait,
+    user_id: &str,
+    now: i64,
+) -> Result<u64, StoreError> {
+    let rows = refresh_token::Entity::find()
+        .filter(refresh_token::Column::UserId.eq(user_id))
+        .filter(refresh_token::Column::Offline.eq(true))
+        .filter(refresh_token::Column::RevokedAt.is_null())
+        .all(db)
+        .await?;
+    let mut families: Vec<String> = rows.into_iter().map(|r| r.family_id).collect();
+    families.sort();
+    families.dedup();
+    for family in &families {
+        revoke_family(db, family, now).await?;
+        access_tokens::revoke_family(db, family, now).await?;
+    }
+    Ok(families.len() as u64)
 }
 
 /// The families of a session's non-offline refresh tokens (they end with the session).

@@ -5,7 +5,9 @@ use entity::security_key;
 use entity::two_factor_method::TwoFactorMethod;
 use sea_orm::TransactionTrait;
 
-use super::{Db, StoreError, backup_codes, security_keys, totp_credentials, trusted_devices, users};
+use super::{
+    Db, StoreError, backup_codes, refresh_tokens, security_keys, totp_credentials, trusted_devices, users,
+};
 
 /// The first backup codes of someone switching two-factor authentication on, as hashes.
 pub struct FirstBackupCodes<'a> {
@@ -13,10 +15,11 @@ pub struct FirstBackupCodes<'a> {
     pub hashes: &'a [String],
 }
 
-/// Switches two-factor authentication off: the app, security keys, backup codes and trusted
-/// devices go, and the user has no method.
+/// Switches two-factor authentication off: the app, security keys, backup codes, trusted devices
+/// and offline refresh tokens (obtained with the second factor) go, and the user has no method.
 pub async fn switch_off(db: &Db, user_id: &str, now: i64) -> Result<(), StoreError> {
     let txn = db.begin().await?;
+    refresh_tokens::end_offline_for_user(&txn, user_id, now).await?;
     totp_credentials::delete_for_user(&txn, user_id).await?;
     security_keys::delete_for_user(&txn, user_id).await?;
     backup_codes::delete_for_user(&txn, user_id).await?;

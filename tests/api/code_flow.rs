@@ -220,3 +220,92 @@ async fn the_profile_scope_adds_the_name(backend: Backend) {
     assert_eq!(userinfo["name"], "An Patient");
 }
 both_backends!(the_profile_scope_adds_the_name);
+
+async fn exchange_cli_code(
+    app: &TestApp,
+    code: &str,
+    redirect_uri: &str,
+    verifier: &str,
+) -> reqwest::Response {
+    app.token_request(
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", redirect_uri),
+            ("client_id", "cli"),
+            ("code_verifier", verifier),
+        ],
+        None,
+    )
+    .await
+}
+
+/// RFC 8252 7.3: a native app registers `http://127.0.0.1/cb` and listens on whatever port is
+/// free; the token request must repeat the URI with that port.
+async fn a_loopback_redirect_uri_accepts_any_port(backend: Backend) {
+    use tessera::admin::{self, NewClientRequest};
+    let Some(app) = spawn_app(backend).await else { return };
+    let tenant = admin::tenant(&app.state, "acme").await.unwrap();
+    let registered = ["http://127.0.0.1/cb", "http://[::1]/cb", "http://localhost/cb"];
+    let request =
+        NewClientRequest { public: true, first_party: true, ..NewClientRequest::new("cli", &registered) };
+    admin::create_client(&app.state, &tenant, request).await.unwrap();
+
+    for (used, other_port) in [
+        ("http://127.0.0.1:51234/cb", "http://127.0.0.1:51235/cb"),
+        ("http://[::1]:40000/cb", "http://[::1]:40001/cb"),
+    ] {
+        let pkce = pkce();
+        let request = AuthRequest { client_id: "cli", redirect_uri: used, ..AuthRequest::portal(&pkce) };
+        let params = app.sign_in(&browser(), &request).await;
+        let wrong = exchange_cli_code(&app, &params["code"], other_port, &pkce.verifier).await;
+        assert_eq!(wrong.status(), 400, "the port used at /authorize must be repeated");
+        assert_eq!(wrong.json::<serde_json::Value>().await.unwrap()["error"], "invalid_grant");
+        assert_eq!(exchange_cli_code(&app, &params["code"], used, &pkce.verifier).await.status(), 200);
+    }
+
+    // `localhost` and other paths keep exact matching: an error page, never a redirect.
+    for refused in ["http://localhost:51234/cb", "http://127.0.0.1:51234/other"] {
+        let pkce = pkce();
+        let request = AuthRequest { client_id: "cli", redirect_uri: refused, ..AuthRequest::portal(&pkce) };
+        let response = browser().get(app.authorize_url(&request)).send().await.unwrap();
+        assert_eq!(response.status(), 400, "{refused}");
+        assert!(response.headers().get("location").is_none());
+    }
+}
+both_backends!(a_loopback_redirect_uri_accepts_any_port);
+
+/// RFC 6750: no token gets the challenge without an error code (3.1); a POST form body may carry
+/// the token (2.2); two ways at once is a malformed request.
+async fn userinfo_follows_rfc_6750_for_missing_and_form_tokens(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else { return };
+    let pkce = pkce();
+    let params = app.sign_in(&browser(), &AuthRequest::portal(&pkce)).await;
+    let tokens: serde_json::Value =
+        app.exchange_portal_code(&params["code"], &pkce.verifier).await.json().await.unwrap();
+    let access_token = tokens["access_token"].as_str().unwrap();
+    let url = format!("{}/userinfo", app.issuer);
+    let client = reqwest::Client::new();
+
+    for bare in [client.get(&url), client.post(&url).form(&[("other", "x")])] {
+        let response = bare.send().await.unwrap();
+        assert_eq!(response.status(), 401);
+        let challenge = response.headers()["www-authenticate"].to_str().unwrap().to_string();
+        assert_eq!(challenge, "Bearer realm=\"tessera\"");
+        assert!(response.text().await.unwrap().is_empty(), "no error information");
+    }
+
+    let response = client.post(&url).form(&[("access_token", access_token)]).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.json::<serde_json::Value>().await.unwrap()["email"], EMAIL);
+
+    let wrong = client.post(&url).form(&[("access_token", "not-a-token")]).send().await.unwrap();
+    assert_eq!(wrong.status(), 401);
+    assert!(wrong.headers()["www-authenticate"].to_str().unwrap().contains("error=\"invalid_token\""));
+
+    let both = client.post(&url).bearer_auth(access_token).form(&[("access_token", access_token)]);
+    let response = both.send().await.unwrap();
+    assert_eq!(response.status(), 400);
+    assert_eq!(response.json::<serde_json::Value>().await.unwrap()["error"], "invalid_request");
+}
+both_backends!(userinfo_follows_rfc_6750_for_missing_and_form_tokens);

@@ -16,6 +16,10 @@ async fn discovery_lists_exactly_what_is_supported(backend: Backend) {
         serde_json::json!(["client_secret_basic", "client_secret_post", "private_key_jwt", "none"])
     );
     assert_eq!(doc["authorization_response_iss_parameter_supported"], true);
+    // `prompt=consent` works; requested claims of the `claims` parameter (beyond an essential
+    // `acr`) do not, so the parameter is not advertised.
+    assert_eq!(doc["prompt_values_supported"], serde_json::json!(["none", "login", "consent"]));
+    assert_eq!(doc["claims_parameter_supported"], false);
     // The crate a relying party would use accepts the document.
     let _: openidconnect::core::CoreProviderMetadata = serde_json::from_value(doc).unwrap();
 }

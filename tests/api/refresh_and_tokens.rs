@@ -172,3 +172,66 @@ pub fn decode_jwt(jwt: &str) -> serde_json::Value {
     serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap())
         .unwrap()
 }
+
+/// An offline refresh token of `browser`'s session (SSO or a fresh sign-in), after one rotation
+/// that shows it works.
+async fn offline_refresh_token_of(app: &TestApp, browser: &reqwest::Client) -> (String, String) {
+    let pkce = pkce();
+    let mut request = AuthRequest::portal(&pkce);
+    request.scope = "openid email offline_access";
+    let response = browser.get(app.authorize_url(&request)).send().await.unwrap();
+    let params = if location(&response).starts_with(PORTAL_REDIRECT) {
+        redirect_params(&response, PORTAL_REDIRECT)
+    } else {
+        app.sign_in(browser, &request).await
+    };
+    let tokens: serde_json::Value =
+        app.exchange_portal_code(&params["code"], &pkce.verifier).await.json().await.unwrap();
+    let rotated: serde_json::Value =
+        refresh(app, tokens["refresh_token"].as_str().unwrap()).await.json().await.unwrap();
+    let refresh_token = rotated["refresh_token"].as_str().expect("a rotated refresh token").to_string();
+    (refresh_token, rotated["access_token"].as_str().unwrap().to_string())
+}
+
+async fn assert_ended(app: &TestApp, refresh_token: &str, access_token: &str) {
+    let response = refresh(app, refresh_token).await;
+    assert_eq!(response.status(), 400);
+    assert_eq!(response.json::<serde_json::Value>().await.unwrap()["error"], "invalid_grant");
+    assert_eq!(introspect(app, access_token).await["active"], false);
+}
+
+async fn a_password_change_ends_offline_refresh_tokens(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else { return };
+    let browser = firefox();
+    let (refresh_token, access_token) = offline_refresh_token_of(&app, &browser).await;
+    let (_, html) = app.get_html(&browser, &format!("{}/account/password", app.issuer)).await;
+    let response = app
+        .post_form(
+            &browser,
+            &format!("{}/account/password", app.issuer),
+            &csrf_token(&html),
+            &[("current_password", PASSWORD), ("new_password", "a brand new passphrase")],
+        )
+        .await;
+    assert_eq!(response.status(), 303);
+    assert_ended(&app, &refresh_token, &access_token).await;
+}
+both_backends!(a_password_change_ends_offline_refresh_tokens);
+
+async fn switching_two_factor_off_ends_offline_refresh_tokens(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else { return };
+    let (browser, enrolled) = app.user_with_totp().await;
+    let (refresh_token, access_token) = offline_refresh_token_of(&app, &browser).await;
+    let off = format!("{}/account/two-factor/off", app.issuer);
+    let response = browser.get(&off).send().await.unwrap();
+    let login_url = app.absolute(&location(&response));
+    app.submit_password(&browser, &login_url, EMAIL, PASSWORD).await;
+    let code = totp_code(&enrolled.setup_key, app.clock.now());
+    let response = app.submit_code(&browser, &login_url, &code, false).await;
+    assert_eq!(location(&response), "/t/acme/account/two-factor/off");
+    let (_, html) = app.get_html(&browser, &off).await;
+    let response = app.post_form(&browser, &off, &csrf_token(&html), &[]).await;
+    assert_eq!(response.status(), 303);
+    assert_ended(&app, &refresh_token, &access_token).await;
+}
+both_backends!(switching_two_factor_off_ends_offline_refresh_tokens);

@@ -204,6 +204,19 @@ async fn max_age_zero_always_asks_again(backend: Backend) {
 }
 both_backends!(max_age_zero_always_asks_again);
 
+/// `max_age=0` asks for the password even when the last sign-in was in this very second.
+async fn max_age_zero_asks_again_in_the_same_second(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else { return };
+    let browser = browser();
+    let pkce = pkce();
+    app.sign_in(&browser, &AuthRequest::portal(&pkce)).await;
+    let mut request = AuthRequest::portal(&pkce);
+    request.extra.push(("max_age", "0"));
+    let response = browser.get(app.authorize_url(&request)).send().await.unwrap();
+    assert!(location(&response).contains("/login/"), "went to {}", location(&response));
+}
+both_backends!(max_age_zero_asks_again_in_the_same_second);
+
 async fn housekeeping_removes_what_can_no_longer_matter(backend: Backend) {
     let Some(app) = spawn_app(backend).await else { return };
     let browser = browser();

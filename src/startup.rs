@@ -71,6 +71,7 @@ pub async fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> Result<Ap
         sms,
         metrics: crate::metrics::Metrics::default(),
         http,
+        client_jwks: Default::default(),
         discovery: Default::default(),
         tenant_memory: Default::default(),
     }))

@@ -25,6 +25,8 @@ pub struct Inner {
     pub sms: crate::notify::ConfiguredSender,
     /// Outbound HTTP (client JWK Sets, back-channel logout): short timeouts, no redirects.
     pub http: reqwest::Client,
+    /// The JWK Sets of clients registered with a `jwks_uri`, fetched once and remembered.
+    pub client_jwks: crate::oauth::client_jwks::ClientJwks,
     /// Tenant rows by slug for a few seconds (see `tenants::memory`).
     pub tenant_memory: crate::tenants::memory::Memory,
     /// Serialised discovery documents of path-mounted tenants.

@@ -33,6 +33,8 @@ pub struct Model {
     pub backchannel_logout_uri: Option<String>,
     /// Access tokens as RFC 9068 JWTs (still revocable and introspectable by their hash).
     pub jwt_access_tokens: bool,
+    /// May introspect every access token of the tenant; other clients see only their own.
+    pub resource_server: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

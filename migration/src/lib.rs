@@ -15,6 +15,8 @@ mod m20261126_000010_jwt_access_tokens;
 mod m20261126_000011_hardening;
 mod m20261126_000012_logout_outbox;
 mod m20261126_000013_security_keys;
+mod m20261127_000001_resource_servers;
+mod m20261127_000002_logout_claims;
 
 pub struct Migrator;
 
@@ -35,6 +37,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000011_hardening::Migration),
             Box::new(m20261126_000012_logout_outbox::Migration),
             Box::new(m20261126_000013_security_keys::Migration),
+            Box::new(m20261127_000001_resource_servers::Migration),
+            Box::new(m20261127_000002_logout_claims::Migration),
         ]
     }
 }

@@ -35,6 +35,8 @@ pub struct NewClientRequest {
     pub backchannel_logout_uri: Option<String>,
     /// RFC 9068 JWT access tokens instead of opaque ones.
     pub jwt_access_tokens: bool,
+    /// May introspect the access tokens of every client of the tenant (an API), not only its own.
+    pub resource_server: bool,
 }
 
 impl NewClientRequest {
@@ -54,6 +56,7 @@ impl NewClientRequest {
             jwks_uri: None,
             backchannel_logout_uri: None,
             jwt_access_tokens: false,
+            resource_server: false,
         }
     }
 }
@@ -99,6 +102,11 @@ pub async fn create_client(
             "a client with keys (--jwks-file/--jwks-uri) is confidential and has no secret".into(),
         ));
     }
+    if request.public && request.resource_server {
+        return Err(AdminError::Invalid(
+            "a resource server (--resource-server) is a confidential client".into(),
+        ));
+    }
     if request.jwks.is_some() && request.jwks_uri.is_some() {
         return Err(AdminError::Invalid("give either --jwks-file or --jwks-uri, not both".into()));
     }
@@ -140,6 +148,7 @@ pub async fn create_client(
             jwks_uri: request.jwks_uri.clone(),
             backchannel_logout_uri: request.backchannel_logout_uri.clone(),
             jwt_access_tokens: request.jwt_access_tokens,
+            resource_server: request.resource_server,
         },
         now,
     )

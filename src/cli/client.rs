@@ -58,6 +58,10 @@ pub(super) struct ClientCreate {
     /// Issue RFC 9068 JWT access tokens (signed like the ID tokens) instead of opaque ones.
     #[arg(long)]
     jwt_access_tokens: bool,
+    /// A resource server (an API): may introspect the access tokens of every client of the
+    /// tenant. Other clients may introspect only their own tokens.
+    #[arg(long)]
+    resource_server: bool,
 }
 
 pub(super) async fn run(state: &AppState, command: ClientCommand) -> Result<(), String> {
@@ -86,6 +90,7 @@ pub(super) async fn run(state: &AppState, command: ClientCommand) -> Result<(), 
                 jwks_uri: args.jwks_uri,
                 backchannel_logout_uri: args.backchannel_logout_uri,
                 jwt_access_tokens: args.jwt_access_tokens,
+                resource_server: args.resource_server,
             };
             let (row, secret) =
                 admin::create_client(state, &tenant, request).await.map_err(|e| e.to_string())?;

@@ -68,7 +68,7 @@ async fn revoke(
     Ok(no_store(StatusCode::OK.into_response()))
 }
 
-/// RFC 7662, for any authenticated client of the tenant.
+/// RFC 7662, for confidential clients (what each may see: `introspection::introspect`).
 async fn introspect(
     State(state): State<AppState>,
     CurrentTenant(tenant): CurrentTenant,

@@ -1,6 +1,8 @@
 //! private_key_jwt client authentication (RFC 7523, OIDC Core 9): a JWT the client signed with a
 //! key from its registered JWK Set, addressed to us, short-lived, and used only once.
 
+use std::sync::Arc;
+
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::Value;
@@ -27,21 +29,25 @@ pub fn unverified_issuer(assertion: &str) -> Option<String> {
     claims["iss"].as_str().map(str::to_string)
 }
 
-async fn client_keys(state: &AppState, client: &entity::client::Model) -> Result<Value, OAuthError> {
+/// The registered set, or the remembered one behind `jwks_uri` (see `client_jwks`).
+async fn client_keys(
+    state: &AppState,
+    client: &entity::client::Model,
+    kid: Option<&str>,
+    now: i64,
+) -> Result<Arc<Value>, OAuthError> {
     if let Some(jwks) = &client.jwks {
-        return serde_json::from_str(jwks).map_err(|_| refuse("the registered JWK Set is unreadable"));
+        let keys = serde_json::from_str(jwks).map_err(|_| refuse("the registered JWK Set is unreadable"))?;
+        return Ok(Arc::new(keys));
     }
     let Some(uri) = &client.jwks_uri else { return Err(refuse("the client has no keys")) };
-    let response = state.http.get(uri).send().await.map_err(|e| {
-        tracing::warn!(error = %e, client = %client.client_id, "fetching the client's jwks_uri failed");
-        refuse("the client's JWK Set could not be fetched")
-    })?;
-    if !response.status().is_success() {
-        return Err(refuse("the client's JWK Set could not be fetched"));
-    }
-    response.json().await.map_err(|_| refuse("the client's JWK Set is not JSON"))
+    state.client_jwks.keys(&state.http, &client.id, uri, kid, now).await.map_err(|e| refuse(&e.to_string()))
 }
 
+/// Everything that can be checked without the client's keys is checked first, so an assertion
+/// that could never pass (not a JWT, an algorithm we do not accept, the wrong client or audience,
+/// expired) costs no fetch of its `jwks_uri`. The `jti` is recorded last, only for a valid
+/// signature, so a forgery cannot use up a genuine assertion's `jti`.
 pub async fn verify(
     state: &AppState,
     tenant: &Tenant,
@@ -61,17 +67,6 @@ pub async fn verify(
         .ok_or_else(|| refuse("unreadable header"))?;
     let alg = header_json["alg"].as_str().and_then(Alg::parse).ok_or_else(|| refuse("unsupported alg"))?;
     let signature = decode(signature).ok_or_else(|| refuse("unreadable signature"))?;
-    let signed = format!("{header}.{payload}");
-    let keys = client_keys(state, client).await?;
-    let kid = header_json["kid"].as_str();
-    let verified = keys["keys"].as_array().into_iter().flatten().any(|key| {
-        let kid_matches = kid.is_none_or(|kid| key["kid"].as_str().is_none_or(|k| k == kid));
-        let alg_matches = key["alg"].as_str().is_none_or(|a| a == alg.as_str());
-        kid_matches && alg_matches && verify_with_jwk(alg, key, signed.as_bytes(), &signature)
-    });
-    if !verified {
-        return Err(refuse("the signature does not match a registered key"));
-    }
     let claims: Value = decode(payload)
         .and_then(|p| serde_json::from_slice(&p).ok())
         .ok_or_else(|| refuse("unreadable claims"))?;
@@ -94,6 +89,18 @@ pub async fn verify(
         return Err(refuse("expired, or valid for too long"));
     }
     let jti = claims["jti"].as_str().filter(|j| !j.is_empty()).ok_or_else(|| refuse("jti is required"))?;
+
+    let kid = header_json["kid"].as_str();
+    let keys = client_keys(state, client, kid, now).await?;
+    let signed = format!("{header}.{payload}");
+    let verified = keys["keys"].as_array().into_iter().flatten().any(|key| {
+        let kid_matches = kid.is_none_or(|kid| key["kid"].as_str().is_none_or(|k| k == kid));
+        let alg_matches = key["alg"].as_str().is_none_or(|a| a == alg.as_str());
+        kid_matches && alg_matches && verify_with_jwk(alg, key, signed.as_bytes(), &signature)
+    });
+    if !verified {
+        return Err(refuse("the signature does not match a registered key"));
+    }
     let used_id = sha256_hex(&format!("{}\0{jti}", client.id));
     if !store::client_assertions::record_once(&state.db, &used_id, exp).await.map_err(OAuthError::internal)? {
         return Err(refuse("this assertion was already used"));

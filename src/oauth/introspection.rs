@@ -1,4 +1,5 @@
-//! Token introspection (RFC 7662) for authenticated clients of the tenant (resource servers).
+//! Token introspection (RFC 7662) for confidential clients of the tenant: each sees its own tokens,
+//! and clients designated as resource servers see every access token.
 
 use serde_json::{Value, json};
 
@@ -7,8 +8,10 @@ use crate::state::AppState;
 use crate::store::{self, StoreError};
 use crate::tenants::Tenant;
 
-/// Access tokens are described to any confidential client of the tenant (resource servers);
-/// refresh tokens only to the client they were issued to.
+/// Access tokens are described to the client they were issued to and to resource servers;
+/// refresh tokens only to the client they were issued to. Any other caller learns `active: false`,
+/// the same answer as for an unknown token, so it cannot even tell the token exists
+/// (RFC 7662 section 4: `sub`, `scope` and `client_id` are for the token's audience only).
 pub async fn introspect(
     state: &AppState,
     tenant: &Tenant,
@@ -18,6 +21,7 @@ pub async fn introspect(
 ) -> Result<Value, StoreError> {
     let hash = sha256_hex(token);
     if let Some(row) = store::access_tokens::find(&state.db, tenant.id(), &hash).await?
+        && (row.client_id == caller.id || caller.resource_server)
         && row.revoked_at.is_none()
         && row.expires_at > now
     {

@@ -5,6 +5,7 @@ pub mod authorization_response;
 pub mod authorize_request;
 pub mod client_assertion;
 pub mod client_auth;
+pub mod client_jwks;
 pub mod introspection;
 pub mod pkce;
 pub mod revocation;

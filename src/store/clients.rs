@@ -21,6 +21,7 @@ pub struct NewClient<'a> {
     pub jwks_uri: Option<String>,
     pub backchannel_logout_uri: Option<String>,
     pub jwt_access_tokens: bool,
+    pub resource_server: bool,
 }
 
 pub async fn insert(
@@ -54,6 +55,7 @@ pub async fn insert(
         jwks_uri: Set(new.jwks_uri),
         backchannel_logout_uri: Set(new.backchannel_logout_uri),
         jwt_access_tokens: Set(new.jwt_access_tokens),
+        resource_server: Set(new.resource_server),
     };
     model.insert(db).await.map_err(duplicate_as("a client with this client id"))
 }

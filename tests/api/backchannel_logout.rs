@@ -77,15 +77,22 @@ async fn logout_tokens_reach_the_client_and_are_retried(backend: Backend) {
     }
     let bodies = received.lock().unwrap().clone();
     assert_eq!(bodies.len(), 2, "one failed attempt, then a retry: {bodies:?}");
-    assert_eq!(bodies[0], bodies[1], "the same token is retried");
+    let token_of = |body: &str| {
+        url::form_urlencoded::parse(body.as_bytes())
+            .find(|(k, _)| k == "logout_token")
+            .map(|(_, v)| v.into_owned())
+            .unwrap()
+    };
+    assert_eq!(
+        decode_jwt(&token_of(&bodies[0]))["jti"],
+        decode_jwt(&token_of(&bodies[1]))["jti"],
+        "the same logout event is retried"
+    );
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     let pending =
         tessera::store::logout_deliveries::due(&app.state.db, app.clock.now() + 3600).await.unwrap();
     assert!(pending.is_empty(), "the delivered token leaves the outbox");
-    let token: String = url::form_urlencoded::parse(bodies[1].as_bytes())
-        .find(|(k, _)| k == "logout_token")
-        .map(|(_, v)| v.into_owned())
-        .unwrap();
+    let token = token_of(&bodies[1]);
 
     // Signed by a published key of the tenant, with the claims OIDC Back-Channel Logout requires.
     let (signed, signature) = token.rsplit_once('.').unwrap();
@@ -110,6 +117,79 @@ async fn logout_tokens_reach_the_client_and_are_retried(backend: Backend) {
     assert!(claims["jti"].as_str().is_some_and(|j| !j.is_empty()));
 }
 both_backends!(logout_tokens_reach_the_client_and_are_retried);
+
+/// A client registered with a back-channel logout URI and signed in through `browser`; returns
+/// the ID token.
+async fn signed_in_client(app: &TestApp, browser: &reqwest::Client, client_id: &str, uri: String) -> String {
+    use secrecy::ExposeSecret;
+    let tenant = admin::tenant(&app.state, "acme").await.unwrap();
+    let request = NewClientRequest {
+        first_party: true,
+        backchannel_logout_uri: Some(uri),
+        ..NewClientRequest::new(client_id, &[REDIRECT])
+    };
+    let (_, secret) = admin::create_client(&app.state, &tenant, request).await.unwrap();
+    let secret = secret.unwrap().expose_secret().to_string();
+    let pkce = pkce();
+    let request = AuthRequest { client_id, redirect_uri: REDIRECT, ..AuthRequest::portal(&pkce) };
+    let params = app.sign_in(browser, &request).await;
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", params["code"].as_str()),
+        ("redirect_uri", REDIRECT),
+        ("code_verifier", pkce.verifier.as_str()),
+    ];
+    let tokens: serde_json::Value =
+        app.token_request(&form, Some((client_id, &secret))).await.json().await.unwrap();
+    tokens["id_token"].as_str().unwrap().to_string()
+}
+
+async fn a_retried_logout_token_is_signed_when_it_is_sent(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else { return };
+    let server = wiremock::MockServer::start().await;
+    use wiremock::matchers::{method, path};
+    wiremock::Mock::given(method("POST"))
+        .and(path("/bcl"))
+        .respond_with(wiremock::ResponseTemplate::new(503))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    wiremock::Mock::given(method("POST"))
+        .and(path("/bcl"))
+        .respond_with(wiremock::ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    let browser = browser();
+    let uri = format!("{}/bcl", server.uri()).replace("127.0.0.1", "localhost");
+    let id_token = signed_in_client(&app, &browser, "late-app", uri).await;
+    let response =
+        browser.get(format!("{}/logout?id_token_hint={id_token}", app.issuer)).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+
+    let received = || async { server.received_requests().await.unwrap() };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while received().await.is_empty() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    // The receiver is down for ten minutes before the retry (the retry waits 1 s of real time).
+    app.clock.advance(600);
+    while received().await.len() < 2 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let requests = received().await;
+    assert_eq!(requests.len(), 2, "one failed attempt, then a retry");
+    let token = url::form_urlencoded::parse(&requests[1].body)
+        .find(|(k, _)| k == "logout_token")
+        .map(|(_, v)| v.into_owned())
+        .unwrap();
+    let claims = decode_jwt(&token);
+    let now = app.clock.now();
+    assert_eq!(claims["iat"], now, "signed when sent");
+    assert!(claims["exp"].as_i64().unwrap() > now, "not expired when it arrives: {claims}");
+    assert_eq!(claims["sid"], decode_jwt(&id_token)["sid"]);
+}
+both_backends!(a_retried_logout_token_is_signed_when_it_is_sent);
 
 async fn unfinished_deliveries_resume_once(backend: Backend) {
     let Some(app) = spawn_app(backend).await else { return };
@@ -137,6 +217,9 @@ async fn unfinished_deliveries_resume_once(backend: Backend) {
             client_id: "bcl-app".into(),
             uri,
             logout_token: "a.logout.token".into(),
+            tenant_id: None,
+            alg: None,
+            claims: None,
             attempts: 1,
             created_at: now - 30,
             next_attempt_at: now - 1,

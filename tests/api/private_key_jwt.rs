@@ -144,3 +144,133 @@ async fn private_key_jwt_with_a_jwks_uri(backend: Backend) {
     assert_eq!(response.status(), 200, "{:?}", response.text().await);
 }
 both_backends!(private_key_jwt_with_a_jwks_uri);
+
+/// A client of the tenant authenticating with the JWK Set at `jwks_uri` (client_credentials).
+async fn jwks_uri_client(app: &TestApp, client_id: &str, jwks_uri: &str) {
+    let tenant = admin::tenant(&app.state, "acme").await.unwrap();
+    let request = NewClientRequest {
+        jwks_uri: Some(jwks_uri.replace("127.0.0.1", "localhost")),
+        allowed_scopes: vec!["records:read".into()],
+        ..NewClientRequest::new(client_id, &[REDIRECT])
+    };
+    admin::create_client(&app.state, &tenant, request).await.unwrap();
+}
+
+async fn client_credentials(app: &TestApp, client_id: &str, assertion: &str) -> reqwest::StatusCode {
+    app.token_request(
+        &[
+            ("grant_type", "client_credentials"),
+            ("scope", "records:read"),
+            ("client_id", client_id),
+            ("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
+            ("client_assertion", assertion),
+        ],
+        None,
+    )
+    .await
+    .status()
+}
+
+async fn jwks_fetches(server: &wiremock::MockServer) -> usize {
+    server.received_requests().await.unwrap().len()
+}
+
+fn serve_jwks(jwks: &serde_json::Value, priority: u8) -> wiremock::Mock {
+    use wiremock::matchers::{method, path};
+    wiremock::Mock::given(method("GET"))
+        .and(path("/jwks.json"))
+        .respond_with(wiremock::ResponseTemplate::new(200).set_body_json(jwks))
+        .with_priority(priority)
+}
+
+async fn a_jwks_uri_is_remembered_and_garbage_never_fetches_it(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else { return };
+    let server = wiremock::MockServer::start().await;
+    let key = client_key("k1");
+    serve_jwks(&key.jwks, 5).mount(&server).await;
+    jwks_uri_client(&app, "api-client", &format!("{}/jwks.json", server.uri())).await;
+    let aud = format!("{}/token", app.issuer);
+    let exp = app.clock.now() + 60;
+    let encode = |json: serde_json::Value| URL_SAFE_NO_PAD.encode(json.to_string());
+    let claims = |jti: &str| {
+        encode(
+            serde_json::json!({ "iss": "api-client", "sub": "api-client", "aud": aud, "jti": jti, "exp": exp }),
+        )
+    };
+
+    // Assertions that could never pass are refused without a look at the client's keys.
+    let mut garbage = vec![
+        "garbage".to_string(),
+        "a.b.c".to_string(),
+        format!("{}.{}.", encode(serde_json::json!({ "alg": "none" })), claims("g1")),
+        format!("{}.{}.c2ln", encode(serde_json::json!({ "alg": "HS256", "kid": "k1" })), claims("g2")),
+        key.assertion("api-client", "https://elsewhere.example/token", "g3", exp),
+        key.assertion("api-client", &aud, "g4", app.clock.now() - 1),
+        key.assertion("another-client", &aud, "g5", exp),
+    ];
+    for n in 0..13 {
+        garbage.push(format!("{}.{}.c2ln", encode(serde_json::json!({ "alg": "EdDSA", "kid": "k1" })), n));
+    }
+    for assertion in &garbage {
+        assert_eq!(client_credentials(&app, "api-client", assertion).await, 401, "{assertion}");
+    }
+    assert_eq!(jwks_fetches(&server).await, 0, "garbage fetched the client's JWK Set");
+
+    // Forged signatures under a known kid: one fetch, then the remembered set.
+    let forger = client_key("k1");
+    for n in 0..5 {
+        let forged = forger.assertion("api-client", &aud, &format!("f{n}"), exp);
+        assert_eq!(client_credentials(&app, "api-client", &forged).await, 401);
+    }
+    assert_eq!(jwks_fetches(&server).await, 1);
+    for n in 0..3 {
+        let good = key.assertion("api-client", &aud, &format!("ok{n}"), exp);
+        assert_eq!(client_credentials(&app, "api-client", &good).await, 200);
+    }
+    assert_eq!(jwks_fetches(&server).await, 1, "the set is remembered");
+
+    // An unknown kid fetches again, at most once a minute.
+    app.clock.advance(61);
+    let exp = app.clock.now() + 60;
+    let stranger = client_key("k2");
+    for n in 0..5 {
+        let forged = stranger.assertion("api-client", &aud, &format!("s{n}"), exp);
+        assert_eq!(client_credentials(&app, "api-client", &forged).await, 401);
+    }
+    assert_eq!(jwks_fetches(&server).await, 2, "one fetch for the unknown kid");
+
+    // The client rotates to k2: usable once the minute is over.
+    let rotated = client_key("k2");
+    serve_jwks(&rotated.jwks, 1).mount(&server).await;
+    let early = rotated.assertion("api-client", &aud, "r0", exp);
+    assert_eq!(client_credentials(&app, "api-client", &early).await, 401, "within the minute");
+    assert_eq!(jwks_fetches(&server).await, 2);
+    app.clock.advance(61);
+    let exp = app.clock.now() + 60;
+    let good = rotated.assertion("api-client", &aud, "r1", exp);
+    assert_eq!(client_credentials(&app, "api-client", &good).await, 200);
+    assert_eq!(jwks_fetches(&server).await, 3);
+    let old = key.assertion("api-client", &aud, "r2", exp);
+    assert_eq!(client_credentials(&app, "api-client", &old).await, 401, "k1 was withdrawn");
+    assert_eq!(jwks_fetches(&server).await, 3, "k1 was asked for within the minute");
+    // A remembered set grows old: after five minutes it is fetched again.
+    app.clock.advance(300);
+    let good = rotated.assertion("api-client", &aud, "r3", app.clock.now() + 60);
+    assert_eq!(client_credentials(&app, "api-client", &good).await, 200);
+    assert_eq!(jwks_fetches(&server).await, 4);
+}
+both_backends!(a_jwks_uri_is_remembered_and_garbage_never_fetches_it);
+
+async fn an_oversized_jwks_is_refused(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else { return };
+    let server = wiremock::MockServer::start().await;
+    let key = client_key("big");
+    let mut jwks = key.jwks.clone();
+    jwks["padding"] = serde_json::json!("x".repeat(100 * 1024));
+    serve_jwks(&jwks, 5).mount(&server).await;
+    jwks_uri_client(&app, "big-client", &format!("{}/jwks.json", server.uri())).await;
+    let assertion = key.assertion("big-client", &format!("{}/token", app.issuer), "b1", app.clock.now() + 60);
+    assert_eq!(client_credentials(&app, "big-client", &assertion).await, 401);
+    assert_eq!(jwks_fetches(&server).await, 1);
+}
+both_backends!(an_oversized_jwks_is_refused);

@@ -166,6 +166,62 @@ async fn revocation_then_introspection_says_inactive(backend: Backend) {
 }
 both_backends!(revocation_then_introspection_says_inactive);
 
+async fn introspect_as(app: &TestApp, client: &(String, String), token: &str) -> serde_json::Value {
+    let response = reqwest::Client::new()
+        .post(format!("{}/introspect", app.issuer))
+        .basic_auth(&client.0, Some(&client.1))
+        .form(&[("token", token)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
+async fn another_client(app: &TestApp, client_id: &str, resource_server: bool) -> (String, String) {
+    use secrecy::ExposeSecret;
+    let tenant = tessera::admin::tenant(&app.state, "acme").await.unwrap();
+    let request = tessera::admin::NewClientRequest {
+        resource_server,
+        allowed_scopes: vec!["records:read".into()],
+        ..tessera::admin::NewClientRequest::new(client_id, &["https://other.example.org/cb"])
+    };
+    let (_, secret) = tessera::admin::create_client(&app.state, &tenant, request).await.unwrap();
+    (client_id.to_string(), secret.unwrap().expose_secret().to_string())
+}
+
+async fn only_the_tokens_client_and_resource_servers_may_introspect_it(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else { return };
+    let tokens = tokens_with_offline_access(&app).await;
+    let access = tokens["access_token"].as_str().unwrap();
+    let refresh_token = tokens["refresh_token"].as_str().unwrap();
+    let other = another_client(&app, "other-app", false).await;
+    let api = another_client(&app, "records-api", true).await;
+
+    // Another confidential client learns nothing, not even that the token exists.
+    assert_eq!(introspect_as(&app, &other, access).await, serde_json::json!({ "active": false }));
+    assert_eq!(introspect_as(&app, &other, refresh_token).await, serde_json::json!({ "active": false }));
+    // A resource server sees the access token, never the refresh token.
+    let answer = introspect_as(&app, &api, access).await;
+    assert_eq!(answer["active"], true);
+    assert_eq!(answer["client_id"], PORTAL);
+    assert!(answer["sub"].is_string());
+    assert_eq!(introspect_as(&app, &api, refresh_token).await, serde_json::json!({ "active": false }));
+    // The token's own client still sees it, and the other client sees its own tokens.
+    assert_eq!(introspect(&app, access).await["active"], true);
+    let response = app
+        .token_request(
+            &[("grant_type", "client_credentials"), ("scope", "records:read")],
+            Some((&other.0, &other.1)),
+        )
+        .await;
+    let own: serde_json::Value = response.json().await.unwrap();
+    let own = own["access_token"].as_str().unwrap();
+    assert_eq!(introspect_as(&app, &other, own).await["client_id"], "other-app");
+    assert_eq!(introspect(&app, own).await, serde_json::json!({ "active": false }));
+}
+both_backends!(only_the_tokens_client_and_resource_servers_may_introspect_it);
+
 pub fn decode_jwt(jwt: &str) -> serde_json::Value {
     use base64::Engine;
     let payload = jwt.split('.').nth(1).unwrap();

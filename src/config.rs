@@ -31,6 +31,8 @@ pub enum Mode {
 pub struct Settings {
     pub mode: Mode,
     pub listen: SocketAddr,
+    /// Where `/metrics` is served, apart from `listen`; empty: nowhere.
+    metrics_listen: String,
     pub public_url: Url,
     pub data_dir: PathBuf,
     /// Folder of tenant themes (`<name>/theme.toml`, `templates/`, `static/`).
@@ -113,6 +115,19 @@ impl Settings {
         if self.mode == Mode::Production && self.public_url.scheme() != "https" && !self.is_loopback_http() {
             return Err(ConfigError::Invalid("public_url must be https in production mode".into()));
         }
+        if !self.metrics_listen.trim().is_empty() {
+            match self.metrics_listen.trim().parse::<SocketAddr>() {
+                Ok(addr) if addr == self.listen => {
+                    return Err(ConfigError::Invalid("metrics_listen must differ from listen".into()));
+                }
+                Ok(_) => {}
+                Err(_) => {
+                    return Err(ConfigError::Invalid(
+                        "metrics_listen must be empty or an address and port (127.0.0.1:9464)".into(),
+                    ));
+                }
+            }
+        }
         let positive = [
             ("tokens.authorization_code_seconds", self.tokens.authorization_code_seconds),
             ("tokens.access_token_seconds", self.tokens.access_token_seconds),
@@ -127,6 +142,15 @@ impl Settings {
             }
         }
         Ok(())
+    }
+
+    /// The operators' address for `/metrics`, if they chose one (checked in `validate`).
+    pub fn metrics_listen(&self) -> Option<SocketAddr> {
+        self.metrics_listen.trim().parse().ok()
+    }
+
+    pub fn set_metrics_listen(&mut self, addr: &str) {
+        self.metrics_listen = addr.to_string();
     }
 
     /// `public_url` without a trailing slash, the prefix of every issuer.
@@ -167,5 +191,23 @@ impl Settings {
 
     pub fn set_master_key(&mut self, key: SecretString) {
         self.master_key = key;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(toml: &str) -> Result<Settings, ConfigError> {
+        Settings::from_figment(Figment::from(Toml::string(DEFAULT_TOML)).merge(Toml::string(toml)))
+    }
+
+    #[test]
+    fn metrics_are_served_only_on_an_address_the_operator_names() {
+        assert_eq!(Settings::defaults().unwrap().metrics_listen(), None);
+        let chosen = with("metrics_listen = \"127.0.0.1:9464\"").unwrap().metrics_listen();
+        assert_eq!(chosen, Some("127.0.0.1:9464".parse().unwrap()));
+        assert!(with("metrics_listen = \"internal\"").is_err());
+        assert!(with("metrics_listen = \"127.0.0.1:8080\"").is_err(), "the public listener's own address");
     }
 }

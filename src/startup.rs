@@ -138,6 +138,14 @@ pub async fn serve(
     result
 }
 
+/// Serves `/metrics` on the operators' listener until the task is dropped: a scrape has nothing
+/// to finish, so it needs no graceful shutdown.
+pub async fn serve_metrics(state: AppState, listener: TcpListener) -> Result<(), StartupError> {
+    axum::serve(listener, crate::http::metrics_router(state))
+        .await
+        .map_err(|e| StartupError::Io("metrics server failed".into(), e))
+}
+
 /// Removes rows that can no longer matter, every ten minutes.
 async fn housekeeping(state: AppState) {
     let mut tick = tokio::time::interval(Duration::from_secs(600));

@@ -109,6 +109,10 @@ pub async fn update_tenant_branding(
             if !valid || !host.contains('.') && host != "localhost" {
                 return Err(AdminError::Invalid(format!("invalid host name {host:?}")));
             }
+            // The public URL's host serves every tenant below /t/{slug}; no tenant can own it.
+            if state.settings.public_url.host_str() == Some(host.as_str()) {
+                return Err(AdminError::Invalid(format!("{host:?} is the public URL's own host")));
+            }
             Some(Some(host))
         }
     };

@@ -17,5 +17,17 @@ pub(super) async fn run(state: AppState, listen: SocketAddr, demo: bool) -> Resu
              security keys and passkeys will not work; use a host name (localhost for development)"
         );
     }
-    startup::serve(state, listener, startup::shutdown_signal()).await.map_err(|e| e.to_string())
+    let metrics = match state.settings.metrics_listen() {
+        Some(addr) => {
+            let listener = startup::bind(addr).await.map_err(|e| e.to_string())?;
+            tracing::info!(address = %addr, "metrics are served at /metrics");
+            Some(tokio::spawn(startup::serve_metrics(state.clone(), listener)))
+        }
+        None => None,
+    };
+    let result = startup::serve(state, listener, startup::shutdown_signal()).await.map_err(|e| e.to_string());
+    if let Some(metrics) = metrics {
+        metrics.abort();
+    }
+    result
 }

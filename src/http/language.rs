@@ -46,7 +46,40 @@ pub async fn remember_language(State(state): State<AppState>, mut request: Reque
 pub fn switcher_links() -> Vec<(&'static str, String)> {
     let path = PAGE_PATH.try_with(|p| p.clone()).ok().flatten();
     match path {
-        Some(path) => SUPPORTED.iter().map(|lang| (*lang, format!("{path}?lang={lang}"))).collect(),
+        Some(path) => {
+            let path = same_origin_path(&path);
+            SUPPORTED.iter().map(|lang| (*lang, format!("{path}?lang={lang}"))).collect()
+        }
         None => Vec::new(),
+    }
+}
+
+/// The request path as a link that stays on this origin, whatever the request said: exactly one
+/// leading `/` (`//evil.example/x` would be a link to another host) and every byte outside
+/// RFC 3986's path characters percent-encoded (browsers read a `\` as `/`).
+fn same_origin_path(path: &str) -> String {
+    let mut link = String::from("/");
+    for byte in path.trim_start_matches(['/', '\\']).bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@%/".contains(&byte) {
+            link.push(char::from(byte));
+        } else {
+            link.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    link
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_origin_path;
+
+    #[test]
+    fn switcher_paths_stay_on_this_origin() {
+        assert_eq!(same_origin_path("/t/acme/login/abc"), "/t/acme/login/abc");
+        assert_eq!(same_origin_path("//evil.example/x"), "/evil.example/x");
+        assert_eq!(same_origin_path("/\\evil.example/x"), "/evil.example/x");
+        assert_eq!(same_origin_path("/a\\b\"<c>"), "/a%5Cb%22%3Cc%3E");
+        assert_eq!(same_origin_path(""), "/");
+        assert_eq!(same_origin_path("/caf%C3%A9"), "/caf%C3%A9");
     }
 }

@@ -15,6 +15,7 @@ mod health;
 mod language;
 mod login;
 mod logout;
+mod metrics;
 mod page;
 mod path_param;
 mod security_headers;
@@ -37,6 +38,11 @@ use crate::state::AppState;
 
 /// Form posts are small; anything larger is refused before a handler sees it.
 const BODY_LIMIT_BYTES: usize = 64 * 1024;
+
+/// `/metrics` alone, for the operators' listener (`metrics_listen`), never the public one.
+pub fn metrics_router(state: AppState) -> Router {
+    metrics::router(state)
+}
 
 pub fn router(state: AppState) -> Router {
     // Browser apps (SPAs with PKCE) call these from their own origin; no cookies are involved.

@@ -61,17 +61,60 @@ pub async fn find(state: &AppState, slug: &str) -> Result<Option<Tenant>, StoreE
     Ok(row.map(|row| by_slug(state, row)))
 }
 
-/// The tenant whose own host name this `Host` header names (port allowed), served at the root.
-pub async fn find_by_host(state: &AppState, host_header: &str) -> Result<Option<Tenant>, StoreError> {
-    let host_header = host_header.trim().to_ascii_lowercase();
-    let host = host_header.rsplit_once(':').map_or(host_header.as_str(), |(host, port)| {
-        if port.chars().all(|c| c.is_ascii_digit()) { host } else { host_header.as_str() }
-    });
+/// The tenant of a request: `slug` from a `/t/{slug}` path, else the tenant whose own host name
+/// the `Host` header names. A tenant's own host serves that tenant alone: a `/t/{slug}` path
+/// there would run another tenant's login and set its cookies on this tenant's domain.
+pub async fn resolve(
+    state: &AppState,
+    slug: Option<&str>,
+    host_header: Option<&str>,
+) -> Result<Option<Tenant>, StoreError> {
+    let host = host_header.map(host_name).unwrap_or_default();
+    match slug {
+        Some(slug) => {
+            if is_tenant_host(state, &host).await? {
+                return Ok(None);
+            }
+            find(state, slug).await
+        }
+        None => find_by_host(state, &host).await,
+    }
+}
+
+/// The host name of a `Host` header, lower case, without its port.
+fn host_name(host_header: &str) -> String {
+    let header = host_header.trim().to_ascii_lowercase();
+    match header.rsplit_once(':') {
+        Some((host, port)) if port.chars().all(|c| c.is_ascii_digit()) => host.to_string(),
+        _ => header,
+    }
+}
+
+/// True when `host` is some tenant's own host name. The public URL's host never is (the admin
+/// refuses it), which keeps the common `/t/{slug}` request free of a second lookup.
+async fn is_tenant_host(state: &AppState, host: &str) -> Result<bool, StoreError> {
+    if host.is_empty() || state.settings.public_url.host_str().is_some_and(|public| public == host) {
+        return Ok(false);
+    }
+    Ok(store::tenants::find_by_host(&state.db, host).await?.is_some())
+}
+
+/// The tenant whose own host name is `host`, served at the root.
+async fn find_by_host(state: &AppState, host: &str) -> Result<Option<Tenant>, StoreError> {
     if host.is_empty() {
         return Ok(None);
     }
     let row = store::tenants::find_by_host(&state.db, host).await?;
-    // The origin keeps the port the browser used; the scheme is the server's.
+    Ok(row.map(|row| Tenant { issuer: own_host_issuer(state, &row), base_path: String::new(), row }))
+}
+
+/// The issuer on a tenant's own host: its configured name with the public URL's scheme and port
+/// (both hosts sit behind the same listener or proxy), never the `Host` header a client sent.
+fn own_host_issuer(state: &AppState, row: &entity::tenant::Model) -> String {
+    let host = row.host.as_deref().unwrap_or_default();
     let scheme = state.settings.public_url.scheme();
-    Ok(row.map(|row| Tenant { issuer: format!("{scheme}://{host_header}"), base_path: String::new(), row }))
+    match state.settings.public_url.port() {
+        Some(port) => format!("{scheme}://{host}:{port}"),
+        None => format!("{scheme}://{host}"),
+    }
 }

@@ -150,3 +150,56 @@ async fn tenants_on_their_own_hosts_publish_their_own_keys(backend: Backend) {
     assert_eq!(kids[0], kids[2]);
 }
 both_backends!(tenants_on_their_own_hosts_publish_their_own_keys);
+
+async fn a_tenants_own_host_serves_that_tenant_alone(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else { return };
+    let acme = admin::tenant(&app.state, "acme").await.unwrap();
+    admin::update_tenant_branding(&app.state, &acme, None, Some("login.acme.example")).await.unwrap();
+    let beta = admin::create_tenant(&app.state, "beta", "Beta").await.unwrap();
+    let request = admin::NewClientRequest {
+        first_party: true,
+        ..admin::NewClientRequest::new(PORTAL, &[PORTAL_REDIRECT])
+    };
+    admin::create_client(&app.state, &beta, request).await.unwrap();
+    // No tenant can take the public URL's host, which serves every tenant below /t/{slug}.
+    let public_host = url::Url::parse(&app.address).unwrap().host_str().unwrap().to_string();
+    assert!(admin::update_tenant_branding(&app.state, &beta, None, Some(&public_host)).await.is_err());
+
+    let address: std::net::SocketAddr = app.address.trim_start_matches("http://").parse().unwrap();
+    let origin = format!("http://login.acme.example:{}", address.port());
+    let browser = reqwest::Client::builder()
+        .resolve("login.acme.example", address)
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let pkce = pkce();
+    let beta_authorize = app.authorize_url(&AuthRequest::portal(&pkce)).replace("/t/acme/", "/t/beta/");
+    // On the public URL's host beta's login starts ...
+    let response = browser.get(&beta_authorize).send().await.unwrap();
+    assert_eq!(response.status(), 303, "{beta_authorize}");
+    // ... on acme's own host neither beta's nor acme's path form is served, and no cookie is set.
+    for slug in ["beta", "acme"] {
+        let on_acme_host =
+            beta_authorize.replace(&app.address, &origin).replace("/t/beta/", &format!("/t/{slug}/"));
+        let response = browser.get(&on_acme_host).send().await.unwrap();
+        assert_eq!(response.status(), 404, "{on_acme_host}");
+        assert!(response.headers().get("set-cookie").is_none(), "{on_acme_host}");
+        let discovery = format!("{origin}/t/{slug}/.well-known/openid-configuration");
+        assert_eq!(browser.get(&discovery).send().await.unwrap().status(), 404, "{discovery}");
+    }
+
+    // The issuer comes from the configured host, not from the port a client wrote in `Host`.
+    let doc: serde_json::Value = browser
+        .get(format!("{origin}/.well-known/openid-configuration"))
+        .header("host", "login.acme.example:6666")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(doc["issuer"], origin);
+    assert_eq!(doc["authorization_endpoint"], format!("{origin}/authorize"));
+}
+both_backends!(a_tenants_own_host_serves_that_tenant_alone);

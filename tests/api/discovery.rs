@@ -74,13 +74,29 @@ async fn protocol_endpoints_answer_browser_apps_cors_preflights(backend: Backend
 }
 both_backends!(protocol_endpoints_answer_browser_apps_cors_preflights);
 
-async fn metrics_count_grants_and_sign_ins(backend: Backend) {
+async fn metrics_count_grants_and_sign_ins_on_the_operators_listener_only(backend: Backend) {
     let Some(app) = spawn_app(backend).await else { return };
     let pkce = pkce();
     let params = app.sign_in(&browser(), &AuthRequest::portal(&pkce)).await;
     assert_eq!(app.exchange_portal_code(&params["code"], &pkce.verifier).await.status(), 200);
-    let text = reqwest::get(format!("{}/metrics", app.address)).await.unwrap().text().await.unwrap();
+    // Not on the public listener, on no host name: tenants' own hosts reach it too.
+    let acme = tessera::admin::tenant(&app.state, "acme").await.unwrap();
+    tessera::admin::update_tenant_branding(&app.state, &acme, None, Some("login.acme.example"))
+        .await
+        .unwrap();
+    let address: std::net::SocketAddr = app.address.trim_start_matches("http://").parse().unwrap();
+    let client = reqwest::Client::builder().resolve("login.acme.example", address).build().unwrap();
+    for origin in [app.address.clone(), format!("http://login.acme.example:{}", address.port())] {
+        let response = client.get(format!("{origin}/metrics")).send().await.unwrap();
+        assert_eq!(response.status(), 404, "{origin}");
+        assert!(!response.text().await.unwrap().contains("tessera_"), "{origin}");
+    }
+    // On the operators' listener (`metrics_listen`, bound by `tessera serve`).
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let metrics = format!("http://{}/metrics", listener.local_addr().unwrap());
+    tokio::spawn(tessera::startup::serve_metrics(app.state.clone(), listener));
+    let text = reqwest::get(metrics).await.unwrap().text().await.unwrap();
     assert!(text.contains("tessera_logins_total{result=\"succeeded\"} 1"), "{text}");
     assert!(text.contains("tessera_token_grants_total{grant=\"authorization_code\"} 1"), "{text}");
 }
-both_backends!(metrics_count_grants_and_sign_ins);
+both_backends!(metrics_count_grants_and_sign_ins_on_the_operators_listener_only);

@@ -179,6 +179,32 @@ async fn the_language_switcher_keeps_the_login_state(backend: Backend) {
 }
 both_backends!(the_language_switcher_keeps_the_login_state);
 
+async fn language_links_stay_on_this_origin_for_any_path(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else { return };
+    // `//host/x` is a protocol-relative link to another site; `/\host/x` reads the same to browsers.
+    let response = reqwest::get(format!("{}//evil.example/x", app.address)).await.unwrap();
+    assert_eq!(response.status(), 404);
+    let slashes = response.text().await.unwrap().replace("&#x2f;", "/");
+    assert!(slashes.contains("href=\"/evil.example/x?lang=nl\""), "{slashes}");
+    let address = app.address.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    let request = format!("GET /\\evil.example/x HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
+    tokio::io::AsyncWriteExt::write_all(&mut stream, request.as_bytes()).await.unwrap();
+    let mut raw = String::new();
+    tokio::io::AsyncReadExt::read_to_string(&mut stream, &mut raw).await.unwrap();
+    assert!(raw.starts_with("HTTP/1.1 404"), "{raw}");
+    let backslash = raw.replace("&#x2f;", "/").replace("&#x5c;", "\\");
+    assert!(backslash.contains("href=\"/evil.example/x?lang=nl\""), "{backslash}");
+    for (label, html) in [("//evil.example/x", &slashes), ("/\\evil.example/x", &backslash)] {
+        for href in html.split("href=\"").skip(1) {
+            let href = href.split('"').next().unwrap_or_default();
+            assert!(href.starts_with('/'), "{label}: {href}");
+            assert!(!href.starts_with("//") && !href.contains('\\'), "{label}: off-site link {href}");
+        }
+    }
+}
+both_backends!(language_links_stay_on_this_origin_for_any_path);
+
 async fn a_burst_of_parallel_guesses_gets_one_through_per_delay(backend: Backend) {
     let Some(app) = spawn_app(backend).await else { return };
     let pkce = pkce();

@@ -496,3 +496,38 @@ async fn enrolment_sends_cannot_spend_the_sign_in_codes(backend: Backend) {
     assert!(redirect_params(&response, PORTAL_REDIRECT).contains_key("code"));
 }
 both_backends!(enrolment_sends_cannot_spend_the_sign_in_codes);
+
+/// A wrong text-message code says where the right one is: the newest text message, not an app
+/// (on the account page's confirmation and at the sign-in step).
+async fn a_wrong_text_message_code_points_to_the_newest_message(backend: Backend) {
+    let Some((app, mock)) = app_with_webhook(backend, 200).await else { return };
+    const SMS_HINT: &str = "Enter the code from the newest text message.";
+    let browser = firefox();
+    let pkce = pkce();
+    app.sign_in(&browser, &AuthRequest::portal(&pkce)).await;
+    let page = format!("{}/account/two-factor/sms", app.issuer);
+    let (_, html) = app.get_html(&browser, &page).await;
+    let response = app.post_form(&browser, &page, &csrf_token(&html), &[("phone", "0612345678")]).await;
+    let html = response.text().await.unwrap();
+    let code = last_code(&mock).await;
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let response =
+        app.post_form(&browser, &format!("{page}/confirm"), &csrf_token(&html), &[("code", wrong)]).await;
+    assert_eq!(response.status(), 401);
+    let html = response.text().await.unwrap();
+    assert!(html.contains(SMS_HINT) && !html.contains("from your app"), "{html}");
+    let response =
+        app.post_form(&browser, &format!("{page}/confirm"), &csrf_token(&html), &[("code", &code)]).await;
+    assert_eq!(response.status(), 200);
+    app.clock.advance(61);
+
+    let browser = firefox();
+    let login_url = app.password_then_second_factor(&browser, &AuthRequest::portal(&pkce)).await;
+    let code = last_code(&mock).await;
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let response = app.submit_code(&browser, &login_url, wrong, false).await;
+    assert_eq!(response.status(), 401);
+    let html = response.text().await.unwrap();
+    assert!(html.contains(SMS_HINT) && !html.contains("from your app"), "{html}");
+}
+both_backends!(a_wrong_text_message_code_points_to_the_newest_message);

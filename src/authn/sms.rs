@@ -20,6 +20,8 @@ pub const PURPOSE_ENROL: &str = "enrol";
 pub const MAX_TRIES: i32 = 5;
 pub const RESEND_SECONDS: i64 = 60;
 pub const PER_HOUR: u64 = 5;
+/// Enrolment sends may use one part in this many of the tenant's daily cap (`enrolment_share`).
+pub const ENROLMENT_SHARE_DIVISOR: u64 = 5;
 /// All tries of one send together, well inside the 30 s request timeout (`http::router`).
 pub const SEND_DEADLINE: std::time::Duration = std::time::Duration::from_secs(15);
 
@@ -179,13 +181,35 @@ async fn over_limit(
         return Ok(Some(SendOutcome::HourlyLimit));
     }
     let cap = u64::try_from(tenant.row.sms_daily_cap).unwrap_or(0);
-    if store::sms::sends_of_tenant_since(&state.db, tenant.id(), now - 86_400).await? + this_one > cap {
+    let day_ago = now - 86_400;
+    // Any signed-in person chooses the numbers enrolment codes go to: those sends get a share of
+    // the cap of their own, so they can never spend what sign-in codes to confirmed numbers need.
+    if purpose == PURPOSE_ENROL
+        && store::sms::sends_of_tenant_for_since(&state.db, tenant.id(), PURPOSE_ENROL, day_ago).await?
+            + this_one
+            > enrolment_share(cap)
+    {
+        if own.is_some() {
+            tracing::warn!(
+                tenant = tenant.slug(),
+                "the tenant's daily share of SMS for enrolment is reached"
+            );
+        }
+        return Ok(Some(SendOutcome::DailyLimit));
+    }
+    if store::sms::sends_of_tenant_since(&state.db, tenant.id(), day_ago).await? + this_one > cap {
         if own.is_some() {
             tracing::warn!(tenant = tenant.slug(), "the tenant's daily SMS cap is reached");
         }
         return Ok(Some(SendOutcome::DailyLimit));
     }
     Ok(None)
+}
+
+/// The part of a daily cap that enrolment sends (to numbers not yet confirmed) may use: a fifth,
+/// rounded up so that a small tenant can still enrol someone. Sign-in codes keep the rest.
+pub fn enrolment_share(cap: u64) -> u64 {
+    cap.div_ceil(ENROLMENT_SHARE_DIVISOR)
 }
 
 /// Checks a code against the newest one for this user and purpose, and uses it when right.

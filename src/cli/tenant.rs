@@ -35,7 +35,7 @@ pub(super) enum TenantCommand {
         /// Regions text messages may go to, comma-separated (default: the region alone).
         #[arg(long, value_name = "CC,CC")]
         sms_countries: Option<String>,
-        /// Text messages per day for the whole tenant.
+        /// Text messages per day for the whole tenant (a fifth of it for confirming new numbers).
         #[arg(long, value_name = "N", allow_negative_numbers = true)]
         sms_daily_cap: Option<i32>,
         /// How long a text-message code is valid.

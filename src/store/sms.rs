@@ -103,6 +103,21 @@ pub async fn sends_of_tenant_since(
         .await?)
 }
 
+/// The tenant's sends for one purpose: enrolment sends have a share of the cap of their own.
+pub async fn sends_of_tenant_for_since(
+    db: &impl ConnectionTrait,
+    tenant_id: &str,
+    purpose: &str,
+    since: i64,
+) -> Result<u64, StoreError> {
+    Ok(sms_send::Entity::find()
+        .filter(sms_send::Column::TenantId.eq(tenant_id))
+        .filter(sms_send::Column::Purpose.eq(purpose))
+        .filter(sms_send::Column::CreatedAt.gt(since))
+        .count(db)
+        .await?)
+}
+
 pub async fn delete_send(db: &impl ConnectionTrait, id: &str) -> Result<(), StoreError> {
     sms_send::Entity::delete_by_id(id.to_string()).exec(db).await?;
     Ok(())

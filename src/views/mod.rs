@@ -3,6 +3,8 @@
 //! page's `lang`. The page context's `theme` picks the environment.
 
 pub mod i18n;
+#[cfg(test)]
+mod page_words;
 pub mod pages;
 pub mod samples;
 pub mod themes;

@@ -441,3 +441,93 @@ async fn a_tenant_can_use_its_own_sender(backend: Backend) {
     assert_eq!(messages(&own).await[0]["tenant"], "acme");
 }
 both_backends!(a_tenant_can_use_its_own_sender);
+
+/// Any signed-in person chooses where enrolment codes go, so they may spend only a share of the
+/// tenant's daily cap: a sign-in code to a confirmed number still goes out when that share is gone.
+async fn enrolment_sends_cannot_spend_the_sign_in_codes(backend: Backend) {
+    let Some((app, mock)) = app_with_webhook(backend, 200).await else { return };
+    enrol_sms(&app, &mock, "0612345678").await;
+    let tenant = tessera::admin::tenant(&app.state, "acme").await.unwrap();
+    let policy = tessera::admin::SmsPolicy { daily_cap: Some(10), ..Default::default() };
+    tessera::admin::update_sms_policy(&app.state, &tenant, policy).await.unwrap();
+
+    // Someone else signs in (no second factor) and asks for codes to numbers of their choice, at
+    // a pace the per-person limits allow, until the tenant says no more today.
+    let tenant = tessera::admin::tenant(&app.state, "acme").await.unwrap();
+    tessera::admin::create_user(
+        &app.state,
+        &tenant,
+        "mallory@example.org",
+        None,
+        SecretString::from("mallory's password"),
+    )
+    .await
+    .unwrap();
+    let mallory = firefox();
+    let pkce = pkce();
+    let login_url = app.open_login_page(&mallory, &AuthRequest::portal(&pkce)).await;
+    let response =
+        app.submit_password(&mallory, &login_url, "mallory@example.org", "mallory's password").await;
+    assert_eq!(response.status(), 303);
+    let page = format!("{}/account/two-factor/sms", app.issuer);
+    let mut refused = false;
+    for n in 0..12 {
+        app.clock.advance(721);
+        let (_, html) = app.get_html(&mallory, &page).await;
+        let phone = format!("06123456{:02}", 10 + n);
+        let response = app.post_form(&mallory, &page, &csrf_token(&html), &[("phone", &phone)]).await;
+        if response.status() == 429 {
+            assert!(response.text().await.unwrap().contains("No more text messages can be sent today"));
+            refused = true;
+            break;
+        }
+        assert_eq!(response.status(), 200);
+    }
+    assert!(refused, "enrolment sends stop at their share of the cap");
+    assert_eq!(messages(&mock).await.len(), 2, "a fifth of 10: the owner's enrolment and one more");
+
+    let browser = firefox();
+    let login_url = app.password_then_second_factor(&browser, &AuthRequest::portal(&pkce)).await;
+    let (_, html) = app.get_html(&browser, &login_url).await;
+    assert!(!html.contains("No more text messages"), "{html}");
+    assert_eq!(messages(&mock).await.len(), 3, "the sign-in code went out");
+    assert_eq!(messages(&mock).await[2]["to"], "+31612345678");
+    let response = app.submit_code(&browser, &login_url, &last_code(&mock).await, false).await;
+    assert!(redirect_params(&response, PORTAL_REDIRECT).contains_key("code"));
+}
+both_backends!(enrolment_sends_cannot_spend_the_sign_in_codes);
+
+/// A wrong text-message code says where the right one is: the newest text message, not an app
+/// (on the account page's confirmation and at the sign-in step).
+async fn a_wrong_text_message_code_points_to_the_newest_message(backend: Backend) {
+    let Some((app, mock)) = app_with_webhook(backend, 200).await else { return };
+    const SMS_HINT: &str = "Enter the code from the newest text message.";
+    let browser = firefox();
+    let pkce = pkce();
+    app.sign_in(&browser, &AuthRequest::portal(&pkce)).await;
+    let page = format!("{}/account/two-factor/sms", app.issuer);
+    let (_, html) = app.get_html(&browser, &page).await;
+    let response = app.post_form(&browser, &page, &csrf_token(&html), &[("phone", "0612345678")]).await;
+    let html = response.text().await.unwrap();
+    let code = last_code(&mock).await;
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let response =
+        app.post_form(&browser, &format!("{page}/confirm"), &csrf_token(&html), &[("code", wrong)]).await;
+    assert_eq!(response.status(), 401);
+    let html = response.text().await.unwrap();
+    assert!(html.contains(SMS_HINT) && !html.contains("from your app"), "{html}");
+    let response =
+        app.post_form(&browser, &format!("{page}/confirm"), &csrf_token(&html), &[("code", &code)]).await;
+    assert_eq!(response.status(), 200);
+    app.clock.advance(61);
+
+    let browser = firefox();
+    let login_url = app.password_then_second_factor(&browser, &AuthRequest::portal(&pkce)).await;
+    let code = last_code(&mock).await;
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let response = app.submit_code(&browser, &login_url, wrong, false).await;
+    assert_eq!(response.status(), 401);
+    let html = response.text().await.unwrap();
+    assert!(html.contains(SMS_HINT) && !html.contains("from your app"), "{html}");
+}
+both_backends!(a_wrong_text_message_code_points_to_the_newest_message);

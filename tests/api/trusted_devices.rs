@@ -175,3 +175,20 @@ async fn an_essential_acr_claim_forces_the_step_like_acr_values(backend: Backend
     assert_eq!(redirect_params(&response, PORTAL_REDIRECT)["error"], "invalid_request");
 }
 both_backends!(an_essential_acr_claim_forces_the_step_like_acr_values);
+
+/// The account page's per-row button keeps the page word as its accessible name; the browser and
+/// dates of its row are its description.
+async fn the_forget_button_is_named_by_the_page_word(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else { return };
+    let (_, enrolled) = app.user_with_totp().await;
+    let browser = trusted_browser(&app, &enrolled.setup_key).await;
+    let (_, html) = app.get_html(&browser, &format!("{}/account", app.issuer)).await;
+    let button =
+        html.split("<button").find(|b| b.contains(">Forget this device</button>")).expect("the button");
+    assert!(!button.contains("aria-label"), "the accessible name is the button's text: {button}");
+    let about = between(button, "aria-describedby=\"", "\"");
+    let description = between(&html, &format!("id=\"{about}\""), "</");
+    assert!(description.contains("Firefox"), "the row's browser describes the button: {description}");
+    assert!(description.contains("first used") && description.contains("expires"), "{description}");
+}
+both_backends!(the_forget_button_is_named_by_the_page_word);

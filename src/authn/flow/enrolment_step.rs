@@ -3,7 +3,7 @@
 //! messages, before going on. Entering the stage made the app's pending seed (`next_stage`).
 
 use super::tries::{passed, take_try, wrong_code};
-use super::{Factor, FlowError, LoginAttempt, Notice, Refusal, Stage, StepOutcome, Visitor};
+use super::{CodeFrom, Factor, FlowError, LoginAttempt, Notice, Refusal, Stage, StepOutcome, Visitor};
 use crate::account;
 use crate::authn::sms::{self, SendOutcome};
 use crate::authn::totp_enrolment::{self, Setup};
@@ -44,8 +44,8 @@ pub async fn confirm(
     };
     let confirmed = totp_enrolment::confirm(state, tenant, &user, code, visitor.ip, now).await?;
     let Some(backup_codes) = confirmed else {
-        let outcome =
-            wrong_code(state, tenant, attempt, &user.id, Factor::EnrolmentCode, tries, visitor, now).await?;
+        let factor = Factor::EnrolmentCode(CodeFrom::App);
+        let outcome = wrong_code(state, tenant, attempt, &user.id, factor, tries, visitor, now).await?;
         return Ok(EnrolOutcome::Step(outcome));
     };
     passed(state, tenant, &user.id).await?;
@@ -110,8 +110,8 @@ pub async fn confirm_sms(
         Err(outcome) => return Ok(EnrolOutcome::Step(outcome)),
     };
     let Some(phone) = sms::verify_code(state, &user.id, sms::PURPOSE_ENROL, code, None, now).await? else {
-        let outcome =
-            wrong_code(state, tenant, attempt, &user.id, Factor::EnrolmentCode, tries, visitor, now).await?;
+        let factor = Factor::EnrolmentCode(CodeFrom::TextMessage);
+        let outcome = wrong_code(state, tenant, attempt, &user.id, factor, tries, visitor, now).await?;
         return Ok(EnrolOutcome::Step(outcome));
     };
     passed(state, tenant, &user.id).await?;

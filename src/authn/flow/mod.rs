@@ -19,7 +19,7 @@ pub mod second_factor_page;
 pub mod second_factor_step;
 mod tries;
 
-pub use outcome::{Factor, Refusal, StepOutcome};
+pub use outcome::{CodeFrom, Factor, Refusal, StepOutcome};
 pub use purpose::Purpose;
 
 use serde::{Deserialize, Serialize};

@@ -51,21 +51,28 @@ impl Refusal {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Factor {
     /// A code from their method: the authenticator app or a text message.
-    Code,
+    Code(CodeFrom),
     BackupCode,
     SecurityKey,
     /// The first code of an app or phone number being set up during the sign-in.
-    EnrolmentCode,
+    EnrolmentCode(CodeFrom),
+}
+
+/// Where a code came from: a wrong one is answered with where to find the right one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CodeFrom {
+    App,
+    TextMessage,
 }
 
 impl Factor {
-    /// The name in the audit log's `kind`.
+    /// The name in the audit log's `kind` (the same for both sources of a code, as it always was).
     pub fn as_str(self) -> &'static str {
         match self {
-            Self::Code => "code",
+            Self::Code(_) => "code",
             Self::BackupCode => "backup_code",
             Self::SecurityKey => "security_key",
-            Self::EnrolmentCode => "enrolment_code",
+            Self::EnrolmentCode(_) => "enrolment_code",
         }
     }
 }

@@ -6,7 +6,7 @@ use serde_json::json;
 use super::completion;
 use super::next_stage;
 use super::tries::{passed, take_try, wrong_code};
-use super::{Factor, FlowError, LoginAttempt, Notice, Refusal, Stage, StepOutcome, Visitor};
+use super::{CodeFrom, Factor, FlowError, LoginAttempt, Notice, Refusal, Stage, StepOutcome, Visitor};
 use crate::audit::{self, AuditEvent, Event};
 use crate::authn::backup_codes;
 use crate::authn::second_factor::{self, Method};
@@ -68,7 +68,11 @@ pub async fn submit_code(
     };
     let verified = second_factor::verify_code(state, &user, &form.code, now).await?;
     if !verified {
-        return wrong_code(state, tenant, attempt, &user.id, Factor::Code, tries, visitor, now).await;
+        let from = match user.two_factor_method {
+            Some(Method::Sms) => CodeFrom::TextMessage,
+            _ => CodeFrom::App,
+        };
+        return wrong_code(state, tenant, attempt, &user.id, Factor::Code(from), tries, visitor, now).await;
     }
     passed(state, tenant, &user.id).await?;
     let context = match user.two_factor_method {

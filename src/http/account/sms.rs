@@ -139,7 +139,7 @@ async fn confirm(
         .await
         .map_err(PageError::internal)?
     else {
-        let message = state.views.message(me.lang, "second-factor-wrong-code");
+        let message = state.views.message(me.lang, "sms-wrong-code");
         return render_confirm(&state, &me, Some(message), StatusCode::UNAUTHORIZED).await;
     };
     match account::enable_sms(&state, &me.tenant, &me.user, &phone, &ip, now).await.map_err(account_error)? {

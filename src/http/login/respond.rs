@@ -8,7 +8,7 @@ use fluent_bundle::FluentValue;
 use super::forms;
 use super::request::LoginRequest;
 use super::stage_page::{self, Shown};
-use crate::authn::flow::{Factor, Refusal, StepOutcome};
+use crate::authn::flow::{CodeFrom, Factor, Refusal, StepOutcome};
 use crate::error::PageError;
 use crate::http::{browser, cookies};
 use crate::state::AppState;
@@ -81,9 +81,12 @@ fn answer(refusal: Refusal) -> (StatusCode, &'static str) {
         Refusal::MissingFields => (StatusCode::BAD_REQUEST, "login-missing-fields"),
         Refusal::WrongPassword => (StatusCode::UNAUTHORIZED, "login-failed"),
         Refusal::PasswordThrottled { .. } => (StatusCode::TOO_MANY_REQUESTS, "login-throttled"),
-        Refusal::WrongFactor(Factor::Code | Factor::EnrolmentCode) => {
+        Refusal::WrongFactor(Factor::Code(CodeFrom::App) | Factor::EnrolmentCode(CodeFrom::App)) => {
             (StatusCode::UNAUTHORIZED, "second-factor-wrong-code")
         }
+        Refusal::WrongFactor(
+            Factor::Code(CodeFrom::TextMessage) | Factor::EnrolmentCode(CodeFrom::TextMessage),
+        ) => (StatusCode::UNAUTHORIZED, "sms-wrong-code"),
         Refusal::WrongFactor(Factor::BackupCode) => (StatusCode::UNAUTHORIZED, "backup-code-wrong"),
         Refusal::WrongFactor(Factor::SecurityKey) => (StatusCode::UNAUTHORIZED, "security-key-failed"),
         Refusal::FactorThrottled { .. } => (StatusCode::TOO_MANY_REQUESTS, "second-factor-throttled"),

@@ -75,6 +75,7 @@ pub struct ThrottleSettings {
     pub free_failures: i32,
     pub max_delay_seconds: i64,
     pub forget_after_seconds: i64,
+    pub account_max_failures: i32,
 }
 
 impl Settings {

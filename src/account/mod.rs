@@ -155,8 +155,10 @@ pub async fn change_password(
     // The same delays as the sign-in page: a stolen session must not brute-force the password.
     let email = crate::domain::Email::parse(&user.email)
         .map_err(|e| AccountError::Store(StoreError::Corrupt(e.0)))?;
-    let keys = throttle::ThrottleKeys::new(tenant.id(), &email, ip);
-    if let Some(seconds) = throttle::claim(&state.db, &state.settings.throttle, &keys.all(), now).await? {
+    let keys = throttle::ThrottleKeys::new(tenant.id(), &email, ip, None);
+    if let Some(seconds) =
+        throttle::claim_password_try(&state.db, &state.settings.throttle, &keys, now).await?
+    {
         return Err(AccountError::Throttled(seconds));
     }
     if !state.passwords.verify(current, Some(user.password_hash.clone())).await {

@@ -3,6 +3,7 @@
 pub mod backup_codes;
 pub mod consent;
 pub mod flow;
+pub mod known_device;
 pub mod password;
 pub mod second_factor;
 pub mod session;

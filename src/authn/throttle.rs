@@ -7,24 +7,45 @@ use crate::crypto::sha256_hex;
 use crate::domain::Email;
 use crate::store::{self, Db, StoreError};
 
-/// The counters one password attempt touches.
+/// The counters one password try touches. Growing delays fall on the guesser: the client address
+/// and the account at that address, or, on a browser where the person signed in before, that
+/// device alone. The account's own counter only caps consecutive failures from unknown browsers,
+/// so guessing from anywhere else can neither slow nor lock the owner on a known device.
 pub struct ThrottleKeys {
-    pub account: String,
-    pub address: String,
+    delayed: Vec<String>,
+    account: String,
+    /// False on a known device: the account's cap does not apply there.
+    capped: bool,
 }
 
 impl ThrottleKeys {
-    /// The account key is derived from the typed email, whether or not such a user exists, so the
-    /// delays reveal nothing about which accounts exist.
-    pub fn new(tenant_id: &str, email: &Email, ip: &str) -> Self {
-        Self {
-            account: format!("account:{tenant_id}:{}", sha256_hex(email.as_str())),
-            address: format!("ip:{tenant_id}:{ip}"),
-        }
+    /// The account keys are derived from the typed email, whether or not such a user exists, so
+    /// the delays reveal nothing about which accounts exist. `device` is the known-device key
+    /// (`known_device::recognise`), when the browser is one.
+    pub fn new(tenant_id: &str, email: &Email, ip: &str, device: Option<String>) -> Self {
+        let account = format!("account:{tenant_id}:{}", sha256_hex(email.as_str()));
+        let (delayed, capped) = match device {
+            Some(device) => (vec![device], false),
+            None => (vec![format!("ip:{tenant_id}:{ip}"), format!("{account}:ip:{ip}")], true),
+        };
+        Self { delayed, account, capped }
     }
 
-    pub fn all(&self) -> [&str; 2] {
-        [&self.account, &self.address]
+    fn delayed(&self) -> Vec<&str> {
+        self.delayed.iter().map(String::as_str).collect()
+    }
+
+    /// Every counter a failure adds to.
+    fn counted(&self) -> Vec<&str> {
+        let mut keys = self.delayed();
+        keys.push(&self.account);
+        keys
+    }
+
+    /// What a correct password clears: everything but the client address's counter (one attacker
+    /// address must not clear its record by signing in to its own account).
+    fn cleared_on_success(&self) -> impl Iterator<Item = &str> {
+        self.counted().into_iter().filter(|key| !key.starts_with("ip:"))
     }
 }
 
@@ -37,14 +58,33 @@ pub fn delay_after(failures: i32, settings: &ThrottleSettings) -> i64 {
     2i64.saturating_pow(exponent).min(settings.max_delay_seconds)
 }
 
-/// Seconds the caller must still wait before another try, if any.
-pub async fn wait_seconds(
+/// Seconds until the account's failures are forgotten, when an unknown browser meets its cap.
+async fn account_cap_wait(
     db: &Db,
     settings: &ThrottleSettings,
     keys: &ThrottleKeys,
     now: i64,
 ) -> Result<Option<i64>, StoreError> {
-    wait_seconds_for(db, settings, &keys.all(), now).await
+    if !keys.capped {
+        return Ok(None);
+    }
+    let Some(row) = store::throttles::find(db, &keys.account).await? else { return Ok(None) };
+    let until = row.last_failure_at + settings.forget_after_seconds;
+    Ok((row.failures >= settings.account_max_failures && now <= until).then_some((until - now).max(1)))
+}
+
+/// Before a password is checked: `Some(seconds)` to wait, or `None` with the delayed counters'
+/// slots taken (see `claim`).
+pub async fn claim_password_try(
+    db: &Db,
+    settings: &ThrottleSettings,
+    keys: &ThrottleKeys,
+    now: i64,
+) -> Result<Option<i64>, StoreError> {
+    if let Some(wait) = account_cap_wait(db, settings, keys, now).await? {
+        return Ok(Some(wait));
+    }
+    claim(db, settings, &keys.delayed(), now).await
 }
 
 /// The second-factor counter of one user: wrong codes across all their login attempts. A correct
@@ -110,7 +150,7 @@ pub async fn record_failure(
     keys: &ThrottleKeys,
     now: i64,
 ) -> Result<(), StoreError> {
-    record_failure_for(db, settings, &keys.all(), now).await
+    record_failure_for(db, settings, &keys.counted(), now).await
 }
 
 /// `record_failure` over any set of counters.
@@ -131,10 +171,12 @@ pub async fn record_failure_for(
     Ok(())
 }
 
-/// A correct password resets the account's counter (not the address's: one attacker address
-/// must not clear its record by signing in to its own account).
+/// A correct password resets the account's counters (see `ThrottleKeys::cleared_on_success`).
 pub async fn record_success(db: &Db, keys: &ThrottleKeys) -> Result<(), StoreError> {
-    store::throttles::clear(db, &keys.account).await
+    for key in keys.cleared_on_success() {
+        store::throttles::clear(db, key).await?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -143,8 +185,12 @@ mod tests {
 
     #[test]
     fn delays_grow_and_stop_at_the_ceiling() {
-        let settings =
-            ThrottleSettings { free_failures: 5, max_delay_seconds: 900, forget_after_seconds: 86_400 };
+        let settings = ThrottleSettings {
+            free_failures: 5,
+            max_delay_seconds: 900,
+            forget_after_seconds: 86_400,
+            account_max_failures: 100,
+        };
         let delays: Vec<i64> = (0..8).map(|f| delay_after(f, &settings)).collect();
         assert_eq!(delays, vec![0, 0, 0, 0, 0, 1, 2, 4]);
         assert_eq!(delay_after(40, &settings), 900);

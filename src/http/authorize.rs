@@ -73,6 +73,7 @@ async fn authorize(
         browser_token: &browser_token,
         user_agent: &user_agent,
         trusted_device: None,
+        known_device: None,
         ip,
         lang: page::language(headers, request.ui_locales.as_deref(), Some(tenant)),
     };

@@ -28,6 +28,12 @@ pub fn trusted_device_name(state: &AppState, tenant_slug: &str) -> String {
     prefixed(state, &format!("tessera-device-{tenant_slug}"))
 }
 
+/// A browser where someone signed in at this tenant: their password tries from it have a throttle
+/// of their own (`authn::known_device`).
+pub fn known_device_name(state: &AppState, tenant_slug: &str) -> String {
+    prefixed(state, &format!("tessera-known-{tenant_slug}"))
+}
+
 /// A `Set-Cookie` that removes a cookie.
 pub fn clear(state: &AppState, name: &str) -> Option<HeaderValue> {
     set(state, name, "", Some(0))

@@ -15,6 +15,7 @@ mod consent;
 mod discovery;
 mod keys;
 mod login_page;
+mod password_throttle;
 mod private_key_jwt;
 mod refresh_and_tokens;
 mod second_factor;

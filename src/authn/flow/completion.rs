@@ -5,8 +5,8 @@ use serde_json::json;
 
 use super::{FlowError, LoginAttempt, Purpose, Refusal, Stage, StepOutcome};
 use crate::audit::{self, AuditEvent, Event};
-use crate::authn::consent;
 use crate::authn::session;
+use crate::authn::{consent, known_device};
 use crate::domain::auth_context::AuthContext;
 use crate::oauth::authorization_response;
 use crate::state::AppState;
@@ -19,6 +19,8 @@ pub struct Finished {
     /// Where to go now; `None`: back to the attempt's page (its consent stage).
     pub redirect_to: Option<String>,
     pub trusted_device: Option<(String, i64)>,
+    /// The known-device cookie and its lifetime, set at every sign-in that made a session.
+    pub known_device: Option<(String, i64)>,
 }
 
 pub async fn finish(
@@ -47,6 +49,7 @@ pub async fn finish(
                 session_token: None,
                 redirect_to: Some(redirect_to),
                 trusted_device: None,
+                known_device: None,
             });
         }
     }
@@ -83,7 +86,9 @@ pub async fn finish(
         }
         Purpose::Account { return_to } => Some(return_to.clone()),
     };
-    Ok(Finished { session_token: Some(session_token), redirect_to, trusted_device: None })
+    let known_device =
+        Some((known_device::mint(state, tenant.id(), user_id, now), known_device::LIFETIME_SECONDS));
+    Ok(Finished { session_token: Some(session_token), redirect_to, trusted_device: None, known_device })
 }
 
 /// The `notice` stage's Continue button.

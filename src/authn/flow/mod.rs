@@ -68,6 +68,8 @@ pub struct Visitor<'a> {
     pub user_agent: &'a str,
     /// The trusted-device cookie, when the browser has one.
     pub trusted_device: Option<&'a str>,
+    /// The known-device cookie (`authn::known_device`), when the browser has one.
+    pub known_device: Option<&'a str>,
     /// For throttles and the audit log.
     pub ip: &'a str,
     /// The page language, also the language of a text message sent now.

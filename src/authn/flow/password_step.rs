@@ -8,7 +8,7 @@ use super::next_stage::{self, AfterFirstFactor};
 use super::{FlowError, LoginAttempt, Refusal, Stage, StepOutcome, Visitor};
 use crate::audit::{self, AuditEvent, Event};
 use crate::authn::throttle::{self, ThrottleKeys};
-use crate::authn::trusted_device;
+use crate::authn::{known_device, trusted_device};
 use crate::domain::AuthContext;
 use crate::domain::Email;
 use crate::state::AppState;
@@ -48,12 +48,17 @@ pub async fn submit(
         return refuse(Refusal::MissingFields);
     }
 
-    let keys = ThrottleKeys::new(tenant.id(), &email, visitor.ip);
-    if let Some(seconds) = throttle::claim(&state.db, &state.settings.throttle, &keys.all(), now).await? {
+    let user = store::users::find_by_email(&state.db, tenant.id(), &email).await?;
+    let device = user
+        .as_ref()
+        .and_then(|user| known_device::recognise(state, tenant.id(), &user.id, visitor.known_device, now));
+    let keys = ThrottleKeys::new(tenant.id(), &email, visitor.ip, device);
+    if let Some(seconds) =
+        throttle::claim_password_try(&state.db, &state.settings.throttle, &keys, now).await?
+    {
         state.metrics.login("throttled");
         return refuse(Refusal::PasswordThrottled { seconds });
     }
-    let user = store::users::find_by_email(&state.db, tenant.id(), &email).await?;
     let stored_hash = user.as_ref().map(|u| u.password_hash.clone());
     let verified = state.passwords.verify(form.password, stored_hash).await;
     let user = match (verified, user) {

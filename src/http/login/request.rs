@@ -1,6 +1,6 @@
 //! Everything a login page or form needs, extracted once: the tenant, the attempt named in the
 //! path (for this browser only), the language, and what the flow needs to know of the visitor
-//! (browser binding, user agent, trusted-device and session cookies, client address).
+//! (browser binding, user agent, trusted-device, known-device and session cookies, client address).
 
 use axum::extract::FromRequestParts;
 use axum::http::HeaderMap;
@@ -26,6 +26,7 @@ pub struct LoginRequest {
     browser_token: Option<String>,
     user_agent: String,
     trusted_device: Option<String>,
+    known_device: Option<String>,
     session_token: Option<String>,
 }
 
@@ -35,6 +36,7 @@ impl LoginRequest {
             browser_token: self.browser_token.as_deref().unwrap_or_default(),
             user_agent: &self.user_agent,
             trusted_device: self.trusted_device.as_deref(),
+            known_device: self.known_device.as_deref(),
             ip: &self.ip,
             lang: self.lang,
         }
@@ -80,6 +82,7 @@ impl FromRequestParts<AppState> for LoginRequest {
         Ok(Self {
             user_agent: browser::user_agent(headers),
             trusted_device: cookies::read(headers, &cookies::trusted_device_name(state, tenant.slug())),
+            known_device: cookies::read(headers, &cookies::known_device_name(state, tenant.slug())),
             session_token: cookies::read(headers, &cookies::session_name(state, tenant.slug())),
             tenant,
             token,

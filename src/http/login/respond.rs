@@ -42,6 +42,10 @@ pub async fn respond(
                 let name = cookies::trusted_device_name(state, slug);
                 browser::attach(&mut response, cookies::set(state, &name, &token, Some(lifetime)));
             }
+            if let Some((token, lifetime)) = finished.known_device {
+                let name = cookies::known_device_name(state, slug);
+                browser::attach(&mut response, cookies::set(state, &name, &token, Some(lifetime)));
+            }
             Ok(response)
         }
         StepOutcome::NextStage => Ok(Redirect::to(&here).into_response()),

@@ -14,6 +14,8 @@ use crate::store::{self, StoreError};
 use crate::tenants::Tenant;
 
 const EVENT: &str = "http://schemas.openid.net/event/backchannel-logout";
+/// A logout token is delivered at once; a short life keeps a captured one from being replayed.
+pub const LOGOUT_TOKEN_SECONDS: i64 = 120;
 /// Attempts per delivery, with 1 s, 2 s, 4 s between them.
 const ATTEMPTS: i32 = 4;
 
@@ -43,7 +45,7 @@ pub async fn notify(
             "iss": tenant.issuer,
             "aud": client.client_id,
             "iat": now,
-            "exp": now + 120,
+            "exp": now + LOGOUT_TOKEN_SECONDS,
             "jti": random_token(16),
             "sub": user_id,
             "sid": sid,

@@ -5,6 +5,7 @@ use serde_json::json;
 use super::AdminError;
 use crate::audit::{self, AuditEvent, Event};
 use crate::keys::Alg;
+use crate::oidc::backchannel::LOGOUT_TOKEN_SECONDS;
 use crate::state::AppState;
 use crate::tenants::Tenant;
 
@@ -19,7 +20,10 @@ pub async fn rotate_key(
     })?;
     let now = state.now();
     let overlap = state.settings.keys.rotation_overlap_seconds;
-    let longest = state.settings.tokens.id_token_seconds;
+    // A key signs ID tokens, RFC 9068 access tokens and logout tokens: it stays published until
+    // the longest-lived of them has expired.
+    let tokens = &state.settings.tokens;
+    let longest = tokens.id_token_seconds.max(tokens.access_token_seconds).max(LOGOUT_TOKEN_SECONDS);
     let row = state.keys.rotate(&state.db, tenant.id(), alg, now, overlap, longest).await?;
     audit::record(
         &state.db,

@@ -120,9 +120,9 @@ pub async fn send_code(
     );
     let send = async {
         match &tenant.row.sms_sender_sealed {
-            None => state.sms.send(phone.e164(), &message, tenant.slug()).await,
+            None => state.sms.send(phone.e164(), &message, tenant.slug(), now).await,
             Some(sealed) => match tenant_sender(state, tenant, sealed) {
-                Ok(sender) => sender.send(phone.e164(), &message, tenant.slug()).await,
+                Ok(sender) => sender.send(phone.e164(), &message, tenant.slug(), now).await,
                 Err(err) => Err(crate::notify::SendError::NotConfigured(err)),
             },
         }

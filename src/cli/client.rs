@@ -99,7 +99,10 @@ pub(super) async fn run(state: &AppState, command: ClientCommand) -> Result<(), 
                 Some(secret) => {
                     println!("client secret (shown only now, store it safely): {}", secret.expose_secret())
                 }
-                None => println!("public client: no secret; use PKCE (S256)"),
+                None if row.is_public => println!("public client: no secret; use PKCE (S256)"),
+                None => println!(
+                    "confidential client with private_key_jwt: no secret; it signs with its own keys"
+                ),
             }
         }
         ClientCommand::List { tenant } => {

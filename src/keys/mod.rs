@@ -206,7 +206,9 @@ impl KeyStore {
         longest_token_lifetime: i64,
     ) -> Result<entity::signing_key::Model, SigningKeyError> {
         let row = self.create(db, tenant_id, alg, now, now + overlap).await?;
-        let retires_at = now + overlap + longest_token_lifetime;
+        // Another instance may go on signing with the old key for `MEMORY_SECONDS` after the new
+        // one takes over; its last tokens must still verify until they expire.
+        let retires_at = now + overlap + MEMORY_SECONDS + longest_token_lifetime;
         store::signing_keys::retire_others(db, tenant_id, alg.as_str(), &row.kid, retires_at).await?;
         self.forget_remembered();
         Ok(row)

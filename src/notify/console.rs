@@ -4,7 +4,7 @@ use super::{SendError, SmsSender};
 pub struct ConsoleSender;
 
 impl SmsSender for ConsoleSender {
-    async fn send(&self, to: &str, message: &str, tenant: &str) -> Result<(), SendError> {
+    async fn send(&self, to: &str, message: &str, tenant: &str, _now: i64) -> Result<(), SendError> {
         tracing::warn!(to, tenant, message, "SMS (console sender, development only)");
         Ok(())
     }

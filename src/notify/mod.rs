@@ -26,12 +26,14 @@ pub enum SendError {
 }
 
 pub trait SmsSender: Send + Sync {
-    /// Sends `message` to `to` (E.164) on behalf of tenant `tenant`.
+    /// Sends `message` to `to` (E.164) on behalf of tenant `tenant`; `now` (Unix seconds) dates
+    /// a signed request, so a receiver can refuse a replayed one.
     fn send(
         &self,
         to: &str,
         message: &str,
         tenant: &str,
+        now: i64,
     ) -> impl Future<Output = Result<(), SendError>> + Send;
 }
 
@@ -120,11 +122,11 @@ impl ConfiguredSender {
 }
 
 impl SmsSender for ConfiguredSender {
-    async fn send(&self, to: &str, message: &str, tenant: &str) -> Result<(), SendError> {
+    async fn send(&self, to: &str, message: &str, tenant: &str, now: i64) -> Result<(), SendError> {
         match self {
-            Self::Console(sender) => sender.send(to, message, tenant).await,
-            Self::Webhook(sender) => sender.send(to, message, tenant).await,
-            Self::Twilio(sender) => sender.send(to, message, tenant).await,
+            Self::Console(sender) => sender.send(to, message, tenant, now).await,
+            Self::Webhook(sender) => sender.send(to, message, tenant, now).await,
+            Self::Twilio(sender) => sender.send(to, message, tenant, now).await,
         }
     }
 }

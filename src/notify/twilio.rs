@@ -41,7 +41,7 @@ impl TwilioSender {
 }
 
 impl SmsSender for TwilioSender {
-    async fn send(&self, to: &str, message: &str, _tenant: &str) -> Result<(), SendError> {
+    async fn send(&self, to: &str, message: &str, _tenant: &str, _now: i64) -> Result<(), SendError> {
         let mut form = vec![("To", to), ("Body", message)];
         if self.from.is_empty() {
             form.push(("MessagingServiceSid", &self.messaging_service_sid));

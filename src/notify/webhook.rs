@@ -4,7 +4,9 @@ use sha2::Sha256;
 
 use super::{SendError, SmsSender, SmsSettings, with_retries};
 
-/// POSTs `{"to","message","tenant"}` with `X-Tessera-Signature: sha256=<hex HMAC of the body>`.
+/// POSTs `{"to","message","tenant","timestamp"}` with `X-Tessera-Signature: sha256=<hex HMAC of
+/// the body>`. The signed `timestamp` (Unix seconds) lets a receiver refuse a request replayed
+/// later (README: "Text messages"); retries of one send repeat the same body.
 pub struct WebhookSender {
     http: reqwest::Client,
     url: String,
@@ -37,9 +39,9 @@ pub fn signature(secret: &str, body: &[u8]) -> String {
 }
 
 impl SmsSender for WebhookSender {
-    async fn send(&self, to: &str, message: &str, tenant: &str) -> Result<(), SendError> {
-        let body = serde_json::to_vec(&serde_json::json!({ "to": to, "message": message, "tenant": tenant }))
-            .map_err(|_| SendError::NotConfigured("body"))?;
+    async fn send(&self, to: &str, message: &str, tenant: &str, now: i64) -> Result<(), SendError> {
+        let body = serde_json::json!({ "to": to, "message": message, "tenant": tenant, "timestamp": now });
+        let body = serde_json::to_vec(&body).map_err(|_| SendError::NotConfigured("body"))?;
         let signature = signature(self.secret.expose_secret(), &body);
         with_retries(self.attempts, || {
             self.http

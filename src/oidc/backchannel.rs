@@ -18,8 +18,9 @@ const EVENT: &str = "http://schemas.openid.net/event/backchannel-logout";
 /// Attempts per delivery, with 1 s, 2 s, 4 s between them.
 const ATTEMPTS: i32 = 4;
 
-/// How long a logout token is valid after it is signed (at each delivery attempt).
-const TOKEN_SECONDS: i64 = 120;
+/// How long a logout token is valid after it is signed (at each delivery attempt): a short life
+/// keeps a captured one from being replayed. Key retirement waits for it too.
+pub const LOGOUT_TOKEN_SECONDS: i64 = 120;
 
 /// Sends logout tokens for session `sid` of `user_id`; deliveries run in the background.
 pub async fn notify(
@@ -75,7 +76,7 @@ async fn logout_token(state: &AppState, row: &entity::logout_delivery::Model, no
         }
     };
     claims["iat"] = json!(now);
-    claims["exp"] = json!(now + TOKEN_SECONDS);
+    claims["exp"] = json!(now + LOGOUT_TOKEN_SECONDS);
     let alg = row.alg.as_deref().and_then(Alg::parse).unwrap_or(Alg::Rs256);
     let key = match state.keys.signer(&state.db, tenant_id, alg, now).await {
         Ok(key) => key,

@@ -327,3 +327,43 @@ fn a_bad_import_line_is_named_and_nothing_is_written() {
     let list = cli.ok(&["user", "list", "--tenant", "kliniek-west"], None);
     assert!(!list.contains("a.jansen@example.org"), "nothing of a failed import is written: {list}");
 }
+
+/// `client create` with `--tenant acme --client-id ID --redirect-uri ...` and `extra`.
+fn create_client(cli: &Cli, id: &str, extra: &[&str]) -> Output {
+    let args =
+        ["client", "create", "--tenant", "acme", "--client-id", id, "--redirect-uri", "https://a.example/cb"];
+    cli.run(&[&args[..], extra].concat(), None)
+}
+
+/// A client that signs with its keys is told it is confidential, not "public".
+#[test]
+fn a_client_with_keys_is_not_called_public() {
+    let cli = Cli::new();
+    cli.ok(&["tenant", "create", "acme", "--name", "Acme"], None);
+    let output = create_client(&cli, "signer", &["--jwks-uri", "https://a.example/jwks.json"]);
+    assert!(output.status.success());
+    let printed = String::from_utf8(output.stdout).unwrap();
+    assert!(!printed.contains("public client"), "{printed}");
+    assert!(printed.contains("confidential client with private_key_jwt: no secret"), "{printed}");
+}
+
+/// The URLs tessera calls (a client's JWK Set, its back-channel logout) are refused with a
+/// message that says what the rule accepts: https, or http to this machine.
+#[test]
+fn server_urls_are_refused_with_the_rule_they_break() {
+    let cli = Cli::new();
+    cli.ok(&["tenant", "create", "acme", "--name", "Acme"], None);
+    let rule = "must be an https URL (http only on localhost or a loopback address)";
+    for flag in ["--jwks-uri", "--backchannel-logout-uri"] {
+        for refused in ["http://a.example/hook", "org.example.app:/hook", "https://a.example/hook#part"] {
+            let output = create_client(&cli, "refused", &[flag, refused]);
+            assert!(!output.status.success(), "{flag} {refused}");
+            let refusal = String::from_utf8(output.stderr).unwrap();
+            assert!(refusal.contains(rule), "{flag} {refused}: {refusal}");
+        }
+    }
+    let local = create_client(&cli, "local-a", &["--backchannel-logout-uri", "http://localhost:8080/hook"]);
+    assert!(local.status.success());
+    let loopback = create_client(&cli, "local-b", &["--jwks-uri", "http://127.0.0.1:8080/jwks.json"]);
+    assert!(loopback.status.success());
+}

@@ -128,8 +128,9 @@ async fn rotation_publishes_first_signs_later_and_retires_after_the_tokens(backe
     let old: CoreIdToken = old_token.parse().unwrap();
     old.claims(&verifier, &Nonce::new("nonce-456".into())).unwrap();
 
-    // Once every ID token the old key signed has expired, it leaves the JWKS.
-    app.clock.advance(901);
+    // Once every ID token the old key signed has expired, it leaves the JWKS (another instance
+    // may have gone on signing with it for `MEMORY_SECONDS` after the new key took over).
+    app.clock.advance(901 + tessera::keys::MEMORY_SECONDS);
     let jwks = app.get_json("/jwks.json").await;
     assert_eq!(rs256_kids(&jwks), vec![new_key.kid.clone()]);
 }
@@ -214,3 +215,52 @@ async fn jwt_access_tokens_follow_rfc_9068_and_stay_revocable(backend: Backend) 
     assert_eq!(decode_jwt(response["access_token"].as_str().unwrap())["sub"], "api-app");
 }
 both_backends!(jwt_access_tokens_follow_rfc_9068_and_stay_revocable);
+
+/// Access tokens may be JWTs (RFC 9068) that live longer than ID tokens: a retired key must stay
+/// published until the last access token it signed has expired.
+async fn retirement_waits_for_jwt_access_tokens(backend: Backend) {
+    let Some(app) = spawn_app_with(backend, |settings| settings.tokens.access_token_seconds = 3600).await
+    else {
+        return;
+    };
+    use secrecy::ExposeSecret;
+    let tenant = admin::tenant(&app.state, "acme").await.unwrap();
+    let request = NewClientRequest {
+        jwt_access_tokens: true,
+        allowed_scopes: vec!["records:read".into()],
+        ..NewClientRequest::new("api-app", &[REDIRECT])
+    };
+    let (_, secret) = admin::create_client(&app.state, &tenant, request).await.unwrap();
+    let secret = secret.unwrap().expose_secret().to_string();
+    let access_token = || async {
+        let response: serde_json::Value = app
+            .token_request(&[("grant_type", "client_credentials")], Some(("api-app", &secret)))
+            .await
+            .json()
+            .await
+            .unwrap();
+        response["access_token"].as_str().unwrap().to_string()
+    };
+    let published = || async {
+        let jwks = app.get_json("/jwks.json").await;
+        jwks["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["kid"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    admin::rotate_key(&app.state, &tenant, "RS256").await.unwrap();
+    app.clock.advance(3599);
+    let last_of_the_old_key = access_token().await;
+    let old_kid = header(&last_of_the_old_key)["kid"].as_str().unwrap().to_string();
+    let expires = decode_jwt(&last_of_the_old_key)["exp"].as_i64().unwrap();
+
+    // Long after the ID tokens of the old key, its last access token is still valid.
+    app.clock.advance(1000 + tessera::keys::MEMORY_SECONDS);
+    assert!(app.clock.now() < expires);
+    assert!(published().await.contains(&old_kid), "the key of a valid access token is published");
+    app.clock.advance(expires - app.clock.now() + tessera::keys::MEMORY_SECONDS + 1);
+    assert!(!published().await.contains(&old_kid), "retired once its last token has expired");
+}
+both_backends!(retirement_waits_for_jwt_access_tokens);

@@ -531,3 +531,19 @@ async fn a_wrong_text_message_code_points_to_the_newest_message(backend: Backend
     assert!(html.contains(SMS_HINT) && !html.contains("from your app"), "{html}");
 }
 both_backends!(a_wrong_text_message_code_points_to_the_newest_message);
+
+/// The webhook's signed body carries when it was sent, so a receiver can refuse a replay.
+async fn the_webhook_signs_when_it_was_sent(backend: Backend) {
+    let Some((app, mock)) = app_with_webhook(backend, 200).await else { return };
+    let enrolled_at = app.clock.now();
+    enrol_sms(&app, &mock, "0612345678").await;
+    app.clock.advance(1000);
+    let browser = firefox();
+    let pkce = pkce();
+    app.password_then_second_factor(&browser, &AuthRequest::portal(&pkce)).await;
+    let sent = messages(&mock).await; // each signature checked over the raw body
+    assert_eq!(sent.len(), 2);
+    assert_eq!(sent[0]["timestamp"], enrolled_at, "{}", sent[0]);
+    assert_eq!(sent[1]["timestamp"], app.clock.now(), "{}", sent[1]);
+}
+both_backends!(the_webhook_signs_when_it_was_sent);

@@ -5,8 +5,9 @@
 //
 // The webhook is a small HTTP server in this file: it checks the
 // X-Tessera-Signature (HMAC-SHA-256 of the raw body with the shared secret,
-// compared in constant time), records each message and reads the 6-digit code
-// out of its text.
+// compared in constant time) and the signed timestamp's freshness (within 5
+// minutes, as the README asks of receivers), records each message and reads
+// the 6-digit code out of its text.
 //
 // The tests of the describe share one browser context (one device) and run in
 // order; a later test is meaningless when an earlier one failed, and says so.
@@ -92,6 +93,7 @@ function createSmsWebhook(secret) {
             to: body?.to,
             message,
             tenant: body?.tenant,
+            fresh: Number.isInteger(body?.timestamp) && Math.abs(body.timestamp - Date.now() / 1000) <= 300,
             keys: body ? Object.keys(body).sort() : [],
             contentType: req.headers['content-type'],
             code: message.match(/\b(\d{6})\b/)?.[1] ?? null,
@@ -136,7 +138,8 @@ function createSmsWebhook(secret) {
 /** Checks one received message and returns its code. */
 function checkMessage(msg) {
   assert.equal(msg.signatureOk, true, 'X-Tessera-Signature does not verify');
-  assert.deepEqual(msg.keys, ['message', 'tenant', 'to'], 'webhook body fields');
+  assert.deepEqual(msg.keys, ['message', 'tenant', 'timestamp', 'to'], 'webhook body fields');
+  assert.equal(msg.fresh, true, 'the signed timestamp is the time of sending');
   assert.match(msg.contentType ?? '', /^application\/json/, 'webhook content type');
   assert.equal(msg.to, PHONE_E164, 'the number in E.164');
   assert.equal(msg.tenant, TENANT, 'the tenant slug');

@@ -162,9 +162,17 @@ impl Settings {
     /// True for http:// on localhost or a loopback address: the one case where cookies may be
     /// sent without `Secure` (and so without the `__Host-` prefix).
     pub fn is_loopback_http(&self) -> bool {
-        if self.public_url.scheme() != "http" {
-            return false;
-        }
+        self.public_url.scheme() == "http" && self.is_loopback_host()
+    }
+
+    /// Development helpers that give secrets away (SMS codes printed to the log, a master key
+    /// kept beside the database) are safe only where nobody else can reach the server: in
+    /// development mode with `public_url` on this machine, whatever its scheme.
+    pub fn allows_development_secrets(&self) -> bool {
+        self.mode == Mode::Development && self.is_loopback_host()
+    }
+
+    fn is_loopback_host(&self) -> bool {
         match self.public_url.host() {
             Some(url::Host::Domain(d)) => d == "localhost",
             Some(url::Host::Ipv4(ip)) => ip.is_loopback(),

@@ -13,6 +13,7 @@ use crate::clock::Clock;
 use crate::config::{ConfigError, Mode, Settings};
 use crate::crypto::{MasterKey, MasterKeyError};
 use crate::keys::KeyStore;
+use crate::notify::ConfiguredSender;
 use crate::state::{AppState, Inner};
 use crate::store::{self, StoreError};
 use crate::views::i18n::CatalogueError;
@@ -24,6 +25,11 @@ pub enum StartupError {
     Config(#[from] ConfigError),
     #[error("TESSERA_MASTER_KEY is required in production mode (base64 of 32 random bytes)")]
     MasterKeyRequired,
+    #[error(
+        "TESSERA_MASTER_KEY is required when public_url is not on loopback (localhost); a development \
+         key kept in the data folder is not used there"
+    )]
+    MasterKeyRequiredOffLoopback,
     #[error("master key: {0}")]
     MasterKey(#[from] MasterKeyError),
     #[error("{0}: {1}")]
@@ -51,9 +57,7 @@ pub async fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> Result<Ap
     let themes_dir = Some(settings.themes_dir.clone()).filter(|dir| dir.is_dir());
     let views = Views::with_themes(Arc::new(I18n::load()?), themes_dir, settings.mode == Mode::Development)?;
     let passwords = PasswordHasher::new()?;
-    let sms =
-        crate::notify::ConfiguredSender::from_settings(&settings.sms, settings.mode == Mode::Production)
-            .map_err(|e| StartupError::Config(ConfigError::Invalid(e)))?;
+    let sms = configured_sender(&settings)?;
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(5))
         .connect_timeout(Duration::from_secs(3))
@@ -77,13 +81,34 @@ pub async fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> Result<Ap
     }))
 }
 
-/// The configured master key; in development mode a generated one kept in the data folder.
+/// The server's SMS sender. Production refuses the console sender; development mode on a public
+/// address starts without it (loudly), so a test server there never prints a code to its log.
+fn configured_sender(settings: &Settings) -> Result<ConfiguredSender, StartupError> {
+    match ConfiguredSender::from_settings(&settings.sms, settings.allows_development_secrets()) {
+        Ok(sender) => Ok(sender),
+        Err(_) if settings.sms.sender == "console" && settings.mode == Mode::Development => {
+            tracing::error!(
+                public_url = %settings.public_url,
+                "text messages are switched off: the console SMS sender would print sign-in codes to \
+                 the log, and public_url is not on loopback; configure sms.sender (webhook or twilio)"
+            );
+            Ok(ConfiguredSender::Off)
+        }
+        Err(err) => Err(StartupError::Config(ConfigError::Invalid(err))),
+    }
+}
+
+/// The configured master key; in development mode on loopback a generated one kept in the data
+/// folder. Elsewhere a key beside the database it protects would protect nothing.
 fn resolve_master_key(settings: &Settings) -> Result<MasterKey, StartupError> {
     if let Some(key) = settings.master_key() {
         return Ok(MasterKey::parse(key)?);
     }
     if settings.mode == Mode::Production {
         return Err(StartupError::MasterKeyRequired);
+    }
+    if !settings.allows_development_secrets() {
+        return Err(StartupError::MasterKeyRequiredOffLoopback);
     }
     let path = settings.data_dir.join("master.key");
     if path.is_file() {

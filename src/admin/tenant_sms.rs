@@ -69,9 +69,12 @@ pub async fn set_tenant_sms_sender(
     let sealed = match sender {
         None => None,
         Some(sender) => {
-            let production = state.settings.mode == crate::config::Mode::Production;
-            crate::notify::ConfiguredSender::from_settings(&sender.apply_to(&state.settings.sms), production)
-                .map_err(AdminError::Invalid)?;
+            let console_allowed = state.settings.allows_development_secrets();
+            crate::notify::ConfiguredSender::from_settings(
+                &sender.apply_to(&state.settings.sms),
+                console_allowed,
+            )
+            .map_err(AdminError::Invalid)?;
             let json = serde_json::to_vec(&sender).map_err(|e| AdminError::Invalid(e.to_string()))?;
             let sealed = state
                 .keys

@@ -277,8 +277,8 @@ fn tenant_sender(state: &AppState, tenant: &Tenant, sealed: &str) -> Result<Conf
         .map_err(|_| "the tenant's sender cannot be opened")?;
     let sender: SenderOverride =
         serde_json::from_slice(&json).map_err(|_| "the tenant's sender is unreadable")?;
-    let production = state.settings.mode == crate::config::Mode::Production;
-    ConfiguredSender::from_settings(&sender.apply_to(&state.settings.sms), production).map_err(|err| {
+    let console_allowed = state.settings.allows_development_secrets();
+    ConfiguredSender::from_settings(&sender.apply_to(&state.settings.sms), console_allowed).map_err(|err| {
         tracing::error!(error = %err, tenant = tenant.slug(), "the tenant's SMS sender is misconfigured");
         "the tenant's sender is misconfigured"
     })

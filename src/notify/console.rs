@@ -1,6 +1,7 @@
 use super::{SendError, SmsSender};
 
-/// Prints messages to the log. Refused in production mode.
+/// Prints messages to the log. Only in development mode with a loopback `public_url`: refused in
+/// production mode, switched off (`ConfiguredSender::Off`) on a public address.
 pub struct ConsoleSender;
 
 impl SmsSender for ConsoleSender {

@@ -1,5 +1,5 @@
 //! Sending text messages: one `SmsSender` trait, three senders chosen in configuration.
-//! `console` prints (development only), `webhook` POSTs signed JSON, `twilio` speaks the Twilio
+//! `console` prints (development on loopback only), `webhook` POSTs signed JSON, `twilio` speaks the Twilio
 //! Messages API (any compatible provider through `twilio_base_url`).
 
 mod console;
@@ -95,24 +95,30 @@ impl SenderOverride {
     }
 }
 
+pub const CONSOLE_REFUSED: &str = "the console SMS sender prints codes to the log: it is only for \
+    development mode with a loopback public_url (localhost); configure sms.sender (webhook or twilio)";
+
 /// The sender the configuration names.
 pub enum ConfiguredSender {
     Console(ConsoleSender),
     Webhook(WebhookSender),
     Twilio(TwilioSender),
+    /// The console sender switched off at start (development mode, `public_url` not on loopback):
+    /// every send fails, so no code ever reaches the log.
+    Off,
 }
 
 impl ConfiguredSender {
-    pub fn from_settings(settings: &SmsSettings, production: bool) -> Result<Self, String> {
+    /// `console_allowed`: development mode with a loopback `public_url`
+    /// (`Settings::allows_development_secrets`).
+    pub fn from_settings(settings: &SmsSettings, console_allowed: bool) -> Result<Self, String> {
         let http = reqwest::Client::builder()
             .timeout(std::time::Duration::from_secs(settings.timeout_seconds.max(1)))
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| e.to_string())?;
         match settings.sender.as_str() {
-            "console" if production => {
-                Err("the console SMS sender is for development only; configure sms.sender".into())
-            }
+            "console" if !console_allowed => Err(CONSOLE_REFUSED.into()),
             "console" => Ok(Self::Console(ConsoleSender)),
             "webhook" => Ok(Self::Webhook(WebhookSender::new(http, settings)?)),
             "twilio" => Ok(Self::Twilio(TwilioSender::new(http, settings)?)),
@@ -127,6 +133,7 @@ impl SmsSender for ConfiguredSender {
             Self::Console(sender) => sender.send(to, message, tenant, now).await,
             Self::Webhook(sender) => sender.send(to, message, tenant, now).await,
             Self::Twilio(sender) => sender.send(to, message, tenant, now).await,
+            Self::Off => Err(SendError::NotConfigured(CONSOLE_REFUSED)),
         }
     }
 }

@@ -3,6 +3,8 @@
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
+const MASTER_KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
+
 struct Cli {
     dir: tempfile::TempDir,
 }
@@ -19,7 +21,8 @@ impl Cli {
             .env("TESSERA_PUBLIC_URL", "https://login.example.org")
             .env("TESSERA_THEMES_DIR", concat!(env!("CARGO_MANIFEST_DIR"), "/themes"))
             .env_remove("TESSERA_DATABASE_URL")
-            .env_remove("TESSERA_MASTER_KEY")
+            // A public_url off loopback takes no generated key (see the test below).
+            .env("TESSERA_MASTER_KEY", MASTER_KEY)
             // Test-suite variables share the prefix and must not count as settings.
             .env("TESSERA_TEST_EXAMPLE", "1")
             .stdin(Stdio::piped())
@@ -255,6 +258,34 @@ fn production_mode_requires_a_master_key() {
     assert!(
         String::from_utf8_lossy(&output.stderr).contains("TESSERA_MASTER_KEY is required in production mode")
     );
+}
+
+#[test]
+fn a_public_url_off_loopback_takes_no_generated_master_key() {
+    let cli = Cli::new();
+    let run = |public_url: &str| {
+        Command::new(env!("CARGO_BIN_EXE_tessera"))
+            .args(["tenant", "list"])
+            .env("TESSERA_DATA_DIR", cli.dir.path())
+            .env("TESSERA_MODE", "development")
+            .env("TESSERA_PUBLIC_URL", public_url)
+            .env_remove("TESSERA_MASTER_KEY")
+            .env_remove("TESSERA_DATABASE_URL")
+            .output()
+            .unwrap()
+    };
+    let refused = "TESSERA_MASTER_KEY is required when public_url is not on loopback";
+    let output = run("https://login.example.org");
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains(refused), "{output:?}");
+    assert!(!cli.dir.path().join("master.key").exists(), "no key written beside the database");
+    // On localhost (`tessera serve --demo` as the README runs it) the key is generated as before ...
+    let output = run("http://localhost:8080");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(cli.dir.path().join("master.key").is_file());
+    // ... and a key left in the data folder does not follow the server to a public address.
+    let output = run("http://login.example.org");
+    assert!(String::from_utf8_lossy(&output.stderr).contains(refused), "{output:?}");
 }
 
 #[test]

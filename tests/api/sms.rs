@@ -9,6 +9,25 @@ use crate::helpers::*;
 
 const SECRET: &str = "webhook-shared-secret";
 
+async fn a_public_url_off_loopback_switches_the_console_sender_off(backend: Backend) {
+    use tessera::notify::SmsSender;
+    // On loopback the console sender prints (and so "sends") ...
+    let Some(app) = spawn_app(backend).await else { return };
+    assert!(app.state.sms.send("+31612345678", "Your code is 123456", "acme").await.is_ok());
+    // ... on a public address in development mode it is off: no code reaches the log.
+    let public = |settings: &mut tessera::config::Settings| {
+        settings.public_url = "https://login.example.org".parse().unwrap();
+    };
+    let Some(app) = spawn_app_with(backend, public).await else { return };
+    let sent = app.state.sms.send("+31612345678", "Your code is 123456", "acme").await;
+    assert!(matches!(sent, Err(tessera::notify::SendError::NotConfigured(_))));
+    // A tenant cannot bring the console sender back either.
+    let tenant = tessera::admin::tenant(&app.state, "acme").await.unwrap();
+    let console = tessera::notify::SenderOverride { sender: "console".into(), ..Default::default() };
+    assert!(tessera::admin::set_tenant_sms_sender(&app.state, &tenant, Some(console)).await.is_err());
+}
+both_backends!(a_public_url_off_loopback_switches_the_console_sender_off);
+
 /// A tessera whose SMS go to a mock webhook answering `status`.
 async fn app_with_webhook(backend: Backend, status: u16) -> Option<(TestApp, MockServer)> {
     let mock = MockServer::start().await;

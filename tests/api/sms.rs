@@ -13,13 +13,13 @@ async fn a_public_url_off_loopback_switches_the_console_sender_off(backend: Back
     use tessera::notify::SmsSender;
     // On loopback the console sender prints (and so "sends") ...
     let Some(app) = spawn_app(backend).await else { return };
-    assert!(app.state.sms.send("+31612345678", "Your code is 123456", "acme").await.is_ok());
+    assert!(app.state.sms.send("+31612345678", "Your code is 123456", "acme", app.clock.now()).await.is_ok());
     // ... on a public address in development mode it is off: no code reaches the log.
     let public = |settings: &mut tessera::config::Settings| {
         settings.public_url = "https://login.example.org".parse().unwrap();
     };
     let Some(app) = spawn_app_with(backend, public).await else { return };
-    let sent = app.state.sms.send("+31612345678", "Your code is 123456", "acme").await;
+    let sent = app.state.sms.send("+31612345678", "Your code is 123456", "acme", app.clock.now()).await;
     assert!(matches!(sent, Err(tessera::notify::SendError::NotConfigured(_))));
     // A tenant cannot bring the console sender back either.
     let tenant = tessera::admin::tenant(&app.state, "acme").await.unwrap();

@@ -5,11 +5,16 @@ use std::process::{Command, Output, Stdio};
 
 struct Cli {
     dir: tempfile::TempDir,
+    themes: std::path::PathBuf,
 }
 
 impl Cli {
     fn new() -> Self {
-        Self { dir: tempfile::tempdir().unwrap() }
+        Self::with_themes(concat!(env!("CARGO_MANIFEST_DIR"), "/themes").into())
+    }
+
+    fn with_themes(themes: std::path::PathBuf) -> Self {
+        Self { dir: tempfile::tempdir().unwrap(), themes }
     }
 
     fn run(&self, args: &[&str], stdin: Option<&str>) -> Output {
@@ -17,7 +22,7 @@ impl Cli {
             .args(args)
             .env("TESSERA_DATA_DIR", self.dir.path())
             .env("TESSERA_PUBLIC_URL", "https://login.example.org")
-            .env("TESSERA_THEMES_DIR", concat!(env!("CARGO_MANIFEST_DIR"), "/themes"))
+            .env("TESSERA_THEMES_DIR", &self.themes)
             .env_remove("TESSERA_DATABASE_URL")
             .env_remove("TESSERA_MASTER_KEY")
             // Test-suite variables share the prefix and must not count as settings.
@@ -326,4 +331,13 @@ fn a_bad_import_line_is_named_and_nothing_is_written() {
     assert!(err.contains("line 2: password_hash"), "{err}");
     let list = cli.ok(&["user", "list", "--tenant", "kliniek-west"], None);
     assert!(!list.contains("a.jansen@example.org"), "nothing of a failed import is written: {list}");
+}
+
+#[test]
+fn theme_check_reports_a_hostile_theme_with_file_and_line() {
+    let (source, refusal) = crate::branding::HOSTILE_MESSAGE_PAGES[0];
+    let themes = crate::branding::theme_with_message_page("evil", source);
+    let cli = Cli::with_themes(themes.path().to_path_buf());
+    let stderr = cli.fails(&["theme", "check", "evil"], None);
+    assert!(stderr.contains(&format!("theme evil: templates/message.html {refusal}")), "{stderr}");
 }

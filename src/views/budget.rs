@@ -24,8 +24,9 @@ pub const RENDER_DEADLINE: Duration = Duration::from_secs(2);
 pub const RENDERS_PER_THEME: usize = 2;
 
 /// Filters a folder theme may use: each gives a value no larger than its input (`join` is
-/// replaced by [`join`], which keeps to [`MAX_VALUE_BYTES`]).
-const FILTERS: [&str; 20] = [
+/// replaced by [`join`], which keeps to [`MAX_VALUE_BYTES`]) and keeps escaped text marked safe
+/// (`title` does not: `x|e|title|e|title|e...` grows by 4 bytes per `<` each round).
+const FILTERS: [&str; 19] = [
     "escape",
     "e",
     "safe",
@@ -33,7 +34,6 @@ const FILTERS: [&str; 20] = [
     "count",
     "upper",
     "lower",
-    "title",
     "capitalize",
     "trim",
     "default",
@@ -48,7 +48,7 @@ const FILTERS: [&str; 20] = [
     "join",
 ];
 const FUNCTIONS: [&str; 4] = ["t", "range", "super", "dict"];
-const METHODS: [&str; 4] = ["items", "keys", "values", "get"];
+const METHODS: [&str; 5] = ["items", "keys", "values", "get", "cycle"];
 
 /// Why a template from a themes folder is refused, and on which line.
 pub struct Refusal {
@@ -63,7 +63,7 @@ pub fn vet(source: &str) -> Result<(), Refusal> {
     // The default syntax, as the theme environments use (a unit struct unless `custom_syntax`).
     let syntax: SyntaxConfig = Default::default();
     let tokens = tokenize(source, false, syntax, WhitespaceConfig::default());
-    let mut before: [Option<Token<'_>>; 2] = [None, None];
+    let mut before: [Option<Token<'_>>; 3] = [None, None, None];
     let mut open_set = false;
     for token in tokens {
         let (token, span) = token.map_err(|e| Refusal { line: e.line(), message: e.to_string() })?;
@@ -76,40 +76,44 @@ pub fn vet(source: &str) -> Result<(), Refusal> {
         }
         // `{% set x %}...{% endset %}` captures output into a value; `{% set x = ... %}` does not.
         match (&before, &token) {
-            ([_, Some(Token::BlockStart)], Token::Ident("set")) => open_set = true,
+            ([.., Some(Token::BlockStart)], Token::Ident("set")) => open_set = true,
             (_, Token::Assign) => open_set = false,
             (_, Token::BlockEnd) if open_set => return Err(refuse("a set block".to_string())),
             _ => {}
         }
-        before = [before[1].take(), Some(token)];
+        before = [before[1].take(), before[2].take(), Some(token)];
     }
     Ok(())
 }
 
-/// What `token`, after the two tokens `before` it, would do that a theme may not.
-fn refused(before: &[Option<Token<'_>>; 2], token: &Token<'_>) -> Option<String> {
+/// What `token`, after the three tokens `before` it, would do that a theme may not.
+fn refused(before: &[Option<Token<'_>>; 3], token: &Token<'_>) -> Option<String> {
     let what = match (before, token) {
         (_, Token::Mul) => "the * operator".to_string(),
         (_, Token::Pow) => "the ** operator".to_string(),
         (_, Token::Plus) => "the + operator".to_string(),
         (_, Token::Tilde) => "the ~ operator".to_string(),
-        ([_, Some(Token::BlockStart)], Token::Ident(tag @ ("macro" | "call" | "filter"))) => {
+        ([.., Some(Token::BlockStart)], Token::Ident(tag @ ("macro" | "call" | "filter"))) => {
             format!("a {tag} block")
         }
-        ([_, Some(Token::Pipe)], Token::Ident(name)) if !FILTERS.contains(name) => {
+        ([.., Some(Token::Pipe)], Token::Ident(name)) if !FILTERS.contains(name) => {
             format!("the filter {name}")
         }
-        // A call: `name(` is a function (or, after `is`, a test), `.name(` a method.
-        ([Some(Token::Dot), Some(Token::Ident(name))], Token::ParenOpen) if !METHODS.contains(name) => {
+        // A call: `name(` is a function (or, after `is` or `is not`, a test), `.name(` a method.
+        ([_, Some(Token::Dot), Some(Token::Ident(name))], Token::ParenOpen) if !METHODS.contains(name) => {
             format!("the method {name}")
         }
-        ([Some(Token::Pipe | Token::Dot | Token::Ident("is")), Some(Token::Ident(_))], Token::ParenOpen) => {
+        (
+            [_, Some(Token::Pipe | Token::Dot | Token::Ident("is")), Some(Token::Ident(_))],
+            Token::ParenOpen,
+        )
+        | ([Some(Token::Ident("is")), Some(Token::Ident("not")), Some(Token::Ident(_))], Token::ParenOpen) => {
             return None;
         }
-        ([_, Some(Token::Ident(name))], Token::ParenOpen) if !FUNCTIONS.contains(name) => {
+        ([.., Some(Token::Ident(name))], Token::ParenOpen) if !FUNCTIONS.contains(name) => {
             format!("the function {name}")
         }
-        ([_, Some(Token::ParenClose | Token::BracketClose)], Token::ParenOpen) => {
+        ([.., Some(Token::ParenClose | Token::BracketClose)], Token::ParenOpen) => {
             "calling a value".to_string()
         }
         _ => return None,
@@ -182,6 +186,7 @@ mod tests {
         for allowed in [
             "{% extends \"base.html\" %}{% block content %}{{ super() }}{% endblock %}",
             "{% set x = 1 %}{% if x is divisibleby(3) %}{{ t(\"error-title\", n=x) }}{% endif %}",
+            "{% if x is not divisibleby(3) %}{{ loop.cycle(\"odd\", \"even\") }}{% endif %}",
             "{% for a in apps %}{{ loop.index }} {{ a.scopes|join(\", \")|e }}{{ a.get(\"x\") }}{% endfor %}",
             "{% include \"_error_summary.html\" %}{{ -3 - 1 }}",
         ] {
@@ -196,6 +201,7 @@ mod tests {
             ("{{ self.content() }}", "the method content"),
             ("{% for x in y recursive %}{{ loop(x.children) }}{% endfor %}", "the function loop"),
             ("{{ caller() }}", "the function caller"),
+            ("{% if not caller() %}{% endif %}", "the function caller"),
             ("{{ x|indent(100000000) }}", "the filter indent"),
             ("{{ (x)(1) }}", "calling a value"),
         ] {
@@ -214,6 +220,24 @@ mod tests {
         let argument = render("{{ t(\"error-title\", name=big) }}").unwrap_err();
         assert!(argument.to_string().contains("a message argument would exceed"), "{argument}");
         assert_eq!(render("{{ [1, 2]|join(\", \") }}").unwrap(), "1, 2");
+    }
+
+    #[test]
+    fn allowed_filters_do_not_escape_text_twice() {
+        let env = new_environment(Arc::new(I18n::load().unwrap()));
+        let escaped_once = env.render_str("{{ (\"<&>\"|e)|length }}", context! {}).unwrap();
+        // `join` escapes the characters of a string it joins, but keeps to its byte budget.
+        for filter in FILTERS.iter().filter(|f| **f != "join") {
+            let source = format!("{{{{ (\"<&>\"|e|{filter}|e)|length }}}}");
+            if let Ok(length) = env.render_str(&source, context! {}) {
+                let length: usize = length.parse().unwrap();
+                assert!(length <= escaped_once.parse().unwrap(), "{filter}: {length}");
+            }
+        }
+        assert_eq!(
+            refusal("{{ x|e|title|e }}").unwrap_or_default(),
+            "line 1: the filter title is not available in themes (it can build values of any size)"
+        );
     }
 
     #[test]

@@ -143,21 +143,28 @@ pub fn too_large(what: &str) -> Error {
 pub struct CappedPage {
     pub html: Vec<u8>,
     deadline: Instant,
+    /// Why the page stopped growing (minijinja reports only that a write failed).
+    pub stopped: Option<String>,
 }
 
 impl CappedPage {
     pub fn new(deadline: Instant) -> Self {
-        Self { html: Vec::with_capacity(16 * 1024), deadline }
+        Self { html: Vec::with_capacity(16 * 1024), deadline, stopped: None }
+    }
+
+    fn stop(&mut self, why: String) -> io::Error {
+        self.stopped = Some(why.clone());
+        io::Error::other(why)
     }
 }
 
 impl io::Write for CappedPage {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         if self.html.len().saturating_add(buf.len()) > MAX_PAGE_BYTES {
-            return Err(io::Error::other(format!("the page would exceed {MAX_PAGE_BYTES} bytes")));
+            return Err(self.stop(format!("the page would exceed {MAX_PAGE_BYTES} bytes")));
         }
         if Instant::now() > self.deadline {
-            return Err(io::Error::other("the page took too long to render"));
+            return Err(self.stop(format!("the page took longer than {RENDER_DEADLINE:?} to render")));
         }
         self.html.extend_from_slice(buf);
         Ok(buf.len())

@@ -192,7 +192,11 @@ impl Views {
         let mut page = budget::CappedPage::new(deadline);
         let failed = |source| ViewError { template: template.to_string(), source };
         let written = theme.env.get_template(template).and_then(|t| t.render_captured_to(context, &mut page));
-        written.map(drop).map_err(failed)?;
+        let stopped = page.stopped.take();
+        written.map(drop).map_err(|err| match stopped {
+            Some(why) => failed(Error::new(ErrorKind::InvalidOperation, why)),
+            None => failed(err),
+        })?;
         String::from_utf8(page.html)
             .map_err(|_| failed(Error::new(ErrorKind::BadSerialization, "the page is not UTF-8")))
     }

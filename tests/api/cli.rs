@@ -341,3 +341,16 @@ fn theme_check_reports_a_hostile_theme_with_file_and_line() {
     let stderr = cli.fails(&["theme", "check", "evil"], None);
     assert!(stderr.contains(&format!("theme evil: templates/message.html {refusal}")), "{stderr}");
 }
+
+#[test]
+fn theme_check_reports_a_page_over_its_budget() {
+    let kilobyte = "x".repeat(1024);
+    let source = format!("{{% for i in range(10000) %}}<p>{kilobyte}</p>{{% endfor %}}");
+    let themes = crate::branding::theme_with_message_page("huge", &source);
+    let cli = Cli::with_themes(themes.path().to_path_buf());
+    let stderr = cli.fails(&["theme", "check", "huge"], None);
+    assert!(
+        stderr.contains("theme huge, message.html (en): invalid operation: the page would exceed"),
+        "{stderr}"
+    );
+}

@@ -91,11 +91,11 @@ async fn end_session(
     let request = validated(state, tenant, &params, true).await?;
     let lang = page::language(headers, params.get("ui_locales").map(String::as_str), Some(tenant));
     let Some(session) = current_session(state, tenant, headers).await? else {
-        return finished(state, tenant, headers, request.redirect, lang);
+        return finished(state, tenant, headers, request.redirect, lang).await;
     };
     if request.hinted_subject.as_deref() == Some(session.row.user_id.as_str()) {
         logout::end_session(state, tenant, &session, ip, state.now()).await.map_err(PageError::internal)?;
-        return finished(state, tenant, headers, request.redirect, lang);
+        return finished(state, tenant, headers, request.redirect, lang).await;
     }
     // Without proof from the relying party, the person confirms (no logout by a mere link).
     let mut hidden: Vec<HiddenField> = ["post_logout_redirect_uri", "state"]
@@ -116,7 +116,7 @@ async fn end_session(
         cancel_url: tenant.path(state, "/account"),
         hidden,
     };
-    page::render(state, "confirm.html", context, StatusCode::OK)
+    page::render(state, "confirm.html", context, StatusCode::OK).await
 }
 
 async fn confirm(
@@ -138,11 +138,11 @@ async fn confirm(
             .await
             .map_err(PageError::internal)?;
     }
-    finished(&state, &tenant, &headers, request.redirect, lang)
+    finished(&state, &tenant, &headers, request.redirect, lang).await
 }
 
 /// Clears the cookie and goes back to the relying party, or shows "You are signed out".
-fn finished(
+async fn finished(
     state: &AppState,
     tenant: &Tenant,
     _headers: &HeaderMap,
@@ -159,7 +159,7 @@ fn finished(
                 link_url: None,
                 link_text: None,
             };
-            page::render(state, "message.html", context, StatusCode::OK)?
+            page::render(state, "message.html", context, StatusCode::OK).await?
         }
     };
     browser::attach(&mut response, cookies::clear(state, &cookies::session_name(state, tenant.slug())));

@@ -2,6 +2,7 @@
 //! themes folder), with auto-escaping, a fuel limit and a `t(key, ...)` function that reads the
 //! page's `lang`. The page context's `theme` picks the environment.
 
+pub mod budget;
 pub mod i18n;
 #[cfg(test)]
 mod page_words;
@@ -9,15 +10,18 @@ pub mod pages;
 pub mod samples;
 pub mod themes;
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::SystemTime;
+use std::time::{Instant, SystemTime};
 
 use fluent_bundle::FluentValue;
 use minijinja::value::Kwargs;
 use minijinja::{Environment, Error, ErrorKind, State, Value};
 
 pub use i18n::I18n;
+/// A page context as the templates see it (made once, before the render leaves the async worker).
+pub use minijinja::Value as PageContext;
 
 pub(crate) const TEMPLATES: [(&str, &str); 19] = [
     ("base.html", include_str!("../../themes/default/templates/base.html")),
@@ -62,6 +66,7 @@ pub(crate) fn new_environment(catalogue: Arc<I18n>) -> Environment<'static> {
     env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
     env.set_fuel(Some(themes::FUEL));
+    env.add_filter("join", budget::join);
     env.add_function("t", move |state: &State, key: &str, kwargs: Kwargs| -> Result<String, Error> {
         let lang = state
             .lookup("lang")
@@ -71,6 +76,10 @@ pub(crate) fn new_environment(catalogue: Arc<I18n>) -> Environment<'static> {
         let names: Vec<&str> = kwargs.args().collect();
         for name in names {
             let value: Value = kwargs.get(name)?;
+            // A message may repeat its argument; a nested `t()` would then grow without bound.
+            if value.as_str().map_or_else(|| value.to_string().len(), str::len) > budget::MAX_VALUE_BYTES {
+                return Err(budget::too_large("a message argument"));
+            }
             let fluent = match value.as_i64() {
                 Some(n) => FluentValue::from(n),
                 None => FluentValue::from(value.to_string()),
@@ -81,6 +90,15 @@ pub(crate) fn new_environment(catalogue: Arc<I18n>) -> Environment<'static> {
         Ok(catalogue.message(&lang, key, &args))
     });
     env
+}
+
+/// The theme a page context names (`theme`), or the default.
+pub fn theme_of(context: &Value) -> String {
+    context
+        .get_attr("theme")
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_else(|| themes::DEFAULT.to_string())
 }
 
 /// What a page frame needs to know of its theme.
@@ -99,6 +117,8 @@ pub struct Views {
     i18n: Arc<I18n>,
     /// Set in development mode: edits to the themes folder apply without a restart.
     watch: Option<(PathBuf, Mutex<Option<SystemTime>>)>,
+    /// Per theme, the renders that may run at once ([`budget::RENDERS_PER_THEME`]).
+    turns: Mutex<HashMap<String, Arc<tokio::sync::Semaphore>>>,
 }
 
 impl Views {
@@ -121,7 +141,7 @@ impl Views {
             }
             _ => None,
         };
-        Ok(Self { themes: RwLock::new(Arc::new(set)), i18n, watch })
+        Ok(Self { themes: RwLock::new(Arc::new(set)), i18n, watch, turns: Mutex::new(HashMap::new()) })
     }
 
     /// The current theme set, reloaded first when its folder changed (development mode).
@@ -154,12 +174,49 @@ impl Views {
     }
 
     pub fn render(&self, template: &str, context: impl serde::Serialize) -> Result<String, ViewError> {
-        let value = Value::from_serialize(&context);
-        let theme_name = value.get_attr("theme").ok().and_then(|v| v.as_str().map(str::to_string));
+        self.render_until(
+            template,
+            &Value::from_serialize(&context),
+            Instant::now() + budget::RENDER_DEADLINE,
+        )
+    }
+
+    /// Renders within the page budget: a page over [`budget::MAX_PAGE_BYTES`], or still being
+    /// written at `deadline`, fails.
+    pub fn render_until(
+        &self,
+        template: &str,
+        context: &Value,
+        deadline: Instant,
+    ) -> Result<String, ViewError> {
         let set = self.themes();
-        let theme = set.get(theme_name.as_deref().unwrap_or(themes::DEFAULT));
-        let render = || theme.env.get_template(template)?.render(&value);
-        render().map_err(|source| ViewError { template: template.to_string(), source })
+        let theme = set.get(&theme_of(context));
+        let mut page = budget::CappedPage::new(deadline);
+        let failed = |source| ViewError { template: template.to_string(), source };
+        let written = theme.env.get_template(template).and_then(|t| t.render_captured_to(context, &mut page));
+        let stopped = page.stopped.take();
+        written.map(drop).map_err(|err| match stopped {
+            Some(why) => failed(Error::new(ErrorKind::InvalidOperation, why)),
+            None => failed(err),
+        })?;
+        String::from_utf8(page.html)
+            .map_err(|_| failed(Error::new(ErrorKind::BadSerialization, "the page is not UTF-8")))
+    }
+
+    /// The renders of `theme` that may run at once; `None` for the default theme, which every
+    /// tenant without a theme of its own shares and which is the operator's, not a tenant's.
+    pub fn turns(&self, theme: &str) -> Option<Arc<tokio::sync::Semaphore>> {
+        if theme == themes::DEFAULT {
+            return None;
+        }
+        let mut turns = match self.turns.lock() {
+            Ok(turns) => turns,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let turn = turns
+            .entry(theme.to_string())
+            .or_insert_with(|| Arc::new(tokio::sync::Semaphore::new(budget::RENDERS_PER_THEME)));
+        Some(turn.clone())
     }
 
     pub fn links(&self, theme: &str) -> ThemeLinks {

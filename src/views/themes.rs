@@ -1,7 +1,8 @@
 //! Themes: `default` compiled in, and `<themes_dir>/<name>/` folders that override any subset of
 //! its templates and static files, with a `theme.toml` for display name, logo, favicon and colours
 //! (rendered as CSS custom properties, so a colour change needs no template). Templates from a
-//! folder run with auto-escaping and a fuel limit: a broken or hostile theme cannot hang a worker.
+//! folder run with auto-escaping and a fuel limit, and are vetted for constructs that build values
+//! of any size (`budget.rs`): a broken or hostile theme cannot hang a worker or fill the memory.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -172,8 +173,18 @@ fn build(name: &str, folder: Option<&Path>, i18n: &Arc<I18n>) -> Result<Theme, T
             if !file.ends_with(".html") {
                 continue;
             }
-            let source = String::from_utf8(source).map_err(|_| error(name, &file, "not UTF-8"))?;
             let path = format!("templates/{file}");
+            if source.len() > super::budget::MAX_TEMPLATE_BYTES {
+                let limit = super::budget::MAX_TEMPLATE_BYTES;
+                return Err(error(name, &path, format!("larger than {limit} bytes")));
+            }
+            let source = String::from_utf8(source).map_err(|_| error(name, &path, "not UTF-8"))?;
+            super::budget::vet(&source).map_err(|refusal| ThemeError {
+                theme: name.into(),
+                file: path.clone(),
+                line: refusal.line,
+                message: refusal.message,
+            })?;
             theme.env.add_template_owned(file.clone(), source).map_err(|e| ThemeError {
                 theme: name.into(),
                 file: path,

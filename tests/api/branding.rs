@@ -203,3 +203,69 @@ async fn a_tenants_own_host_serves_that_tenant_alone(backend: Backend) {
     assert_eq!(doc["authorization_endpoint"], format!("{origin}/authorize"));
 }
 both_backends!(a_tenants_own_host_serves_that_tenant_alone);
+
+/// A theme folder `<dir>/<name>/templates/message.html` with `source`.
+pub fn theme_with_message_page(name: &str, source: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let templates = dir.path().join(name).join("templates");
+    std::fs::create_dir_all(&templates).unwrap();
+    std::fs::write(templates.join("message.html"), source).unwrap();
+    dir
+}
+
+async fn a_page_over_its_budget_gets_the_built_in_error_page(backend: Backend) {
+    // Ten thousand copies of a kilobyte: 10 MB of page in 40 000 instructions, well within the
+    // fuel. Fuel counts instructions, not bytes; the page cap does.
+    let kilobyte = "x".repeat(1024);
+    let source = format!("{{% for i in range(10000) %}}<p>{kilobyte}</p>{{% endfor %}}");
+    let themes = theme_with_message_page("huge", &source);
+    let themes_dir = themes.path().to_path_buf();
+    let Some(app) = spawn_app_with(backend, |settings| settings.themes_dir = themes_dir).await else {
+        return;
+    };
+    let huge = admin::create_tenant(&app.state, "huge", "Huge Pages").await.unwrap();
+    admin::update_tenant_branding(&app.state, &huge, Some("huge"), None).await.unwrap();
+
+    let response = reqwest::get(format!("{}/t/huge/logout", app.address)).await.unwrap();
+    assert_eq!(response.status(), 500);
+    let html = response.text().await.unwrap();
+    assert!(html.len() < 100_000, "{} bytes came out", html.len());
+    assert!(html.contains("Something went wrong on our side"), "the built-in error page: {html}");
+    // The other tenants are served as before.
+    assert_eq!(app.get_json("/.well-known/openid-configuration").await["issuer"], app.issuer);
+    let acme = reqwest::get(format!("{}/logout", app.issuer)).await.unwrap();
+    assert_eq!(acme.status(), 200);
+}
+both_backends!(a_page_over_its_budget_gets_the_built_in_error_page);
+
+/// The reviewer's templates: each raised the server's memory by gigabytes or held a worker for
+/// seconds on one unauthenticated GET. They are refused when the themes load (as the server starts,
+/// and in `tessera theme check`), with file and line, so they are never served.
+pub const HOSTILE_MESSAGE_PAGES: [(&str, &str); 5] = [
+    (
+        "{% set a = \"x\" * 100000000 %}{% set b = a ~ a ~ a ~ a ~ a ~ a ~ a ~ a ~ a ~ a %}{{ b|length }}",
+        "line 1: the * operator",
+    ),
+    ("{% for i in range(100) %}{{ (\"x\" * 50000000)|length }}{% endfor %}", "line 1: the * operator"),
+    ("<p>\n{% set b = title ~ title %}{{ b }}", "line 2: the ~ operator"),
+    ("{% macro twice(x) %}{{ x }}{{ x }}{% endmacro %}{{ twice(twice(title)) }}", "a macro"),
+    ("{{ title|center(1000000000) }}", "the filter center"),
+];
+
+#[test]
+fn the_issue_s_hostile_themes_do_not_load() {
+    for (source, refusal) in HOSTILE_MESSAGE_PAGES {
+        let themes = theme_with_message_page("evil", source);
+        let loaded = tessera::views::Views::with_themes(
+            std::sync::Arc::new(tessera::views::I18n::load().unwrap()),
+            Some(themes.path().to_path_buf()),
+            false,
+        );
+        let err = match loaded {
+            Err(err) => err.to_string(),
+            Ok(_) => panic!("a hostile theme loaded: {source}"),
+        };
+        assert!(err.starts_with("theme evil: templates/message.html line"), "{err}");
+        assert!(err.contains(refusal), "{refusal}: {err}");
+    }
+}

@@ -7,11 +7,16 @@ const MASTER_KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
 
 struct Cli {
     dir: tempfile::TempDir,
+    themes: std::path::PathBuf,
 }
 
 impl Cli {
     fn new() -> Self {
-        Self { dir: tempfile::tempdir().unwrap() }
+        Self::with_themes(concat!(env!("CARGO_MANIFEST_DIR"), "/themes").into())
+    }
+
+    fn with_themes(themes: std::path::PathBuf) -> Self {
+        Self { dir: tempfile::tempdir().unwrap(), themes }
     }
 
     fn run(&self, args: &[&str], stdin: Option<&str>) -> Output {
@@ -19,7 +24,7 @@ impl Cli {
             .args(args)
             .env("TESSERA_DATA_DIR", self.dir.path())
             .env("TESSERA_PUBLIC_URL", "https://login.example.org")
-            .env("TESSERA_THEMES_DIR", concat!(env!("CARGO_MANIFEST_DIR"), "/themes"))
+            .env("TESSERA_THEMES_DIR", &self.themes)
             .env_remove("TESSERA_DATABASE_URL")
             // A public_url off loopback takes no generated key (see the test below).
             .env("TESSERA_MASTER_KEY", MASTER_KEY)
@@ -397,4 +402,26 @@ fn server_urls_are_refused_with_the_rule_they_break() {
     assert!(local.status.success());
     let loopback = create_client(&cli, "local-b", &["--jwks-uri", "http://127.0.0.1:8080/jwks.json"]);
     assert!(loopback.status.success());
+}
+
+#[test]
+fn theme_check_reports_a_hostile_theme_with_file_and_line() {
+    let (source, refusal) = crate::branding::HOSTILE_MESSAGE_PAGES[0];
+    let themes = crate::branding::theme_with_message_page("evil", source);
+    let cli = Cli::with_themes(themes.path().to_path_buf());
+    let stderr = cli.fails(&["theme", "check", "evil"], None);
+    assert!(stderr.contains(&format!("theme evil: templates/message.html {refusal}")), "{stderr}");
+}
+
+#[test]
+fn theme_check_reports_a_page_over_its_budget() {
+    let kilobyte = "x".repeat(1024);
+    let source = format!("{{% for i in range(10000) %}}<p>{kilobyte}</p>{{% endfor %}}");
+    let themes = crate::branding::theme_with_message_page("huge", &source);
+    let cli = Cli::with_themes(themes.path().to_path_buf());
+    let stderr = cli.fails(&["theme", "check", "huge"], None);
+    assert!(
+        stderr.contains("theme huge, message.html (en): invalid operation: the page would exceed"),
+        "{stderr}"
+    );
 }

@@ -47,7 +47,7 @@ fn back_to_overview(me: &SignedIn, state: &AppState, done: &str) -> Response {
 }
 
 /// A new set of backup codes, shown once; the link goes on to the overview saying `done`.
-fn show_codes(
+async fn show_codes(
     state: &AppState,
     me: &SignedIn,
     codes: Vec<String>,
@@ -60,7 +60,7 @@ fn show_codes(
         continue_link: Some(me.tenant.path(state, &format!("/account?done={done}"))),
         csrf_token: me.csrf_token(),
     };
-    page::render(state, "backup_codes.html", context, StatusCode::OK)
+    page::render(state, "backup_codes.html", context, StatusCode::OK).await
 }
 
 fn date(unix: i64) -> String {

@@ -105,7 +105,7 @@ async fn overview(
         apps,
         message,
     };
-    page::render(&state, "account.html", context, StatusCode::OK)
+    page::render(&state, "account.html", context, StatusCode::OK).await
 }
 
 async fn forget_device(

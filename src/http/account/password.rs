@@ -24,7 +24,7 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/account/password", get(password_form).post(change_password))
 }
 
-fn render(
+async fn render(
     state: &AppState,
     me: &SignedIn,
     error: Option<String>,
@@ -37,11 +37,11 @@ fn render(
         error,
         cancel_url: me.tenant.path(state, "/account"),
     };
-    page::render(state, "password_change.html", context, status)
+    page::render(state, "password_change.html", context, status).await
 }
 
 async fn password_form(State(state): State<AppState>, me: SignedIn) -> Result<Response, PageError> {
-    render(&state, &me, None, StatusCode::OK)
+    render(&state, &me, None, StatusCode::OK).await
 }
 
 #[derive(Deserialize)]
@@ -84,5 +84,5 @@ async fn change_password(
         }
         Err(other) => return Err(account_error(other)),
     };
-    render(&state, &me, Some(message), status)
+    render(&state, &me, Some(message), status).await
 }

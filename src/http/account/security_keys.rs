@@ -73,7 +73,7 @@ async fn render(
         message,
         is_method: me.user.two_factor_method == Some(Method::SecurityKey),
     };
-    page::render(state, "security_keys.html", context, status)
+    page::render(state, "security_keys.html", context, status).await
 }
 
 async fn list(
@@ -165,7 +165,7 @@ async fn add(
     };
     let was_method = me.user.two_factor_method;
     match account::add_security_key(&state, tenant, &me.user, key, &name, &ip, now).await {
-        Ok(Some(codes)) => show_codes(&state, &me, codes, "two-factor-on"),
+        Ok(Some(codes)) => show_codes(&state, &me, codes, "two-factor-on").await,
         Ok(None) if was_method == Some(Method::SecurityKey) => {
             Ok(Redirect::to(&format!("{}?done=added", tenant.path(&state, PATH))).into_response())
         }

@@ -30,7 +30,7 @@ pub fn router() -> Router<AppState> {
 
 const PATH: &str = "/account/two-factor/sms";
 
-fn render_phone_form(
+async fn render_phone_form(
     state: &AppState,
     me: &SignedIn,
     phone: &str,
@@ -45,7 +45,7 @@ fn render_phone_form(
         phone: phone.to_string(),
         cancel_url: me.tenant.path(state, "/account"),
     };
-    page::render(state, "sms_setup.html", context, status)
+    page::render(state, "sms_setup.html", context, status).await
 }
 
 async fn render_confirm(
@@ -70,14 +70,14 @@ async fn render_confirm(
         intro: state.views.message_with(me.lang, "sms-confirm-intro", &[("phone", masked.into())]),
         cancel_url: me.tenant.path(state, "/account"),
     };
-    page::render(state, "sms_confirm.html", context, status_code)
+    page::render(state, "sms_confirm.html", context, status_code).await
 }
 
 async fn phone_form(
     State(state): State<AppState>,
     FreshIfTwoFactor(me): FreshIfTwoFactor,
 ) -> Result<Response, PageError> {
-    render_phone_form(&state, &me, "", None, StatusCode::OK)
+    render_phone_form(&state, &me, "", None, StatusCode::OK).await
 }
 
 #[derive(Deserialize)]
@@ -97,7 +97,7 @@ async fn send_code(
     me.check_csrf(&body.csrf_token)?;
     let Ok(phone) = PhoneNumber::parse(&body.phone, &me.tenant.row.sms_region) else {
         let message = state.views.message(me.lang, "sms-invalid-number");
-        return render_phone_form(&state, &me, &body.phone, Some(message), StatusCode::BAD_REQUEST);
+        return render_phone_form(&state, &me, &body.phone, Some(message), StatusCode::BAD_REQUEST).await;
     };
     let outcome = sms::send_code(
         &state,
@@ -114,7 +114,7 @@ async fn send_code(
     match sms_notice::refusal(&state, me.lang, &outcome) {
         None => render_confirm(&state, &me, None, StatusCode::OK).await,
         Some(message) => {
-            render_phone_form(&state, &me, &body.phone, Some(message), StatusCode::TOO_MANY_REQUESTS)
+            render_phone_form(&state, &me, &body.phone, Some(message), StatusCode::TOO_MANY_REQUESTS).await
         }
     }
 }
@@ -143,7 +143,7 @@ async fn confirm(
         return render_confirm(&state, &me, Some(message), StatusCode::UNAUTHORIZED).await;
     };
     match account::enable_sms(&state, &me.tenant, &me.user, &phone, &ip, now).await.map_err(account_error)? {
-        Some(codes) => show_codes(&state, &me, codes, "two-factor-on"),
+        Some(codes) => show_codes(&state, &me, codes, "two-factor-on").await,
         None => Ok(back_to_overview(&me, &state, "phone-changed")),
     }
 }

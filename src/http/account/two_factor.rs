@@ -46,7 +46,7 @@ async fn method_choice(
         methods,
         cancel_url: me.tenant.path(&state, "/account"),
     };
-    page::render(&state, "method_choice.html", context, StatusCode::OK)
+    page::render(&state, "method_choice.html", context, StatusCode::OK).await
 }
 
 #[derive(Deserialize)]
@@ -94,7 +94,7 @@ async fn render_app_setup(
         cancel_url: Some(me.tenant.path(state, "/account")),
         sms_url: None,
     };
-    page::render(state, "totp_setup.html", context, status)
+    page::render(state, "totp_setup.html", context, status).await
 }
 
 async fn app_setup(
@@ -129,11 +129,11 @@ async fn confirm_app(
             render_app_setup(&state, &me, Some(message), StatusCode::UNAUTHORIZED).await
         }
         Some(_) if was_on => Ok(back_to_overview(&me, &state, "app-changed")),
-        Some(codes) => show_codes(&state, &me, codes, "two-factor-on"),
+        Some(codes) => show_codes(&state, &me, codes, "two-factor-on").await,
     }
 }
 
-fn confirm_page(
+async fn confirm_page(
     state: &AppState,
     me: &SignedIn,
     path: &str,
@@ -150,14 +150,14 @@ fn confirm_page(
         cancel_url: me.tenant.path(state, "/account"),
         hidden: Vec::new(),
     };
-    page::render(state, "confirm.html", context, StatusCode::OK)
+    page::render(state, "confirm.html", context, StatusCode::OK).await
 }
 
 async fn confirm_off(
     State(state): State<AppState>,
     FreshlySignedIn(me): FreshlySignedIn,
 ) -> Result<Response, PageError> {
-    confirm_page(&state, &me, "/account/two-factor/off", "confirm-off-title", "confirm-off-message")
+    confirm_page(&state, &me, "/account/two-factor/off", "confirm-off-title", "confirm-off-message").await
 }
 
 async fn switch_off(
@@ -184,6 +184,7 @@ async fn confirm_new_codes(
         "confirm-new-codes-title",
         "confirm-new-codes-message",
     )
+    .await
 }
 
 async fn new_codes(
@@ -199,5 +200,5 @@ async fn new_codes(
     let codes = account::regenerate_backup_codes(&state, &me.tenant, &me.user, &ip, state.now())
         .await
         .map_err(account_error)?;
-    show_codes(&state, &me, codes, "codes-renewed")
+    show_codes(&state, &me, codes, "codes-renewed").await
 }

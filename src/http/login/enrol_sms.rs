@@ -25,7 +25,7 @@ pub fn router() -> Router<AppState> {
 
 async fn phone_form(State(state): State<AppState>, request: LoginRequest) -> Result<Response, PageError> {
     request.attempt.expect_stage(Stage::Enrol).map_err(flow_error)?;
-    forms::sms_enrol_phone(&state, &request, "", None, StatusCode::OK)
+    forms::sms_enrol_phone(&state, &request, "", None, StatusCode::OK).await
 }
 
 #[derive(Deserialize)]
@@ -64,7 +64,7 @@ async fn send_code(
             Some(message) => (message, StatusCode::TOO_MANY_REQUESTS),
         },
     };
-    forms::sms_enrol_phone(&state, &request, &body.phone, Some(message), status)
+    forms::sms_enrol_phone(&state, &request, &body.phone, Some(message), status).await
 }
 
 async fn confirm(
@@ -84,7 +84,7 @@ async fn confirm(
     .await
     .map_err(flow_error)?;
     match outcome {
-        EnrolOutcome::Confirmed { backup_codes } => forms::backup_codes(&state, &request, backup_codes),
+        EnrolOutcome::Confirmed { backup_codes } => forms::backup_codes(&state, &request, backup_codes).await,
         EnrolOutcome::Step(step) => respond(&state, request, step, FormPage::SmsEnrolConfirm).await,
     }
 }

@@ -12,7 +12,7 @@ use crate::http::page;
 use crate::state::AppState;
 use crate::views::pages::{BackupCodePage, BackupCodesPage, ConfirmPage, SmsConfirmPage, SmsSetupPage};
 
-pub fn backup_code(
+pub async fn backup_code(
     state: &AppState,
     request: &LoginRequest,
     error: Option<String>,
@@ -25,12 +25,12 @@ pub fn backup_code(
         csrf_token: request.attempt.csrf_token.clone(),
         error,
     };
-    page::render(state, "backup_code.html", context, status)
+    page::render(state, "backup_code.html", context, status).await
 }
 
 /// "Did you not receive the verification code?": a page that offers a new code (a link must not
 /// send a paid message by itself: prefetching or a reload would).
-pub fn resend(state: &AppState, request: &LoginRequest) -> Result<Response, PageError> {
+pub async fn resend(state: &AppState, request: &LoginRequest) -> Result<Response, PageError> {
     let lang = request.lang;
     let context = ConfirmPage {
         frame: page::frame(state, Some(&request.tenant), lang),
@@ -42,11 +42,11 @@ pub fn resend(state: &AppState, request: &LoginRequest) -> Result<Response, Page
         cancel_url: request.url(state, ""),
         hidden: Vec::new(),
     };
-    page::render(state, "confirm.html", context, StatusCode::OK)
+    page::render(state, "confirm.html", context, StatusCode::OK).await
 }
 
 /// A new set of backup codes, shown once; Continue finishes the attempt.
-pub fn backup_codes(
+pub async fn backup_codes(
     state: &AppState,
     request: &LoginRequest,
     codes: Vec<String>,
@@ -58,11 +58,11 @@ pub fn backup_codes(
         continue_link: None,
         csrf_token: request.attempt.csrf_token.clone(),
     };
-    page::render(state, "backup_codes.html", context, StatusCode::OK)
+    page::render(state, "backup_codes.html", context, StatusCode::OK).await
 }
 
 /// The mobile number form of a forced enrolment by text message.
-pub fn sms_enrol_phone(
+pub async fn sms_enrol_phone(
     state: &AppState,
     request: &LoginRequest,
     phone: &str,
@@ -77,7 +77,7 @@ pub fn sms_enrol_phone(
         phone: phone.to_string(),
         cancel_url: request.url(state, ""),
     };
-    page::render(state, "sms_setup.html", context, status)
+    page::render(state, "sms_setup.html", context, status).await
 }
 
 /// "Confirm phone number": the code sent to the number of a forced enrolment.
@@ -98,5 +98,5 @@ pub async fn sms_enrol_confirm(
         intro: state.views.message_with(request.lang, "sms-confirm-intro", &[("phone", masked.into())]),
         cancel_url: request.url(state, ""),
     };
-    page::render(state, "sms_confirm.html", context, status)
+    page::render(state, "sms_confirm.html", context, status).await
 }

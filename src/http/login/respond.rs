@@ -60,7 +60,7 @@ pub async fn respond(
                     let shown = Shown { error, typed_email, ..Shown::default() };
                     stage_page::render(state, &request, shown, status).await?
                 }
-                FormPage::BackupCode => forms::backup_code(state, &request, error, status)?,
+                FormPage::BackupCode => forms::backup_code(state, &request, error, status).await?,
                 FormPage::SmsEnrolConfirm => forms::sms_enrol_confirm(state, &request, error, status).await?,
             };
             if let Some(value) = seconds.and_then(|s| HeaderValue::from_str(&s.to_string()).ok()) {

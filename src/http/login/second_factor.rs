@@ -69,7 +69,7 @@ async fn submit_code(
 
 async fn backup_form(State(state): State<AppState>, request: LoginRequest) -> Result<Response, PageError> {
     request.attempt.expect_stage(Stage::SecondFactor).map_err(flow_error)?;
-    forms::backup_code(&state, &request, None, StatusCode::OK)
+    forms::backup_code(&state, &request, None, StatusCode::OK).await
 }
 
 async fn submit_backup_code(
@@ -108,7 +108,7 @@ async fn confirm_enrolment(
     .map_err(flow_error)?;
     match outcome {
         EnrolOutcome::Step(step) => respond(&state, request, step, STAGE_PAGE).await,
-        EnrolOutcome::Confirmed { backup_codes } => forms::backup_codes(&state, &request, backup_codes),
+        EnrolOutcome::Confirmed { backup_codes } => forms::backup_codes(&state, &request, backup_codes).await,
     }
 }
 
@@ -157,7 +157,7 @@ async fn decide_consent(
 
 async fn resend_form(State(state): State<AppState>, request: LoginRequest) -> Result<Response, PageError> {
     request.attempt.expect_stage(Stage::SecondFactor).map_err(flow_error)?;
-    forms::resend(&state, &request)
+    forms::resend(&state, &request).await
 }
 
 /// Sends a new code within the limits, then back to the step (post-redirect-get: a reload sends

@@ -50,7 +50,7 @@ pub async fn render(
                 error: shown.error,
                 passkey: Some(webauthn_form("/passkey")),
             };
-            page::render(state, "login.html", context, status)
+            page::render(state, "login.html", context, status).await
         }
         Stage::SecondFactor => {
             let view =
@@ -82,7 +82,7 @@ pub async fn render(
                 key_missing_url: view.key_missing.then(|| tenant.path(state, "/account")),
                 backup_allowed: view.backup_allowed,
             };
-            page::render(state, "second_factor.html", context, status)
+            page::render(state, "second_factor.html", context, status).await
         }
         Stage::Enrol => {
             let setup = enrolment_step::setup(state, tenant, attempt).await.map_err(flow_error)?;
@@ -98,7 +98,7 @@ pub async fn render(
                 cancel_url: None,
                 sms_url: Some(action("/enrol/sms")),
             };
-            page::render(state, "totp_setup.html", context, status)
+            page::render(state, "totp_setup.html", context, status).await
         }
         Stage::Consent => {
             let Purpose::Authorize(request) = &attempt.purpose else {
@@ -116,7 +116,7 @@ pub async fn render(
                 client_name: request.client_id.to_string(),
                 scopes,
             };
-            page::render(state, "consent.html", context, status)
+            page::render(state, "consent.html", context, status).await
         }
         Stage::Notice => {
             let left = attempt.notice.as_ref().and_then(|n| n.backup_codes_left);
@@ -127,7 +127,7 @@ pub async fn render(
                 backup_codes_left: left,
                 running_low: left.is_some_and(|l| l <= LOW_WATERMARK),
             };
-            page::render(state, "notice.html", context, status)
+            page::render(state, "notice.html", context, status).await
         }
     }
 }

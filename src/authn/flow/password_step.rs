@@ -54,7 +54,7 @@ pub async fn submit(
         .and_then(|user| known_device::recognise(state, tenant.id(), &user.id, visitor.known_device, now));
     let keys = ThrottleKeys::new(tenant.id(), &email, visitor.ip, device);
     if let Some(seconds) =
-        throttle::claim_password_try(&state.db, &state.settings.throttle, &keys, now).await?
+        throttle::take_password_try(&state.db, &state.settings.throttle, &keys, now).await?
     {
         state.metrics.login("throttled");
         return refuse(Refusal::PasswordThrottled { seconds });
@@ -63,8 +63,8 @@ pub async fn submit(
     let verified = state.passwords.verify(form.password, stored_hash).await;
     let user = match (verified, user) {
         (true, Some(user)) => user,
+        // The try was counted as a failure when it was taken.
         (_, user) => {
-            throttle::record_failure(&state.db, &state.settings.throttle, &keys, now).await?;
             let event = AuditEvent {
                 tenant_id: Some(tenant.id()),
                 user_id: user.as_ref().map(|u| u.id.as_str()),

@@ -63,6 +63,28 @@ pub async fn take_under(
     limit: i32,
     now: i64,
 ) -> Result<bool, StoreError> {
+    if count_under(db, key, limit, now).await? {
+        return Ok(true);
+    }
+    if limit < 1 {
+        return Ok(false);
+    }
+    // No row yet, or at the limit. The first try creates the row; when a parallel first try
+    // created it meanwhile, the row exists now and the conditional count decides.
+    let row = login_throttle::ActiveModel {
+        key: Set(key.to_string()),
+        failures: Set(1),
+        last_failure_at: Set(now),
+    };
+    let inserted =
+        login_throttle::Entity::insert(row).on_conflict_do_nothing().exec_without_returning(db).await?;
+    if matches!(inserted, TryInsertResult::Inserted(1)) {
+        return Ok(true);
+    }
+    count_under(db, key, limit, now).await
+}
+
+async fn count_under(db: &impl ConnectionTrait, key: &str, limit: i32, now: i64) -> Result<bool, StoreError> {
     let result = login_throttle::Entity::update_many()
         .col_expr(
             login_throttle::Column::Failures,
@@ -73,22 +95,7 @@ pub async fn take_under(
         .filter(login_throttle::Column::Failures.lt(limit))
         .exec(db)
         .await?;
-    if result.rows_affected == 1 {
-        return Ok(true);
-    }
-    if limit < 1 {
-        return Ok(false);
-    }
-    // No row yet: the first try creates it. A parallel first try that loses the insert is told
-    // false and looks again.
-    let row = login_throttle::ActiveModel {
-        key: Set(key.to_string()),
-        failures: Set(1),
-        last_failure_at: Set(now),
-    };
-    let inserted =
-        login_throttle::Entity::insert(row).on_conflict_do_nothing().exec_without_returning(db).await?;
-    Ok(matches!(inserted, TryInsertResult::Inserted(1)))
+    Ok(result.rows_affected == 1)
 }
 
 /// Takes the next try of a counter that is over its free tries: counts it and moves

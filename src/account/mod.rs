@@ -157,12 +157,11 @@ pub async fn change_password(
         .map_err(|e| AccountError::Store(StoreError::Corrupt(e.0)))?;
     let keys = throttle::ThrottleKeys::new(tenant.id(), &email, ip, None);
     if let Some(seconds) =
-        throttle::claim_password_try(&state.db, &state.settings.throttle, &keys, now).await?
+        throttle::take_password_try(&state.db, &state.settings.throttle, &keys, now).await?
     {
         return Err(AccountError::Throttled(seconds));
     }
     if !state.passwords.verify(current, Some(user.password_hash.clone())).await {
-        throttle::record_failure(&state.db, &state.settings.throttle, &keys, now).await?;
         record(
             state,
             tenant,
@@ -175,6 +174,7 @@ pub async fn change_password(
         .await?;
         return Err(AccountError::WrongPassword);
     }
+    throttle::record_success(&state.db, &keys).await?;
     let hash = state.passwords.hash(new).await?;
     store::passwords::change(&state.db, &user.id, hash, now).await?;
     // The other sessions end as at logout: their refresh tokens go, their apps are told.

@@ -11,11 +11,10 @@ use crate::tenants::Tenant;
 pub enum Freshness {
     /// Any live session.
     Any,
-    /// A recent password and the second factor, for sensitive changes (`is_fresh`).
+    /// A recent password and the second factor when there is one, for sensitive changes
+    /// (`is_fresh`). Switching two-factor on is one: a stolen session alone must not bind the
+    /// thief's authenticator and take the backup codes (NIST SP 800-63B 6.1.2.1).
     Fresh,
-    /// Fresh when two-factor authentication is on: switching it on needs a session, changing
-    /// or replacing it needs proof.
-    FreshIfTwoFactor,
 }
 
 /// The session a cookie token names and its person, when the sign-in is fresh enough.
@@ -31,12 +30,7 @@ pub async fn signed_in(
     let Some(user) = store::users::find(&state.db, tenant.id(), &session.row.user_id).await? else {
         return Ok(None);
     };
-    let needs_fresh = match freshness {
-        Freshness::Any => false,
-        Freshness::Fresh => true,
-        Freshness::FreshIfTwoFactor => user.two_factor_method.is_some(),
-    };
-    if needs_fresh && !is_fresh(&session, &user, now) {
+    if freshness == Freshness::Fresh && !is_fresh(&session, &user, now) {
         return Ok(None);
     }
     Ok(Some((session, user)))

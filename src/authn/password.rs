@@ -74,6 +74,36 @@ impl PasswordHasher {
         known && matched
     }
 
+    /// After a correct password: a new hash with tessera's parameters when `stored` was made with
+    /// others (an imported hash, often heavier), so the next sign-in costs what ours does. No
+    /// policy check: this is the person's existing password. `None` when `stored` is ours already.
+    pub async fn upgrade(
+        &self,
+        password: SecretString,
+        stored: &str,
+    ) -> Option<Result<String, PasswordError>> {
+        if self.is_current(stored) {
+            return None;
+        }
+        let argon = self.argon.clone();
+        Some(
+            self.run(move |memory| hash_with(&argon, memory, password.expose_secret().as_bytes()))
+                .await
+                .and_then(|r| r),
+        )
+    }
+
+    fn is_current(&self, stored: &str) -> bool {
+        let Ok(hash) = PasswordHash::new(stored) else { return false };
+        let ours = self.argon.params();
+        hash.algorithm == Algorithm::Argon2id.ident()
+            && hash.version == Some(Version::V0x13.into())
+            && Params::try_from(&hash).is_ok_and(|params| {
+                (params.m_cost(), params.t_cost(), params.p_cost())
+                    == (ours.m_cost(), ours.t_cost(), ours.p_cost())
+            })
+    }
+
     /// Runs `work` on a hashing thread once a permit is free. The permit goes with the job, so a
     /// request that gives up waiting cannot let more jobs pile up than there are threads.
     async fn run<T: Send + 'static>(

@@ -1,6 +1,7 @@
-//! Growing delays after repeated password failures, per account and per client address, kept in
-//! the database so every instance sees the same counts. Never a permanent lock: the wait doubles
-//! per failure up to a ceiling, and old failures are forgotten.
+//! Growing delays after repeated password failures (per client address, per account at that
+//! address, per known device) and a cap per account, kept in the database so every instance sees
+//! the same counts. Never a permanent lock: the wait doubles per failure up to a ceiling, and old
+//! failures are forgotten.
 
 use crate::config::ThrottleSettings;
 use crate::crypto::sha256_hex;
@@ -41,12 +42,6 @@ impl ThrottleKeys {
         keys.push(&self.account);
         keys
     }
-
-    /// What a correct password clears: everything but the client address's counter (one attacker
-    /// address must not clear its record by signing in to its own account).
-    fn cleared_on_success(&self) -> impl Iterator<Item = &str> {
-        self.counted().into_iter().filter(|key| !key.starts_with("ip:"))
-    }
 }
 
 /// Seconds to wait after `failures` failures.
@@ -58,33 +53,71 @@ pub fn delay_after(failures: i32, settings: &ThrottleSettings) -> i64 {
     2i64.saturating_pow(exponent).min(settings.max_delay_seconds)
 }
 
-/// Seconds until the account's failures are forgotten, when an unknown browser meets its cap.
-async fn account_cap_wait(
+/// Before a password is checked, takes its try on every counter, each in one conditional
+/// statement, as the second-factor tries are taken: the check runs only for a try that was
+/// counted, so parallel guesses (on one instance or many) get no more checks than sequential ones.
+/// `Some(seconds)` to wait, with nothing taken; `None`: the try is counted as a failure until
+/// `record_success` says otherwise.
+pub async fn take_password_try(
     db: &Db,
     settings: &ThrottleSettings,
     keys: &ThrottleKeys,
     now: i64,
 ) -> Result<Option<i64>, StoreError> {
-    if !keys.capped {
-        return Ok(None);
+    let cutoff = now - settings.forget_after_seconds;
+    store::throttles::forget_if_older(db, &keys.account, cutoff).await?;
+    if keys.capped {
+        if !store::throttles::take_under(db, &keys.account, settings.account_max_failures, now).await? {
+            // At the cap: wait until the failures are forgotten, never for good.
+            let last =
+                store::throttles::find(db, &keys.account).await?.map_or(now, |row| row.last_failure_at);
+            return Ok(Some((last + settings.forget_after_seconds - now).max(1)));
+        }
+    } else {
+        store::throttles::add_failure(db, &keys.account, now).await?;
     }
-    let Some(row) = store::throttles::find(db, &keys.account).await? else { return Ok(None) };
-    let until = row.last_failure_at + settings.forget_after_seconds;
-    Ok((row.failures >= settings.account_max_failures && now <= until).then_some((until - now).max(1)))
+    let mut taken = vec![keys.account.as_str()];
+    for key in keys.delayed() {
+        if let Some(wait) = take_delayed(db, settings, key, now).await? {
+            for key in taken {
+                store::throttles::give_back(db, key).await?;
+            }
+            return Ok(Some(wait));
+        }
+        taken.push(key);
+    }
+    Ok(None)
 }
 
-/// Before a password is checked: `Some(seconds)` to wait, or `None` with the delayed counters'
-/// slots taken (see `claim`).
-pub async fn claim_password_try(
+/// How often a try is attempted again when parallel guesses keep changing the counter.
+const CONTENDED_LOOKS: usize = 4;
+
+/// One counter's try: a free one while under `free_failures`, then one per growing delay.
+async fn take_delayed(
     db: &Db,
     settings: &ThrottleSettings,
-    keys: &ThrottleKeys,
+    key: &str,
     now: i64,
 ) -> Result<Option<i64>, StoreError> {
-    if let Some(wait) = account_cap_wait(db, settings, keys, now).await? {
-        return Ok(Some(wait));
+    store::throttles::forget_if_older(db, key, now - settings.forget_after_seconds).await?;
+    for _ in 0..CONTENDED_LOOKS {
+        if store::throttles::take_under(db, key, settings.free_failures, now).await? {
+            return Ok(None);
+        }
+        let Some(row) = store::throttles::find(db, key).await? else { continue };
+        if row.failures < settings.free_failures {
+            continue;
+        }
+        let wait = row.last_failure_at + delay_after(row.failures, settings) - now;
+        if wait > 0 {
+            return Ok(Some(wait));
+        }
+        if store::throttles::take_slot(db, key, row.failures, row.last_failure_at, now).await? {
+            return Ok(None);
+        }
     }
-    claim(db, settings, &keys.delayed(), now).await
+    // Others keep winning the counter: this guess waits its turn.
+    Ok(Some(1))
 }
 
 /// The second-factor counter of one user: wrong codes across all their login attempts. A correct
@@ -144,15 +177,6 @@ pub async fn wait_seconds_for(
     Ok((wait > 0).then_some(wait))
 }
 
-pub async fn record_failure(
-    db: &Db,
-    settings: &ThrottleSettings,
-    keys: &ThrottleKeys,
-    now: i64,
-) -> Result<(), StoreError> {
-    record_failure_for(db, settings, &keys.counted(), now).await
-}
-
 /// `record_failure` over any set of counters.
 pub async fn record_failure_for(
     db: &Db,
@@ -171,10 +195,15 @@ pub async fn record_failure_for(
     Ok(())
 }
 
-/// A correct password resets the account's counters (see `ThrottleKeys::cleared_on_success`).
+/// A correct password resets the account's counters (see `ThrottleKeys::cleared_on_success`)
+/// and gives the address back the try it took.
 pub async fn record_success(db: &Db, keys: &ThrottleKeys) -> Result<(), StoreError> {
-    for key in keys.cleared_on_success() {
-        store::throttles::clear(db, key).await?;
+    for key in keys.counted() {
+        if key.starts_with("ip:") {
+            store::throttles::give_back(db, key).await?;
+        } else {
+            store::throttles::clear(db, key).await?;
+        }
     }
     Ok(())
 }

@@ -1,6 +1,6 @@
 use entity::login_throttle;
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
-use sea_orm::{ConnectionTrait, EntityTrait, Set};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TryInsertResult};
 
 use super::StoreError;
 
@@ -44,7 +44,6 @@ pub async fn claim_slot(
     last_failure_at: i64,
     now: i64,
 ) -> Result<bool, StoreError> {
-    use sea_orm::{ColumnTrait, QueryFilter};
     let result = login_throttle::Entity::update_many()
         .col_expr(login_throttle::Column::LastFailureAt, Expr::value(now))
         .filter(login_throttle::Column::Key.eq(key))
@@ -53,4 +52,95 @@ pub async fn claim_slot(
         .exec(db)
         .await?;
     Ok(result.rows_affected == 1)
+}
+
+/// Takes a try on a counter that is under `limit` (a free try, or one under the account's cap):
+/// one conditional statement, so a burst of parallel guesses cannot all take the last one. True
+/// when this caller's try was counted.
+pub async fn take_under(
+    db: &impl ConnectionTrait,
+    key: &str,
+    limit: i32,
+    now: i64,
+) -> Result<bool, StoreError> {
+    if count_under(db, key, limit, now).await? {
+        return Ok(true);
+    }
+    if limit < 1 {
+        return Ok(false);
+    }
+    // No row yet, or at the limit. The first try creates the row; when a parallel first try
+    // created it meanwhile, the row exists now and the conditional count decides.
+    let row = login_throttle::ActiveModel {
+        key: Set(key.to_string()),
+        failures: Set(1),
+        last_failure_at: Set(now),
+    };
+    let inserted =
+        login_throttle::Entity::insert(row).on_conflict_do_nothing().exec_without_returning(db).await?;
+    if matches!(inserted, TryInsertResult::Inserted(1)) {
+        return Ok(true);
+    }
+    count_under(db, key, limit, now).await
+}
+
+async fn count_under(db: &impl ConnectionTrait, key: &str, limit: i32, now: i64) -> Result<bool, StoreError> {
+    let result = login_throttle::Entity::update_many()
+        .col_expr(
+            login_throttle::Column::Failures,
+            Expr::col((login_throttle::Entity, login_throttle::Column::Failures)).add(1),
+        )
+        .col_expr(login_throttle::Column::LastFailureAt, Expr::value(now))
+        .filter(login_throttle::Column::Key.eq(key))
+        .filter(login_throttle::Column::Failures.lt(limit))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// Takes the next try of a counter that is over its free tries: counts it and moves
+/// `last_failure_at` to `now`, only if nobody else did since it was read. True for the one caller
+/// that won.
+pub async fn take_slot(
+    db: &impl ConnectionTrait,
+    key: &str,
+    failures: i32,
+    last_failure_at: i64,
+    now: i64,
+) -> Result<bool, StoreError> {
+    let result = login_throttle::Entity::update_many()
+        .col_expr(login_throttle::Column::Failures, Expr::value(failures + 1))
+        .col_expr(login_throttle::Column::LastFailureAt, Expr::value(now))
+        .filter(login_throttle::Column::Key.eq(key))
+        .filter(login_throttle::Column::Failures.eq(failures))
+        .filter(login_throttle::Column::LastFailureAt.eq(last_failure_at))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// Uncounts a try that was taken but not spent on a wrong guess (a correct password, or a try
+/// another counter refused).
+pub async fn give_back(db: &impl ConnectionTrait, key: &str) -> Result<(), StoreError> {
+    login_throttle::Entity::update_many()
+        .col_expr(
+            login_throttle::Column::Failures,
+            Expr::col((login_throttle::Entity, login_throttle::Column::Failures)).sub(1),
+        )
+        .filter(login_throttle::Column::Key.eq(key))
+        .filter(login_throttle::Column::Failures.gt(0))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Forgets a counter whose last failure is older than `cutoff`, in one statement (a try taken
+/// meanwhile moved it to now, so it stays).
+pub async fn forget_if_older(db: &impl ConnectionTrait, key: &str, cutoff: i64) -> Result<(), StoreError> {
+    login_throttle::Entity::delete_many()
+        .filter(login_throttle::Column::Key.eq(key))
+        .filter(login_throttle::Column::LastFailureAt.lt(cutoff))
+        .exec(db)
+        .await?;
+    Ok(())
 }

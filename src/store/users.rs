@@ -130,6 +130,22 @@ pub async fn set_password_hash(
     Ok(())
 }
 
+/// Replaces the hash only while it is still `old`: a password changed meanwhile is kept.
+pub async fn upgrade_password_hash(
+    db: &impl ConnectionTrait,
+    user_id: &str,
+    old: &str,
+    new: String,
+) -> Result<(), StoreError> {
+    user::Entity::update_many()
+        .col_expr(user::Column::PasswordHash, Expr::value(new))
+        .filter(user::Column::Id.eq(user_id))
+        .filter(user::Column::PasswordHash.eq(old))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 pub async fn set_phone_number(
     db: &impl ConnectionTrait,
     user_id: &str,

@@ -13,6 +13,7 @@ mod cli;
 mod code_flow;
 mod consent;
 mod discovery;
+mod factor_binding;
 mod keys;
 mod login_page;
 mod password_throttle;

@@ -117,3 +117,34 @@ async fn a_forged_known_device_cookie_does_not_pass_the_cap(backend: Backend) {
     assert!(wait > 900, "{wait}: the account's cap, not only the address's delay");
 }
 both_backends!(a_forged_known_device_cookie_does_not_pass_the_cap);
+
+async fn parallel_guesses_get_no_more_checks_than_the_free_tries(backend: Backend) {
+    let Some(app) = spawn_behind_proxy(backend, 100).await else { return };
+    let browser = browser_at("203.0.113.66");
+    let login_url = login_url_for(&app, &browser).await;
+    let html = browser.get(&login_url).send().await.unwrap().text().await.unwrap();
+    let csrf = csrf_token(&html);
+    let guesses = (0..40).map(|n| {
+        let (browser, login_url, csrf) = (browser.clone(), login_url.clone(), csrf.clone());
+        tokio::spawn(async move {
+            let password = format!("wrong password {n}");
+            let form = [("email", EMAIL), ("password", password.as_str()), ("csrf_token", csrf.as_str())];
+            browser.post(&login_url).form(&form).send().await.unwrap().status().as_u16()
+        })
+    });
+    let mut statuses = Vec::new();
+    for guess in guesses.collect::<Vec<_>>() {
+        statuses.push(guess.await.unwrap());
+    }
+    let checked = statuses.iter().filter(|&&status| status == 401).count();
+    let waited = statuses.iter().filter(|&&status| status == 429).count();
+    assert_eq!((checked, waited), (5, 35), "only the five free tries are checked: {statuses:?}");
+
+    // Sequentially the same: the next try waits, and then comes one per delay.
+    let response = app.submit_password(&browser, &login_url, EMAIL, PASSWORD).await;
+    assert_eq!(response.status(), 429);
+    app.clock.advance(1);
+    let response = app.submit_password(&browser, &login_url, EMAIL, PASSWORD).await;
+    assert_eq!(response.status(), 303);
+}
+both_backends!(parallel_guesses_get_no_more_checks_than_the_free_tries);

@@ -245,7 +245,7 @@ async fn housekeeping_removes_what_can_no_longer_matter(backend: Backend) {
     assert_eq!(purged.authorization_codes, 1);
     assert_eq!(purged.access_tokens, 1);
     assert_eq!(purged.login_attempts, 1);
-    assert_eq!(purged.throttles, 2, "account and address counters");
+    assert_eq!(purged.throttles, 3, "the address, account-at-address and account counters");
     // And signing in works as before.
     let params = app.sign_in(&crate::helpers::browser(), &AuthRequest::portal(&pkce)).await;
     assert!(params.contains_key("code"));

@@ -51,3 +51,33 @@ async fn imported_users_sign_in_with_their_password_and_app(backend: Backend) {
     assert!(users.iter().all(|u| u.email != "third@example.org"), "nothing of a failed import is written");
 }
 both_backends!(imported_users_sign_in_with_their_password_and_app);
+
+async fn a_heavy_imported_hash_is_replaced_by_ours_at_the_first_sign_in(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else { return };
+    let tenant = tessera::admin::tenant(&app.state, "acme").await.unwrap();
+    let params = Params::new(65_536, 4, 1, None).unwrap();
+    let salt = SaltString::encode_b64(b"sixteen byte salt").unwrap();
+    let heavy = Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+        .hash_password(b"moved over password", &salt)
+        .unwrap()
+        .to_string();
+    let file = format!("{{\"email\":\"moved@example.org\",\"password_hash\":\"{heavy}\"}}\n");
+    tessera::user_import::import_users(&app.state, &tenant, &file).await.unwrap();
+    let stored = async || {
+        let users = tessera::store::users::list(&app.state.db, tenant.id()).await.unwrap();
+        users.into_iter().find(|u| u.email == "moved@example.org").unwrap().password_hash
+    };
+
+    for _ in 0..2 {
+        let browser = firefox();
+        let pkce = pkce();
+        let login_url = app.open_login_page(&browser, &AuthRequest::portal(&pkce)).await;
+        let response =
+            app.submit_password(&browser, &login_url, "moved@example.org", "moved over password").await;
+        assert_eq!(response.status(), 303);
+        assert!(location(&response).starts_with(PORTAL_REDIRECT), "signed in");
+        let hash = stored().await;
+        assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "rehashed to ours: {hash}");
+    }
+}
+both_backends!(a_heavy_imported_hash_is_replaced_by_ours_at_the_first_sign_in);

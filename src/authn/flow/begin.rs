@@ -5,6 +5,7 @@
 
 use super::next_stage::{self, AfterFirstFactor};
 use super::{FlowError, Purpose, Stage, Visitor};
+use crate::account;
 use crate::authn::sso::{self, SessionUse};
 use crate::authn::{consent, session};
 use crate::oauth::authorization_response;
@@ -59,7 +60,9 @@ pub async fn begin(
                 .await?;
                 return Ok(Begun::ToLogin { attempt_token });
             }
-            SessionUse::StepUp => step_up_user = Some(existing.row.user_id.clone()),
+            SessionUse::StepUp => {
+                step_up_user = Some((existing.row.user_id.clone(), existing.row.password_at));
+            }
             SessionUse::SignInAgain => {}
         }
     }
@@ -71,9 +74,11 @@ pub async fn begin(
     }
 
     let purpose = Purpose::Authorize(Box::new(request));
-    let user = match step_up_user {
-        Some(user_id) => store::users::find(&state.db, tenant.id(), &user_id).await?,
-        None => None,
+    let (user, password_at) = match step_up_user {
+        Some((user_id, password_at)) => {
+            (store::users::find(&state.db, tenant.id(), &user_id).await?, password_at)
+        }
+        None => (None, 0),
     };
     let Some(user) = user else {
         let attempt_token = super::start(state, tenant, &purpose, visitor.browser_token, now).await?;
@@ -84,6 +89,12 @@ pub async fn begin(
         AfterFirstFactor::SecondFactor => Stage::SecondFactor,
         AfterFirstFactor::Enrol | AfterFirstFactor::Done => Stage::Enrol,
     };
+    // Binding a new factor needs the password typed within the last minutes (NIST SP 800-63B
+    // 6.1.2.1), not just a session someone may have stolen: otherwise the sign-in starts over.
+    if stage == Stage::Enrol && now - password_at > account::FRESH_SECONDS {
+        let attempt_token = super::start(state, tenant, &purpose, visitor.browser_token, now).await?;
+        return Ok(Begun::ToLogin { attempt_token });
+    }
     let attempt_token =
         super::start_at(state, tenant, &purpose, visitor.browser_token, stage, Some(&user.id), now).await?;
     next_stage::prepare(state, tenant, &purpose, stage, &user, visitor, now).await?;

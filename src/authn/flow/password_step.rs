@@ -54,17 +54,18 @@ pub async fn submit(
         .and_then(|user| known_device::recognise(state, tenant.id(), &user.id, visitor.known_device, now));
     let keys = ThrottleKeys::new(tenant.id(), &email, visitor.ip, device);
     if let Some(seconds) =
-        throttle::claim_password_try(&state.db, &state.settings.throttle, &keys, now).await?
+        throttle::take_password_try(&state.db, &state.settings.throttle, &keys, now).await?
     {
         state.metrics.login("throttled");
         return refuse(Refusal::PasswordThrottled { seconds });
     }
     let stored_hash = user.as_ref().map(|u| u.password_hash.clone());
+    let typed = form.password.clone();
     let verified = state.passwords.verify(form.password, stored_hash).await;
     let user = match (verified, user) {
         (true, Some(user)) => user,
+        // The try was counted as a failure when it was taken.
         (_, user) => {
-            throttle::record_failure(&state.db, &state.settings.throttle, &keys, now).await?;
             let event = AuditEvent {
                 tenant_id: Some(tenant.id()),
                 user_id: user.as_ref().map(|u| u.id.as_str()),
@@ -78,9 +79,29 @@ pub async fn submit(
         }
     };
     throttle::record_success(&state.db, &keys).await?;
+    upgrade_hash(state, &user, typed).await?;
     store::attempts::mark_password_ok(&state.db, &attempt.id_hash).await?;
     let attempt = LoginAttempt { password_ok: true, ..attempt.clone() };
     after_first_factor(state, tenant, &attempt, &user, visitor, now).await
+}
+
+/// An imported hash with other (often heavier) parameters is replaced by one of ours at the first
+/// sign-in, so it is not recomputed at its cost every time. A failed rehash keeps the old hash.
+async fn upgrade_hash(
+    state: &AppState,
+    user: &entity::user::Model,
+    typed: SecretString,
+) -> Result<(), FlowError> {
+    match state.passwords.upgrade(typed, &user.password_hash).await {
+        None => {}
+        Some(Ok(new)) => {
+            store::users::upgrade_password_hash(&state.db, &user.id, &user.password_hash, new).await?
+        }
+        Some(Err(e)) => {
+            tracing::warn!(error = %e, "rehashing an imported password failed; the old hash stays")
+        }
+    }
+    Ok(())
 }
 
 /// The password is proven: decide what comes next.

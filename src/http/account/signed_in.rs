@@ -1,7 +1,6 @@
 //! The signed-in person of an account page, as extractors: `SignedIn` wants a session,
-//! `FreshlySignedIn` a recent sign-in with the second factor (NIST SP 800-63B re-authentication),
-//! and `FreshIfTwoFactor` the latter only from someone whose two-factor authentication is on
-//! (switching it on needs a session; changing it needs proof). Without one, the answer is the
+//! `FreshlySignedIn` a recent password and the second factor when there is one (NIST SP 800-63B
+//! re-authentication; switching two-factor on needs it too). Without one, the answer is the
 //! sign-in, which comes back to the page the request was for.
 
 use axum::extract::{FromRequestParts, MatchedPath};
@@ -42,7 +41,6 @@ impl SignedIn {
 }
 
 pub struct FreshlySignedIn(pub SignedIn);
-pub struct FreshIfTwoFactor(pub SignedIn);
 
 impl FromRequestParts<AppState> for SignedIn {
     type Rejection = Response;
@@ -57,14 +55,6 @@ impl FromRequestParts<AppState> for FreshlySignedIn {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
         extract(parts, state, Freshness::Fresh).await.map(Self)
-    }
-}
-
-impl FromRequestParts<AppState> for FreshIfTwoFactor {
-    type Rejection = Response;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        extract(parts, state, Freshness::FreshIfTwoFactor).await.map(Self)
     }
 }
 

@@ -8,7 +8,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use serde::Deserialize;
 
-use super::signed_in::{FreshIfTwoFactor, SignedIn};
+use super::signed_in::{FreshlySignedIn, SignedIn};
 use super::{account_error, back_to_overview, show_codes};
 use crate::account;
 use crate::authn::sms;
@@ -75,7 +75,7 @@ async fn render_confirm(
 
 async fn phone_form(
     State(state): State<AppState>,
-    FreshIfTwoFactor(me): FreshIfTwoFactor,
+    FreshlySignedIn(me): FreshlySignedIn,
 ) -> Result<Response, PageError> {
     render_phone_form(&state, &me, "", None, StatusCode::OK).await
 }
@@ -90,7 +90,7 @@ struct PhoneBody {
 
 async fn send_code(
     State(state): State<AppState>,
-    FreshIfTwoFactor(me): FreshIfTwoFactor,
+    FreshlySignedIn(me): FreshlySignedIn,
     ClientIp(ip): ClientIp,
     PageForm(body): PageForm<PhoneBody>,
 ) -> Result<Response, PageError> {
@@ -129,7 +129,7 @@ struct CodeBody {
 
 async fn confirm(
     State(state): State<AppState>,
-    FreshIfTwoFactor(me): FreshIfTwoFactor,
+    FreshlySignedIn(me): FreshlySignedIn,
     ClientIp(ip): ClientIp,
     PageForm(body): PageForm<CodeBody>,
 ) -> Result<Response, PageError> {

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use serde::Deserialize;
 
-use super::signed_in::{FreshIfTwoFactor, FreshlySignedIn, SignedIn};
+use super::signed_in::{FreshlySignedIn, SignedIn};
 use super::{CsrfBody, account_error, back_to_overview, show_codes};
 use crate::account;
 use crate::authn::second_factor::{self, Method};
@@ -30,7 +30,7 @@ pub fn router() -> Router<AppState> {
 
 async fn method_choice(
     State(state): State<AppState>,
-    FreshIfTwoFactor(me): FreshIfTwoFactor,
+    FreshlySignedIn(me): FreshlySignedIn,
 ) -> Result<Response, PageError> {
     let methods = Method::ALL
         .iter()
@@ -59,7 +59,7 @@ struct MethodBody {
 
 async fn choose_method(
     State(state): State<AppState>,
-    FreshIfTwoFactor(me): FreshIfTwoFactor,
+    FreshlySignedIn(me): FreshlySignedIn,
     PageForm(body): PageForm<MethodBody>,
 ) -> Result<Response, PageError> {
     me.check_csrf(&body.csrf_token)?;
@@ -99,7 +99,7 @@ async fn render_app_setup(
 
 async fn app_setup(
     State(state): State<AppState>,
-    FreshIfTwoFactor(me): FreshIfTwoFactor,
+    FreshlySignedIn(me): FreshlySignedIn,
 ) -> Result<Response, PageError> {
     render_app_setup(&state, &me, None, StatusCode::OK).await
 }
@@ -114,7 +114,7 @@ struct CodeBody {
 
 async fn confirm_app(
     State(state): State<AppState>,
-    FreshIfTwoFactor(me): FreshIfTwoFactor,
+    FreshlySignedIn(me): FreshlySignedIn,
     ClientIp(ip): ClientIp,
     PageForm(body): PageForm<CodeBody>,
 ) -> Result<Response, PageError> {

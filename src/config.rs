@@ -136,6 +136,9 @@ impl Settings {
             ("sessions.lifetime_seconds", self.sessions.lifetime_seconds),
             ("sessions.login_attempt_seconds", self.sessions.login_attempt_seconds),
             ("throttle.max_delay_seconds", self.throttle.max_delay_seconds),
+            // A try is taken against these before a password is checked: at 0 nobody could sign in.
+            ("throttle.free_failures", i64::from(self.throttle.free_failures)),
+            ("throttle.account_max_failures", i64::from(self.throttle.account_max_failures)),
         ];
         for (name, value) in positive {
             if value <= 0 {

@@ -155,13 +155,17 @@ pub async fn change_password(
     // The same delays as the sign-in page: a stolen session must not brute-force the password.
     let email = crate::domain::Email::parse(&user.email)
         .map_err(|e| AccountError::Store(StoreError::Corrupt(e.0)))?;
-    let keys = throttle::ThrottleKeys::new(tenant.id(), &email, ip, None);
+    // The session proves who this is: its tries are delayed on a counter of their own, and the
+    // account's cap (which guesses from elsewhere fill) does not keep the owner from the change.
+    let own = format!("session-user:{}:{}", tenant.id(), user.id);
+    let keys = throttle::ThrottleKeys::new(tenant.id(), &email, ip, Some(own));
     if let Some(seconds) =
         throttle::take_password_try(&state.db, &state.settings.throttle, &keys, now).await?
     {
         return Err(AccountError::Throttled(seconds));
     }
     if !state.passwords.verify(current, Some(user.password_hash.clone())).await {
+        throttle::record_wrong_password(&state.db, &state.settings.throttle, &keys, now).await?;
         record(
             state,
             tenant,

@@ -78,6 +78,18 @@ pub async fn take_password_try(
     }
     let mut taken = vec![keys.account.as_str()];
     for key in keys.delayed() {
+        // The client address is shared by everyone behind it (a hospital's NAT): its try is not
+        // taken before the check, or people signing in at once would be refused for each other.
+        // Its delay still holds, and a wrong password adds to it (`record_wrong_password`).
+        if is_address(key) {
+            if let Some(wait) = wait_seconds_for(db, settings, &[key], now).await? {
+                for key in taken {
+                    store::throttles::give_back(db, key).await?;
+                }
+                return Ok(Some(wait));
+            }
+            continue;
+        }
         if let Some(wait) = take_delayed(db, settings, key, now).await? {
             for key in taken {
                 store::throttles::give_back(db, key).await?;
@@ -195,17 +207,31 @@ pub async fn record_failure_for(
     Ok(())
 }
 
-/// A correct password resets the account's counters (see `ThrottleKeys::cleared_on_success`)
-/// and gives the address back the try it took.
+/// A correct password resets the account's counters; the address keeps its count (one person's
+/// success says nothing of the others behind it).
 pub async fn record_success(db: &Db, keys: &ThrottleKeys) -> Result<(), StoreError> {
     for key in keys.counted() {
-        if key.starts_with("ip:") {
-            store::throttles::give_back(db, key).await?;
-        } else {
+        if !is_address(key) {
             store::throttles::clear(db, key).await?;
         }
     }
     Ok(())
+}
+
+/// A wrong password: the account's counters counted it when its try was taken; the address
+/// counts it now.
+pub async fn record_wrong_password(
+    db: &Db,
+    settings: &ThrottleSettings,
+    keys: &ThrottleKeys,
+    now: i64,
+) -> Result<(), StoreError> {
+    let addresses: Vec<&str> = keys.delayed().into_iter().filter(|key| is_address(key)).collect();
+    record_failure_for(db, settings, &addresses, now).await
+}
+
+fn is_address(key: &str) -> bool {
+    key.starts_with("ip:")
 }
 
 #[cfg(test)]

@@ -33,13 +33,17 @@ async fn configuration(State(state): State<AppState>, mut parts: Parts) -> Resul
         .await
         .ok()
         .and_then(|Path(mut params)| params.remove("tenant"));
-    let body = match slug.as_deref().and_then(|slug| state.discovery.get(slug)) {
+    // Remembered documents only on the public host: elsewhere `CurrentTenant` decides whether a
+    // `/t/{slug}` path is served at all (not on a tenant's own host).
+    let host = parts.headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    let remembered = slug.as_deref().filter(|_| crate::tenants::is_public_host(&state, host));
+    let body = match remembered.and_then(|slug| state.discovery.get(slug)) {
         Some(body) => body,
         None => {
             let CurrentTenant(tenant) = CurrentTenant::from_request_parts(&mut parts, &state).await?;
             let body =
                 Bytes::from(serde_json::to_vec(&discovery::document(&tenant)).map_err(PageError::internal)?);
-            if let Some(slug) = &slug {
+            if let Some(slug) = remembered {
                 state.discovery.keep(slug, body.clone());
             }
             body

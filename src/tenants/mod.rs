@@ -81,13 +81,22 @@ pub async fn resolve(
     }
 }
 
-/// The host name of a `Host` header, lower case, without its port.
+/// The host name of a `Host` header, lower case, without its port or the root's trailing dot
+/// (`login.alpha.example.` names the same host, and must not escape the checks below).
 fn host_name(host_header: &str) -> String {
     let header = host_header.trim().to_ascii_lowercase();
-    match header.rsplit_once(':') {
-        Some((host, port)) if port.chars().all(|c| c.is_ascii_digit()) => host.to_string(),
-        _ => header,
-    }
+    let host = match header.rsplit_once(':') {
+        Some((host, port)) if port.chars().all(|c| c.is_ascii_digit()) => host,
+        _ => header.as_str(),
+    };
+    host.strip_suffix('.').unwrap_or(host).to_string()
+}
+
+/// True when the `Host` header names the public URL's host, where every tenant's `/t/{slug}`
+/// paths are served (and their remembered discovery documents may be).
+pub fn is_public_host(state: &AppState, host_header: Option<&str>) -> bool {
+    let host = host_header.map(host_name).unwrap_or_default();
+    state.settings.public_url.host_str().is_some_and(|public| public == host)
 }
 
 /// True when `host` is some tenant's own host name. The public URL's host never is (the admin

@@ -188,6 +188,16 @@ async fn a_tenants_own_host_serves_that_tenant_alone(backend: Backend) {
         let discovery = format!("{origin}/t/{slug}/.well-known/openid-configuration");
         assert_eq!(browser.get(&discovery).send().await.unwrap().status(), 404, "{discovery}");
     }
+    // The same host with the root's trailing dot is the same host.
+    let on_acme = beta_authorize.replace(&app.address, &origin);
+    let dotted = format!("login.acme.example.:{}", address.port());
+    let response = browser.get(&on_acme).header("host", &dotted).send().await.unwrap();
+    assert_eq!(response.status(), 404, "{dotted}");
+    // A discovery document remembered from the public host is not served on acme's host either.
+    let public = format!("{}/t/beta/.well-known/openid-configuration", app.address);
+    assert_eq!(browser.get(&public).send().await.unwrap().status(), 200);
+    let discovery = format!("{origin}/t/beta/.well-known/openid-configuration");
+    assert_eq!(browser.get(&discovery).send().await.unwrap().status(), 404, "{discovery}");
 
     // The issuer comes from the configured host, not from the port a client wrote in `Host`.
     let doc: serde_json::Value = browser

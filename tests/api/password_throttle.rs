@@ -148,3 +148,48 @@ async fn parallel_guesses_get_no_more_checks_than_the_free_tries(backend: Backen
     assert_eq!(response.status(), 303);
 }
 both_backends!(parallel_guesses_get_no_more_checks_than_the_free_tries);
+
+/// People behind one address (a hospital's NAT) who sign in at the same moment are not refused
+/// for each other: only wrong passwords add to the address's count.
+async fn people_behind_one_address_sign_in_at_once(backend: Backend) {
+    let Some(app) = spawn_behind_proxy(backend, 100).await else { return };
+    let tenant = tessera::admin::tenant(&app.state, "acme").await.unwrap();
+    let mut posts = tokio::task::JoinSet::new();
+    for n in 0..12 {
+        let email = format!("nurse{n}@example.org");
+        let password = format!("password of nurse {n}");
+        let secret = secrecy::SecretString::from(password.clone());
+        tessera::admin::create_user(&app.state, &tenant, &email, None, secret).await.unwrap();
+        let browser = browser_at("198.51.100.7");
+        let login_url = login_url_for(&app, &browser).await;
+        let (_, html) = app.get_html(&browser, &login_url).await;
+        let csrf = csrf_token(&html);
+        posts.spawn(async move {
+            let form =
+                [("email", email.as_str()), ("password", password.as_str()), ("csrf_token", csrf.as_str())];
+            browser.post(&login_url).form(&form).send().await.unwrap().status().as_u16()
+        });
+    }
+    let answers: Vec<u16> = posts.join_all().await;
+    assert!(answers.iter().all(|status| *status == 303), "every nurse signs in: {answers:?}");
+}
+both_backends!(people_behind_one_address_sign_in_at_once);
+
+/// Guesses from elsewhere that fill the account's cap do not keep the signed-in owner from
+/// changing the password (the way out of an attack).
+async fn the_cap_does_not_stop_the_owner_changing_the_password(backend: Backend) {
+    let Some(app) = spawn_behind_proxy(backend, 10).await else { return };
+    let owner = browser_at("198.51.100.7");
+    let pkce = pkce();
+    app.sign_in(&owner, &AuthRequest::portal(&pkce)).await;
+    for ip in ["203.0.113.1", "203.0.113.2"] {
+        wrong_passwords(&app, &browser_at(ip), 5).await;
+    }
+    let page = format!("{}/account/password", app.issuer);
+    let (status, html) = app.get_html(&owner, &page).await;
+    assert_eq!(status, 200, "{html}");
+    let fields = [("current_password", PASSWORD), ("new_password", "a new and long password")];
+    let response = app.post_form(&owner, &page, &csrf_token(&html), &fields).await;
+    assert_eq!(response.status(), 303, "the owner changes the password despite the cap");
+}
+both_backends!(the_cap_does_not_stop_the_owner_changing_the_password);

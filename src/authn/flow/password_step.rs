@@ -64,8 +64,9 @@ pub async fn submit(
     let verified = state.passwords.verify(form.password, stored_hash).await;
     let user = match (verified, user) {
         (true, Some(user)) => user,
-        // The try was counted as a failure when it was taken.
+        // The account's counters counted the try when it was taken; the address counts it now.
         (_, user) => {
+            throttle::record_wrong_password(&state.db, &state.settings.throttle, &keys, now).await?;
             let event = AuditEvent {
                 tenant_id: Some(tenant.id()),
                 user_id: user.as_ref().map(|u| u.id.as_str()),

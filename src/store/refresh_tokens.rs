@@ -1,4 +1,5 @@
 use entity::refresh_token;
+use sea_orm::ExprTrait;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
@@ -52,15 +53,8 @@ pub async fn end_offline_for_user(
     user_id: &str,
     now: i64,
 ) -> Result<u64, StoreError> {
-    let rows = refresh_token::Entity::find()
-        .filter(refresh_token::Column::UserId.eq(user_id))
-        .filter(refresh_token::Column::Offline.eq(true))
-        .filter(refresh_token::Column::RevokedAt.is_null())
-        .all(db)
-        .await?;
-    let mut families: Vec<String> = rows.into_iter().map(|r| r.family_id).collect();
-    families.sort();
-    families.dedup();
+    let offline = refresh_token::Column::UserId.eq(user_id).and(refresh_token::Column::Offline.eq(true));
+    let families = live_families(db, offline).await?;
     for family in &families {
         revoke_family(db, family, now).await?;
         access_tokens::revoke_family(db, family, now).await?;
@@ -70,9 +64,17 @@ pub async fn end_offline_for_user(
 
 /// The families of a session's non-offline refresh tokens (they end with the session).
 pub async fn session_families(db: &impl ConnectionTrait, sid: &str) -> Result<Vec<String>, StoreError> {
+    let of_session = refresh_token::Column::Sid.eq(sid).and(refresh_token::Column::Offline.eq(false));
+    live_families(db, of_session).await
+}
+
+/// The distinct families of the unrevoked refresh tokens that `condition` selects.
+async fn live_families(
+    db: &impl ConnectionTrait,
+    condition: sea_orm::sea_query::Expr,
+) -> Result<Vec<String>, StoreError> {
     let rows = refresh_token::Entity::find()
-        .filter(refresh_token::Column::Sid.eq(sid))
-        .filter(refresh_token::Column::Offline.eq(false))
+        .filter(condition)
         .filter(refresh_token::Column::RevokedAt.is_null())
         .all(db)
         .await?;

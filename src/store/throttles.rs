@@ -44,7 +44,21 @@ pub async fn claim_slot(
     last_failure_at: i64,
     now: i64,
 ) -> Result<bool, StoreError> {
+    compare_and_set(db, key, failures, last_failure_at, failures, now).await
+}
+
+/// Moves a counter read as `(failures, last_failure_at)` to `(new_failures, now)`, only if it is
+/// still as read: one statement, so of parallel callers exactly one wins.
+async fn compare_and_set(
+    db: &impl ConnectionTrait,
+    key: &str,
+    failures: i32,
+    last_failure_at: i64,
+    new_failures: i32,
+    now: i64,
+) -> Result<bool, StoreError> {
     let result = login_throttle::Entity::update_many()
+        .col_expr(login_throttle::Column::Failures, Expr::value(new_failures))
         .col_expr(login_throttle::Column::LastFailureAt, Expr::value(now))
         .filter(login_throttle::Column::Key.eq(key))
         .filter(login_throttle::Column::Failures.eq(failures))
@@ -108,15 +122,7 @@ pub async fn take_slot(
     last_failure_at: i64,
     now: i64,
 ) -> Result<bool, StoreError> {
-    let result = login_throttle::Entity::update_many()
-        .col_expr(login_throttle::Column::Failures, Expr::value(failures + 1))
-        .col_expr(login_throttle::Column::LastFailureAt, Expr::value(now))
-        .filter(login_throttle::Column::Key.eq(key))
-        .filter(login_throttle::Column::Failures.eq(failures))
-        .filter(login_throttle::Column::LastFailureAt.eq(last_failure_at))
-        .exec(db)
-        .await?;
-    Ok(result.rows_affected == 1)
+    compare_and_set(db, key, failures, last_failure_at, failures + 1, now).await
 }
 
 /// Uncounts a try that was taken but not spent on a wrong guess (a correct password, or a try

@@ -45,6 +45,24 @@ pub async fn start(
     Ok((token, Session { row }))
 }
 
+/// A step-up: the session proved more now (`proven`, the factor just checked). It keeps its
+/// cookie, `sid`, `auth_time` and end: a stronger factor never lengthens a session, and
+/// `auth_time` stays the time of the sign-in that typed (or did not type) the password. Its
+/// methods become those it had plus the new ones, where `pwd` counts only if the session's
+/// own sign-in typed it: a factor's context assumes a password was typed in the same attempt.
+/// `None` when the session ended meanwhile.
+pub async fn step_up(
+    state: &AppState,
+    session: &Session,
+    proven: &AuthContext,
+    now: i64,
+) -> Result<Option<Session>, StoreError> {
+    let raised = session.auth_context().raised_by(proven);
+    let row =
+        store::sessions::raise(&state.db, &session.row.id, &raised.amr_json(), &raised.acr, now).await?;
+    Ok(row.map(|row| Session { row }))
+}
+
 /// The live session a cookie token names at this tenant.
 pub async fn resume(
     state: &AppState,

@@ -77,6 +77,27 @@ impl AuthContext {
         rank(&self.acr)
     }
 
+    /// This context after a step-up proved `proven` as well: the methods of both, but `pwd`
+    /// only if this context had it (every second-factor context says `pwd`, because in an
+    /// ordinary sign-in the password was typed in the same attempt; a step-up types none), and
+    /// the stronger of the two levels.
+    pub fn raised_by(&self, proven: &AuthContext) -> Self {
+        let typed_password = self.amr.iter().any(|m| m == "pwd");
+        let mut amr = self.amr.clone();
+        for method in &proven.amr {
+            if (method != "pwd" || typed_password) && !amr.contains(method) {
+                amr.push(method.clone());
+            }
+        }
+        // `mfa` last, as everywhere else.
+        if let Some(at) = amr.iter().position(|m| m == "mfa") {
+            let mfa = amr.remove(at);
+            amr.push(mfa);
+        }
+        let acr = if proven.rank() > self.rank() { &proven.acr } else { &self.acr };
+        Self { amr, acr: acr.clone() }
+    }
+
     pub fn amr_json(&self) -> String {
         serde_json::to_string(&self.amr).unwrap_or_else(|_| "[]".to_string())
     }
@@ -111,6 +132,24 @@ mod tests {
         assert!(rank(ACR_2FA_REMEMBERED) < rank(ACR_2FA));
         assert!(rank(ACR_2FA) < rank(ACR_PHR));
         assert_eq!(AuthContext::password_and_otp().amr, vec!["pwd", "otp", "mfa"]);
+    }
+
+    #[test]
+    fn a_step_up_adds_the_new_factor_but_never_a_password_nobody_typed() {
+        let remembered = AuthContext::password_on_trusted_device();
+        let raised = remembered.raised_by(&AuthContext::password_and_otp());
+        assert_eq!(raised.amr, vec!["pwd", "otp", "mfa"]);
+        assert_eq!(raised.acr, ACR_2FA);
+
+        let passkey = AuthContext::passkey(true);
+        let raised = passkey.raised_by(&AuthContext::password_and_sms());
+        assert_eq!(raised.amr, vec!["hwk", "user", "pin", "sms", "mfa"], "no pwd");
+        assert_eq!(raised.acr, ACR_PHR, "never lowered");
+
+        let password = AuthContext::password();
+        let raised = password.raised_by(&AuthContext::password_and_security_key(true, false));
+        assert_eq!(raised.amr, vec!["pwd", "swk", "user", "pin", "mfa"]);
+        assert_eq!(raised.acr, ACR_PHR);
     }
 
     #[test]

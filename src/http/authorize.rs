@@ -74,12 +74,11 @@ async fn authorize(
         user_agent: &user_agent,
         trusted_device: None,
         known_device: None,
+        session_token: session_token.as_deref(),
         ip,
         lang: page::language(headers, request.ui_locales.as_deref(), Some(tenant)),
     };
-    let begun = begin::begin(state, tenant, request, session_token.as_deref(), &visitor, state.now())
-        .await
-        .map_err(flow_error)?;
+    let begun = begin::begin(state, tenant, request, &visitor, state.now()).await.map_err(flow_error)?;
     let attempt_token = match begun {
         // No login page: the browser-binding cookie is not needed.
         Begun::ToClient { redirect_to } => return Ok(Redirect::to(&redirect_to).into_response()),

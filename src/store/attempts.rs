@@ -10,6 +10,17 @@ pub async fn insert(db: &impl ConnectionTrait, model: login_attempt::Model) -> R
     Ok(())
 }
 
+/// Stores an attempt unless one with its id exists (two first forms of a pending sign-in sent
+/// at once store it once).
+pub async fn insert_if_absent(
+    db: &impl ConnectionTrait,
+    model: login_attempt::Model,
+) -> Result<(), StoreError> {
+    let active: login_attempt::ActiveModel = model.into();
+    login_attempt::Entity::insert(active).on_conflict_do_nothing().exec_without_returning(db).await?;
+    Ok(())
+}
+
 pub async fn find_active(
     db: &impl ConnectionTrait,
     tenant_id: &str,

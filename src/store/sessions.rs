@@ -1,4 +1,5 @@
 use entity::session;
+use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use super::StoreError;
@@ -20,6 +21,28 @@ pub async fn find_active(
         .filter(session::Column::ExpiresAt.gt(now))
         .one(db)
         .await?)
+}
+
+/// Records a step-up on a live session (its methods and level); `None` when it has ended.
+pub async fn raise(
+    db: &impl ConnectionTrait,
+    id_hash: &str,
+    amr: &str,
+    acr: &str,
+    now: i64,
+) -> Result<Option<session::Model>, StoreError> {
+    let raised = session::Entity::update_many()
+        .col_expr(session::Column::Amr, Expr::value(amr))
+        .col_expr(session::Column::Acr, Expr::value(acr))
+        .col_expr(session::Column::LastSeenAt, Expr::value(now))
+        .filter(session::Column::Id.eq(id_hash))
+        .filter(session::Column::ExpiresAt.gt(now))
+        .exec(db)
+        .await?;
+    if raised.rows_affected == 0 {
+        return Ok(None);
+    }
+    Ok(session::Entity::find_by_id(id_hash.to_string()).one(db).await?)
 }
 
 pub async fn delete(db: &impl ConnectionTrait, id_hash: &str) -> Result<(), StoreError> {

@@ -17,6 +17,61 @@ async fn the_account_page_asks_to_sign_in_first(backend: Backend) {
 }
 both_backends!(the_account_page_asks_to_sign_in_first);
 
+async fn stored_attempts(app: &TestApp) -> u64 {
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    entity::login_attempt::Entity::find().count(&app.state.db).await.unwrap()
+}
+
+/// Opening the account page without a session stores nothing until the sign-in form is sent:
+/// a script asking for `/account` all day cannot fill the attempts table.
+async fn visits_without_a_session_store_nothing_until_the_form_is_sent(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else { return };
+    for _ in 0..20 {
+        let response = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+            .get(format!("{}/account/password", app.issuer))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 303);
+    }
+    let browser = firefox();
+    let response = browser.get(format!("{}/account/password", app.issuer)).send().await.unwrap();
+    let login_url = app.absolute(&location(&response));
+    let (status, html) = app.get_html(&browser, &login_url).await;
+    assert_eq!(status, 200);
+    assert!(html.contains(">Password</label>"), "{html}");
+    assert_eq!(stored_attempts(&app).await, 0, "no attempt stored for visits and page views");
+
+    // The link is this browser's and this tenant's, and cannot be altered.
+    let (status, _) = app.get_html(&firefox(), &login_url).await;
+    assert_eq!(status, 400, "another browser");
+    let forged = login_url.replacen("/t/acme/login/", "/t/acme/login/9", 1);
+    let (status, _) = app.get_html(&browser, &forged).await;
+    assert_eq!(status, 400, "an altered link");
+
+    // The first form stores the attempt, and the sign-in goes back to the page that asked.
+    let response = app.submit_password(&browser, &login_url, EMAIL, "wrong password").await;
+    assert_eq!(response.status(), 401);
+    assert_eq!(stored_attempts(&app).await, 1);
+    let response = app.submit_password(&browser, &login_url, EMAIL, PASSWORD).await;
+    assert_eq!(location(&response), "/t/acme/account/password");
+    assert_eq!(stored_attempts(&app).await, 0, "finished");
+
+    // Like a stored attempt, the link expires.
+    let response = browser.get(format!("{}/account", app.issuer)).send().await.unwrap();
+    assert_eq!(response.status(), 200, "signed in");
+    let other = firefox();
+    let response = other.get(format!("{}/account", app.issuer)).send().await.unwrap();
+    let login_url = app.absolute(&location(&response));
+    app.clock.advance(app.state.settings.sessions.login_attempt_seconds);
+    let (status, _) = app.get_html(&other, &login_url).await;
+    assert_eq!(status, 400, "expired");
+}
+both_backends!(visits_without_a_session_store_nothing_until_the_form_is_sent);
+
 async fn switching_off_requires_a_fresh_password_and_second_factor(backend: Backend) {
     let Some(app) = spawn_app(backend).await else { return };
     let (browser, enrolled) = app.user_with_totp().await;

@@ -525,7 +525,11 @@ impl TestApp {
         let claims = id_token.claims(&verifier, &openidconnect::Nonce::new(nonce.into())).unwrap();
         let amr: Vec<String> =
             claims.auth_method_refs().unwrap_or(&vec![]).iter().map(|a| a.as_str().to_string()).collect();
-        serde_json::json!({ "amr": amr, "acr": claims.auth_context_ref().map(|a| a.as_str().to_string()) })
+        serde_json::json!({
+            "amr": amr,
+            "acr": claims.auth_context_ref().map(|a| a.as_str().to_string()),
+            "auth_time": claims.auth_time().map(|t| t.timestamp()),
+        })
     }
 }
 

@@ -90,7 +90,9 @@ async fn a_remembered_session_steps_up_without_the_password(backend: Backend) {
     silent.extra.push(("prompt", "none"));
     let response = browser.get(app.authorize_url(&silent)).send().await.unwrap();
     assert_eq!(redirect_params(&response, PORTAL_REDIRECT)["error"], "interaction_required");
-    // Asking for 2fa goes straight to the second factor: no password, no downgrade.
+    // Asking for 2fa, eleven minutes on, goes straight to the second factor: no password, no
+    // downgrade.
+    app.clock.advance(11 * 60);
     let mut request = AuthRequest::portal(&pkce);
     request.extra.push(("acr_values", "urn:tessera:acr:2fa"));
     let response = browser.get(app.authorize_url(&request)).send().await.unwrap();
@@ -111,6 +113,52 @@ async fn a_remembered_session_steps_up_without_the_password(backend: Backend) {
     assert!(html.contains(">Password</label>"), "{html}");
 }
 both_backends!(a_remembered_session_steps_up_without_the_password);
+
+/// A step-up raises the session it started from: the same cookie, the same end, the same
+/// `auth_time` (the password was typed then, not now), and no second session beside it.
+async fn a_step_up_neither_lengthens_the_session_nor_moves_the_password(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else { return };
+    let (_, enrolled) = app.user_with_totp().await;
+    let browser = trusted_browser(&app, &enrolled.setup_key).await;
+    let pkce = pkce();
+    let login_url = app.open_login_page(&browser, &login_again(&pkce)).await;
+    let response = app.submit_password(&browser, &login_url, EMAIL, PASSWORD).await;
+    let params = redirect_params(&response, PORTAL_REDIRECT);
+    let signed_in = app.id_token_claims(&params["code"], &pkce, "nonce-456").await;
+    assert_eq!(signed_in["acr"], "urn:tessera:acr:2fa-remembered");
+    let lifetime = app.state.settings.sessions.lifetime_seconds;
+
+    // Most of the session's life later, a client asks for a real second factor.
+    app.clock.advance(lifetime - 600);
+    let pkce = crate::helpers::pkce();
+    let mut request = AuthRequest::portal(&pkce);
+    request.extra.push(("acr_values", "urn:tessera:acr:2fa"));
+    let response = browser.get(app.authorize_url(&request)).send().await.unwrap();
+    let login_url = app.absolute(&location(&response));
+    let response =
+        app.submit_code(&browser, &login_url, &totp_code(&enrolled.setup_key, app.clock.now()), false).await;
+    let new_session_cookie = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .any(|c| c.to_str().unwrap().starts_with("tessera-session"));
+    assert!(!new_session_cookie, "the step-up keeps the session's cookie");
+    let params = redirect_params(&response, PORTAL_REDIRECT);
+    let stepped_up = app.id_token_claims(&params["code"], &pkce, "nonce-456").await;
+    assert_eq!(stepped_up["acr"], "urn:tessera:acr:2fa");
+    assert_eq!(stepped_up["amr"], serde_json::json!(["pwd", "otp", "mfa"]));
+    assert_eq!(stepped_up["auth_time"], signed_in["auth_time"], "the password was typed then, not now");
+
+    // The session still ends when it always would have: 2fa now asks for the password again.
+    app.clock.advance(601);
+    let pkce = crate::helpers::pkce();
+    let mut request = AuthRequest::portal(&pkce);
+    request.extra.push(("acr_values", "urn:tessera:acr:2fa"));
+    let login_url = app.open_login_page(&browser, &request).await;
+    let (_, html) = app.get_html(&browser, &login_url).await;
+    assert!(html.contains(">Password</label>"), "the session ended on time: {html}");
+}
+both_backends!(a_step_up_neither_lengthens_the_session_nor_moves_the_password);
 
 async fn forgetting_devices_and_changing_the_password_end_the_trust(backend: Backend) {
     let Some(app) = spawn_app(backend).await else { return };

@@ -25,12 +25,11 @@ pub async fn begin(
     state: &AppState,
     tenant: &Tenant,
     request: AuthorizationRequest,
-    session_token: Option<&str>,
     visitor: &Visitor<'_>,
     now: i64,
 ) -> Result<Begun, FlowError> {
     let prompt_none = request.prompt.iter().any(|p| p == "none");
-    let existing = match session_token {
+    let existing = match visitor.session_token {
         Some(token) => session::resume(state, tenant, token, now).await?,
         None => None,
     };

@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use super::{FlowError, LoginAttempt, Purpose, Refusal, Stage, StepOutcome};
+use super::{FlowError, LoginAttempt, Purpose, Refusal, Stage, StepOutcome, Visitor};
 use crate::audit::{self, AuditEvent, Event};
 use crate::authn::session;
 use crate::authn::{consent, known_device};
@@ -14,7 +14,8 @@ use crate::store;
 use crate::tenants::Tenant;
 
 pub struct Finished {
-    /// The new session's cookie token; `None` when the sign-in could not serve the request.
+    /// The new session's cookie token; `None` when the sign-in could not serve the request, or
+    /// when it raised the browser's existing session (a step-up keeps its cookie).
     pub session_token: Option<String>,
     /// Where to go now; `None`: back to the attempt's page (its consent stage).
     pub redirect_to: Option<String>,
@@ -29,9 +30,10 @@ pub async fn finish(
     attempt: &LoginAttempt,
     user_id: &str,
     context: &AuthContext,
-    ip: &str,
+    visitor: &Visitor<'_>,
     now: i64,
 ) -> Result<Finished, FlowError> {
+    let ip = visitor.ip;
     if let Purpose::Authorize(request) = &attempt.purpose {
         // Last line of defence, whatever path led here: the client gets the person it named and
         // a sign-in as strong as it asked for, or an error, never a silent substitute.
@@ -53,6 +55,17 @@ pub async fn finish(
             });
         }
     }
+    // An attempt that never checked a password is a step-up of the browser's session: it must
+    // still be there, and it is raised rather than replaced (below).
+    let stepped_up = if attempt.password_ok {
+        None
+    } else {
+        let existing = match visitor.session_token {
+            Some(token) => session::resume(state, tenant, token, now).await?,
+            None => None,
+        };
+        Some(existing.filter(|s| s.row.user_id == user_id).ok_or(FlowError::AttemptGone)?)
+    };
     let consent_first = match &attempt.purpose {
         Purpose::Authorize(request) => consent::needed(state, request, user_id).await?,
         Purpose::Account { .. } => false,
@@ -64,8 +77,17 @@ pub async fn finish(
     } else if !store::attempts::finish(&state.db, &attempt.id_hash).await? {
         return Err(FlowError::AttemptGone);
     }
-    let (session_token, session) =
-        session::start(state, tenant, user_id, context, attempt.password_ok, now).await?;
+    let (session_token, session) = match stepped_up {
+        None => {
+            let (token, session) =
+                session::start(state, tenant, user_id, context, attempt.password_ok, now).await?;
+            (Some(token), session)
+        }
+        Some(existing) => {
+            (None, session::step_up(state, &existing, context, now).await?.ok_or(FlowError::AttemptGone)?)
+        }
+    };
+    let context = &session.auth_context();
     let client = match &attempt.purpose {
         Purpose::Authorize(request) => Some(request.client_id.as_str()),
         Purpose::Account { .. } => None,
@@ -88,7 +110,7 @@ pub async fn finish(
     };
     let known_device =
         Some((known_device::mint(state, tenant.id(), user_id, now), known_device::LIFETIME_SECONDS));
-    Ok(Finished { session_token: Some(session_token), redirect_to, trusted_device: None, known_device })
+    Ok(Finished { session_token, redirect_to, trusted_device: None, known_device })
 }
 
 /// The `notice` stage's Continue button.
@@ -97,7 +119,7 @@ pub async fn continue_after_notice(
     tenant: &Tenant,
     attempt: &LoginAttempt,
     csrf_token: &str,
-    ip: &str,
+    visitor: &Visitor<'_>,
     now: i64,
 ) -> Result<StepOutcome, FlowError> {
     attempt.expect_stage(Stage::Notice)?;
@@ -105,6 +127,6 @@ pub async fn continue_after_notice(
         return Ok(StepOutcome::Refused(Refusal::FormExpired));
     }
     let notice = attempt.notice.as_ref().ok_or(FlowError::WrongStage)?;
-    let finished = finish(state, tenant, attempt, attempt.user_id()?, &notice.context, ip, now).await?;
+    let finished = finish(state, tenant, attempt, attempt.user_id()?, &notice.context, visitor, now).await?;
     Ok(StepOutcome::Finished(finished))
 }

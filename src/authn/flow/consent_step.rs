@@ -1,6 +1,6 @@
 //! The consent stage: a third-party client waits for the signed-in person's Allow or Deny.
 
-use super::{FlowError, LoginAttempt, Purpose, Refusal, Stage, StepOutcome};
+use super::{FlowError, LoginAttempt, Purpose, Refusal, Stage, StepOutcome, Visitor};
 use crate::authn::consent;
 use crate::authn::session;
 use crate::oauth::authorization_response;
@@ -10,15 +10,13 @@ use crate::tenants::Tenant;
 
 /// The consent stage's answer. Allow issues the code from the session the sign-in started (the
 /// browser's session cookie must name it); Deny sends `access_denied` back to the client.
-#[allow(clippy::too_many_arguments)]
 pub async fn decide(
     state: &AppState,
     tenant: &Tenant,
     attempt: &LoginAttempt,
-    session_token: Option<&str>,
     allow: bool,
     csrf_token: &str,
-    ip: &str,
+    visitor: &Visitor<'_>,
     now: i64,
 ) -> Result<StepOutcome, FlowError> {
     attempt.expect_stage(Stage::Consent)?;
@@ -27,7 +25,7 @@ pub async fn decide(
     }
     let Purpose::Authorize(request) = &attempt.purpose else { return Err(FlowError::WrongStage) };
     let user_id = attempt.user_id()?;
-    let session = match session_token {
+    let session = match visitor.session_token {
         Some(token) => session::resume(state, tenant, token, now).await?,
         None => None,
     };
@@ -36,7 +34,7 @@ pub async fn decide(
         return Err(FlowError::AttemptGone);
     }
     let redirect_to = if allow {
-        consent::allow(state, tenant, request, user_id, ip, now).await?;
+        consent::allow(state, tenant, request, user_id, visitor.ip, now).await?;
         authorization_response::issue_code(state, tenant, request, &session, now).await?
     } else {
         authorization_response::refuse(

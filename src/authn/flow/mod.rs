@@ -14,6 +14,7 @@ pub mod next_stage;
 pub mod outcome;
 pub mod passkey_step;
 pub mod password_step;
+pub mod pending;
 mod purpose;
 pub mod second_factor_page;
 pub mod second_factor_step;
@@ -70,6 +71,8 @@ pub struct Visitor<'a> {
     pub trusted_device: Option<&'a str>,
     /// The known-device cookie (`authn::known_device`), when the browser has one.
     pub known_device: Option<&'a str>,
+    /// The browser's session cookie at this tenant: a step-up raises that session.
+    pub session_token: Option<&'a str>,
     /// For throttles and the audit log.
     pub ip: &'a str,
     /// The page language, also the language of a text message sent now.
@@ -182,18 +185,30 @@ pub async fn start_at(
     Ok(token)
 }
 
-/// The live attempt named by `token`, if this browser started it.
+/// The live attempt named by `token`, if this browser started it. A pending account sign-in
+/// (`pending`) is read from its token, and stored when `save` (a form is being sent).
 pub async fn load(
     state: &AppState,
     tenant: &Tenant,
     token: &str,
     browser_token: Option<&str>,
+    save: bool,
     now: i64,
 ) -> Result<LoginAttempt, FlowError> {
     let browser_token = browser_token.ok_or(FlowError::AttemptGone)?;
-    let row = store::attempts::find_active(&state.db, tenant.id(), &sha256_hex(token), now)
-        .await?
-        .ok_or(FlowError::AttemptGone)?;
+    let id_hash = sha256_hex(token);
+    let mut row = store::attempts::find_active(&state.db, tenant.id(), &id_hash, now).await?;
+    if row.is_none()
+        && let Some(pending) = pending::open(state, tenant, token, browser_token, now)
+    {
+        row = if save {
+            store::attempts::insert_if_absent(&state.db, pending).await?;
+            store::attempts::find_active(&state.db, tenant.id(), &id_hash, now).await?
+        } else {
+            Some(pending)
+        };
+    }
+    let row = row.ok_or(FlowError::AttemptGone)?;
     if !constant_time_eq(&row.browser_hash, &sha256_hex(browser_token)) {
         return Err(FlowError::AttemptGone);
     }

@@ -60,6 +60,6 @@ pub async fn submit(
     let attempt = LoginAttempt { password_ok: true, user_id: Some(user.id.clone()), ..attempt.clone() };
     audit_key_use(state, tenant, &key, visitor.ip, now).await?;
     let context = AuthContext::passkey(key.hardware_bound);
-    let finished = completion::finish(state, tenant, &attempt, &user.id, &context, visitor.ip, now).await?;
+    let finished = completion::finish(state, tenant, &attempt, &user.id, &context, visitor, now).await?;
     Ok(StepOutcome::Finished(finished))
 }

@@ -118,7 +118,7 @@ pub async fn after_first_factor(
         AfterFirstFactor::Done => {
             let context = AuthContext::password();
             let finished =
-                completion::finish(state, tenant, attempt, &user.id, &context, visitor.ip, now).await?;
+                completion::finish(state, tenant, attempt, &user.id, &context, visitor, now).await?;
             return Ok(StepOutcome::Finished(finished));
         }
         AfterFirstFactor::SecondFactor => Stage::SecondFactor,
@@ -132,8 +132,7 @@ pub async fn after_first_factor(
         && trusted_device::recognise(state, tenant, &user.id, visitor.trusted_device, now).await?
     {
         let context = AuthContext::password_on_trusted_device();
-        let finished =
-            completion::finish(state, tenant, attempt, &user.id, &context, visitor.ip, now).await?;
+        let finished = completion::finish(state, tenant, attempt, &user.id, &context, visitor, now).await?;
         return Ok(StepOutcome::Finished(finished));
     }
     next_stage::enter(state, tenant, attempt, stage, user, visitor, now).await?;

@@ -205,7 +205,7 @@ async fn finish_with_factor(
     } else {
         None
     };
-    let mut finished = completion::finish(state, tenant, attempt, user_id, context, visitor.ip, now).await?;
+    let mut finished = completion::finish(state, tenant, attempt, user_id, context, visitor, now).await?;
     finished.trusted_device = device;
     Ok(StepOutcome::Finished(finished))
 }

@@ -8,7 +8,7 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 
 use crate::account::{self, Freshness};
-use crate::authn::flow::{self, Purpose};
+use crate::authn::flow;
 use crate::authn::session::Session;
 use crate::crypto::constant_time_eq;
 use crate::error::PageError;
@@ -72,11 +72,10 @@ async fn extract(parts: &mut Parts, state: &AppState, freshness: Freshness) -> R
     }
     // Sign in (again), then back to the page the request came from.
     let route = parts.extensions.get::<MatchedPath>().map(MatchedPath::as_str).unwrap_or("/account");
-    let purpose = Purpose::Account { return_to: tenant.path(state, page_of(route)) };
+    // Nothing is stored until the person sends the sign-in form (`flow::pending`).
+    let return_to = tenant.path(state, page_of(route));
     let (browser_token, set_cookie) = browser::binding(state, &parts.headers);
-    let attempt = flow::start(state, &tenant, &purpose, &browser_token, now)
-        .await
-        .map_err(|err| PageError::internal(err).into_response())?;
+    let attempt = flow::pending::mint(state, &tenant, &return_to, &browser_token, now);
     let mut response = Redirect::to(&tenant.path(state, &format!("/login/{attempt}"))).into_response();
     browser::attach(&mut response, set_cookie);
     Err(response)

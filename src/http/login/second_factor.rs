@@ -122,7 +122,7 @@ async fn continue_after_notice(
         &request.tenant,
         &request.attempt,
         &body.csrf_token,
-        request.visitor().ip,
+        &request.visitor(),
         state.now(),
     )
     .await
@@ -144,10 +144,9 @@ async fn decide_consent(
         &state,
         &request.tenant,
         &request.attempt,
-        request.session_token(),
         allow,
         &body.csrf_token,
-        request.visitor().ip,
+        &request.visitor(),
         state.now(),
     )
     .await

@@ -3,12 +3,13 @@
 use std::net::SocketAddr;
 
 use crate::state::AppState;
-use crate::{demo, startup};
+use crate::{demo, startup, tenants};
 
 pub(super) async fn run(state: AppState, listen: SocketAddr, demo: bool) -> Result<(), String> {
     if demo {
         demo::ensure(&state).await.map_err(|e| e.to_string())?;
     }
+    tenants::check_own_hosts(&state).await?;
     let listener = startup::bind(listen).await.map_err(|e| e.to_string())?;
     tracing::info!(address = %listen, public_url = %state.settings.public_url, "tessera is listening");
     if matches!(state.settings.public_url.host(), Some(url::Host::Ipv4(_) | url::Host::Ipv6(_))) {

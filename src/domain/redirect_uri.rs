@@ -46,13 +46,18 @@ impl RedirectUri {
         &self.0
     }
 
-    /// The redirect URI a request may use with this registration: the exact string, or, when
-    /// this is an `http` loopback IP literal, the same URI on any port (RFC 8252 7.3: a native
-    /// app listens on whatever port is free). `localhost` stays exact, as RFC 8252 8.3 advises.
-    /// The answer is the requested URI, port included, which the token request must repeat.
-    pub fn matches_request(&self, requested: &str) -> Option<RedirectUri> {
+    /// The redirect URI a request may use with this registration: the exact string, or, for a
+    /// native app (`native`: a public client) when this is an `http` loopback IP literal, the same
+    /// URI on any port (RFC 8252 7.3: a native app listens on whatever port is free). `localhost`
+    /// stays exact, as RFC 8252 8.3 advises; so does every URI of a confidential client, which
+    /// is a server with a port of its own. The answer is the requested URI, port included, which
+    /// the token request must repeat.
+    pub fn matches_request(&self, requested: &str, native: bool) -> Option<RedirectUri> {
         if self.0 == requested {
             return Some(self.clone());
+        }
+        if !native {
+            return None;
         }
         let registered = Url::parse(&self.0).ok()?;
         let loopback_ip = registered.scheme() == "http"
@@ -122,12 +127,12 @@ mod tests {
     fn loopback_ip_literals_match_on_any_port_and_nothing_else_does() {
         let v4 = RedirectUri::parse("http://127.0.0.1/cb").unwrap();
         assert_eq!(
-            v4.matches_request("http://127.0.0.1:51234/cb").unwrap().as_str(),
+            v4.matches_request("http://127.0.0.1:51234/cb", true).unwrap().as_str(),
             "http://127.0.0.1:51234/cb"
         );
-        assert!(v4.matches_request("http://127.0.0.1/cb").is_some());
+        assert!(v4.matches_request("http://127.0.0.1/cb", true).is_some());
         let v6 = RedirectUri::parse("http://[::1]:8080/cb").unwrap();
-        assert!(v6.matches_request("http://[::1]:1/cb").is_some());
+        assert!(v6.matches_request("http://[::1]:1/cb", true).is_some());
         for other in [
             "http://127.0.0.1:51234/other",
             "http://127.0.0.1:51234/cb?x=1",
@@ -136,12 +141,14 @@ mod tests {
             "https://127.0.0.1:51234/cb",
             "http://127.0.0.1:51234/x/../cb",
         ] {
-            assert!(v4.matches_request(other).is_none(), "{other}");
+            assert!(v4.matches_request(other, true).is_none(), "{other}");
         }
         let localhost = RedirectUri::parse("http://localhost/cb").unwrap();
-        assert!(localhost.matches_request("http://localhost:51234/cb").is_none());
+        assert!(localhost.matches_request("http://localhost:51234/cb", true).is_none());
         let web = RedirectUri::parse("https://portal.example.org/cb").unwrap();
-        assert!(web.matches_request("https://portal.example.org:8443/cb").is_none());
+        assert!(web.matches_request("https://portal.example.org:8443/cb", true).is_none());
+        assert!(v4.matches_request("http://127.0.0.1:51234/cb", false).is_none(), "a confidential client");
+        assert!(v4.matches_request("http://127.0.0.1/cb", false).is_some());
     }
 
     #[test]

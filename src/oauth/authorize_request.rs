@@ -86,9 +86,10 @@ pub async fn validate(
         .await?
         .ok_or(AuthorizeError::Page("error-unknown-client"))?;
     let redirect_uri = get("redirect_uri").ok_or(AuthorizeError::Page("error-redirect-uri"))?;
+    let native = client.is_public;
     let redirect_uri = store::clients::redirect_uris(&client)?
         .iter()
-        .find_map(|uri| uri.matches_request(redirect_uri))
+        .find_map(|uri| uri.matches_request(redirect_uri, native))
         .ok_or(AuthorizeError::Page("error-redirect-uri"))?;
 
     let request_state = get("state").map(str::to_string);

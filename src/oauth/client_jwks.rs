@@ -10,6 +10,9 @@ use serde_json::Value;
 
 /// A remembered set is fetched again after this long, so a key the client withdrew stops working.
 pub const MAX_AGE_SECONDS: i64 = 300;
+/// A set older than this is not used any more, even while fetching it fails: a client whose
+/// server is gone for good, or a key it withdrew while its URL was down, stops working.
+pub const STALE_LIMIT_SECONDS: i64 = 3600;
 /// The least time between two fetches of one client's set (successful or not).
 pub const REFETCH_SECONDS: i64 = 60;
 /// Larger answers are refused: a JWK Set of a few keys takes a few kilobytes.
@@ -41,8 +44,9 @@ pub struct ClientJwks(Mutex<HashMap<String, Arc<tokio::sync::Mutex<Remembered>>>
 
 impl ClientJwks {
     /// The client's key set, fetched if it is missing, old, or lacks `kid` (and the last fetch is
-    /// a minute ago). When a fetch fails the set fetched before stays in use: the client's server
-    /// having a bad minute should not stop its sign-ins.
+    /// a minute ago). When a fetch fails the set fetched before stays in use, up to
+    /// `STALE_LIMIT_SECONDS` after it was fetched: the client's server having a bad minute should
+    /// not stop its sign-ins, a server gone for an hour should.
     pub async fn keys(
         &self,
         http: &reqwest::Client,
@@ -80,6 +84,9 @@ impl ClientJwks {
                     }
                 }
             }
+        }
+        if now - remembered.fetched_at >= STALE_LIMIT_SECONDS {
+            remembered.keys = None;
         }
         remembered.keys.clone().ok_or(JwksError::Unreachable)
     }

@@ -99,6 +99,21 @@ pub fn is_public_host(state: &AppState, host_header: Option<&str>) -> bool {
     state.settings.public_url.host_str().is_some_and(|public| public == host)
 }
 
+/// Refuses to serve when a tenant's own host name is the public URL's host (stored before the
+/// admin refused it, or `public_url` changed since): that tenant would take over the root of the
+/// host where every tenant is served. The message says how to fix it.
+pub async fn check_own_hosts(state: &AppState) -> Result<(), String> {
+    let Some(public) = state.settings.public_url.host_str() else { return Ok(()) };
+    let tenants = store::tenants::list(&state.db).await.map_err(|e| e.to_string())?;
+    match tenants.iter().find(|t| t.host.as_deref() == Some(public)) {
+        Some(tenant) => Err(format!(
+            "tenant {:?} has the public URL's own host {public:?} as its host name; every tenant is              served there below /t/{{slug}}. Remove it with `tessera tenant update {} --host none`              or give the tenant a host of its own",
+            tenant.slug, tenant.slug
+        )),
+        None => Ok(()),
+    }
+}
+
 /// True when `host` is some tenant's own host name. The public URL's host never is (the admin
 /// refuses it), which keeps the common `/t/{slug}` request free of a second lookup.
 async fn is_tenant_host(state: &AppState, host: &str) -> Result<bool, StoreError> {

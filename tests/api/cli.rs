@@ -425,3 +425,37 @@ fn theme_check_reports_a_page_over_its_budget() {
         "{stderr}"
     );
 }
+
+/// A tenant holding the public URL's host (stored before the admin refused it, or `public_url`
+/// moved onto it since) would take over the root of the host every tenant is served on: the
+/// server refuses to start and says how to fix it.
+#[test]
+fn serve_refuses_a_tenant_that_owns_the_public_host() {
+    let cli = Cli::new();
+    cli.ok(&["tenant", "create", "alpha", "--name", "Alpha"], None);
+    cli.ok(&["tenant", "update", "alpha", "--host", "login.alpha.example"], None);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .args(["serve"])
+        .env("TESSERA_DATA_DIR", cli.dir.path())
+        .env("TESSERA_PUBLIC_URL", "https://login.alpha.example")
+        .env("TESSERA_LISTEN", "127.0.0.1:0")
+        .env("TESSERA_THEMES_DIR", &cli.themes)
+        .env("TESSERA_MASTER_KEY", MASTER_KEY)
+        .env_remove("TESSERA_DATABASE_URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("tessera serve started although a tenant owns the public host");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let output = child.wait_with_output().unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("tessera tenant update alpha --host none"), "{stderr}");
+}

@@ -272,6 +272,19 @@ async fn a_loopback_redirect_uri_accepts_any_port(backend: Backend) {
         assert_eq!(response.status(), 400, "{refused}");
         assert!(response.headers().get("location").is_none());
     }
+
+    // A confidential client is a server with its own port: its loopback URIs match exactly.
+    let request = NewClientRequest { first_party: true, ..NewClientRequest::new("local-web", &registered) };
+    admin::create_client(&app.state, &tenant, request).await.unwrap();
+    let pkce = pkce();
+    let request = AuthRequest {
+        client_id: "local-web",
+        redirect_uri: "http://127.0.0.1:51234/cb",
+        ..AuthRequest::portal(&pkce)
+    };
+    let response = browser().get(app.authorize_url(&request)).send().await.unwrap();
+    assert_eq!(response.status(), 400, "any port only for native (public) clients");
+    assert!(response.headers().get("location").is_none());
 }
 both_backends!(a_loopback_redirect_uri_accepts_any_port);
 

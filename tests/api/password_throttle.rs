@@ -91,6 +91,33 @@ async fn many_addresses_meet_the_account_cap_but_not_the_owners_known_device(bac
 }
 both_backends!(many_addresses_meet_the_account_cap_but_not_the_owners_known_device);
 
+/// A ward's shared workstation: the owner signed in there, then colleagues did. It stays the
+/// owner's known device, so guesses at the owner's account from elsewhere do not hold them there.
+async fn a_shared_workstation_stays_known_to_everyone_who_signed_in_on_it(backend: Backend) {
+    let Some(app) = spawn_behind_proxy(backend, 10).await else { return };
+    let tenant = tessera::admin::tenant(&app.state, "acme").await.unwrap();
+    let workstation = browser_at("198.51.100.7");
+    let pkce = pkce();
+    let again = AuthRequest { extra: vec![("prompt", "login")], ..AuthRequest::portal(&pkce) };
+    app.sign_in(&workstation, &again).await;
+    for n in 0..3 {
+        let email = format!("colleague{n}@example.org");
+        let secret = secrecy::SecretString::from(format!("password of colleague {n}"));
+        tessera::admin::create_user(&app.state, &tenant, &email, None, secret).await.unwrap();
+        let login_url = app.open_login_page(&workstation, &again).await;
+        let password = format!("password of colleague {n}");
+        let response = app.submit_password(&workstation, &login_url, &email, &password).await;
+        assert_eq!(response.status(), 303);
+    }
+    for ip in ["203.0.113.1", "203.0.113.2"] {
+        wrong_passwords(&app, &browser_at(ip), 5).await;
+    }
+    let login_url = app.open_login_page(&workstation, &again).await;
+    let response = app.submit_password(&workstation, &login_url, EMAIL, PASSWORD).await;
+    assert_eq!(response.status(), 303, "the owner is still known on the shared workstation");
+}
+both_backends!(a_shared_workstation_stays_known_to_everyone_who_signed_in_on_it);
+
 async fn login_url_for(app: &TestApp, browser: &reqwest::Client) -> String {
     let pkce = pkce();
     app.open_login_page(browser, &AuthRequest::portal(&pkce)).await

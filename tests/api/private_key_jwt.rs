@@ -274,3 +274,29 @@ async fn an_oversized_jwks_is_refused(backend: Backend) {
     assert_eq!(jwks_fetches(&server).await, 1);
 }
 both_backends!(an_oversized_jwks_is_refused);
+
+/// A client's server down for a while keeps its sign-ins going with the set fetched before; down
+/// for an hour, its assertions stop working (a key withdrawn meanwhile must not live forever).
+async fn a_remembered_jwks_outlives_a_failing_uri_for_an_hour_only(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else { return };
+    let server = wiremock::MockServer::start().await;
+    let key = client_key("k1");
+    serve_jwks(&key.jwks, 5).mount(&server).await;
+    jwks_uri_client(&app, "api-client", &format!("{}/jwks.json", server.uri())).await;
+    let aud = format!("{}/token", app.issuer);
+    let good = |app: &TestApp, jti: &str| key.assertion("api-client", &aud, jti, app.clock.now() + 60);
+    assert_eq!(client_credentials(&app, "api-client", &good(&app, "a0")).await, 200);
+
+    // The client's server fails from now on.
+    wiremock::Mock::given(wiremock::matchers::method("GET"))
+        .respond_with(wiremock::ResponseTemplate::new(503))
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    app.clock.advance(1800);
+    assert_eq!(client_credentials(&app, "api-client", &good(&app, "a1")).await, 200, "half an hour");
+    assert_eq!(jwks_fetches(&server).await, 2, "it was asked again, and failed");
+    app.clock.advance(1800);
+    assert_eq!(client_credentials(&app, "api-client", &good(&app, "a2")).await, 401, "an hour");
+}
+both_backends!(a_remembered_jwks_outlives_a_failing_uri_for_an_hour_only);

@@ -108,8 +108,10 @@ pub async fn finish(
         }
         Purpose::Account { return_to } => Some(return_to.clone()),
     };
-    let known_device =
-        Some((known_device::mint(state, tenant.id(), user_id, now), known_device::LIFETIME_SECONDS));
+    let known_device = Some((
+        known_device::mint(state, tenant.id(), user_id, visitor.known_device, now),
+        known_device::LIFETIME_SECONDS,
+    ));
     Ok(Finished { session_token, redirect_to, trusted_device: None, known_device })
 }
 

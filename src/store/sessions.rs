@@ -1,4 +1,5 @@
-use entity::session;
+use entity::{session, user};
+use sea_orm::sea_query::Query;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use super::StoreError;
@@ -8,16 +9,23 @@ pub async fn insert(db: &impl ConnectionTrait, model: session::Model) -> Result<
     Ok(active.insert(db).await?)
 }
 
-/// The unexpired session with this id hash at this tenant.
+/// The unexpired session with this id hash at this tenant, of a user who is not disabled (their
+/// sessions end when they are, so this only closes the gap of a session started meanwhile).
 pub async fn find_active(
     db: &impl ConnectionTrait,
     tenant_id: &str,
     id_hash: &str,
     now: i64,
 ) -> Result<Option<session::Model>, StoreError> {
+    let enabled_users = Query::select()
+        .column(user::Column::Id)
+        .from(user::Entity)
+        .and_where(user::Column::DisabledAt.is_null())
+        .to_owned();
     Ok(session::Entity::find_by_id(id_hash.to_string())
         .filter(session::Column::TenantId.eq(tenant_id))
         .filter(session::Column::ExpiresAt.gt(now))
+        .filter(session::Column::UserId.in_subquery(enabled_users))
         .one(db)
         .await?)
 }

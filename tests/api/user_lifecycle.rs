@@ -390,3 +390,30 @@ async fn show_reports_status_factors_sessions_and_last_sign_in(backend: Backend)
     ));
 }
 both_backends!(show_reports_status_factors_sessions_and_last_sign_in);
+
+/// A session or token that outlived the change (a sign-in that finished while the person was being
+/// disabled) still gets nothing: every check reads the person's status too.
+async fn a_session_or_token_that_escaped_the_change_still_gets_nothing(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else { return };
+    let browser = firefox();
+    let (access, refresh_token) =
+        offline_tokens(&app, &browser, (PORTAL, PORTAL_REDIRECT, &app.portal_secret)).await;
+    let pkce = crate::helpers::pkce();
+    let response = browser.get(app.authorize_url(&AuthRequest::portal(&pkce))).send().await.unwrap();
+    let code = redirect_params(&response, PORTAL_REDIRECT);
+    // Disabled behind the service's back: sessions, codes and tokens are all still there.
+    let id = user_id(&app).await;
+    let db = &app.state.db;
+    let sql = format!("UPDATE users SET disabled_at = 1 WHERE id = '{id}'");
+    db.execute_raw(Statement::from_string(db.get_database_backend(), sql)).await.unwrap();
+
+    let response = app.exchange_portal_code(&code["code"], &pkce.verifier).await;
+    assert_eq!(response.status(), 400, "the code");
+    assert_tokens_ended(&app, (PORTAL, &app.portal_secret), &access, &refresh_token).await;
+    let pkce = crate::helpers::pkce();
+    let response = browser.get(app.authorize_url(&AuthRequest::portal(&pkce))).send().await.unwrap();
+    assert!(location(&response).contains("/t/acme/login/"), "no single sign-on: {}", location(&response));
+    let response = browser.get(format!("{}/account", app.issuer)).send().await.unwrap();
+    assert_eq!(response.status(), 303, "no account page");
+}
+both_backends!(a_session_or_token_that_escaped_the_change_still_gets_nothing);

@@ -417,3 +417,49 @@ async fn a_session_or_token_that_escaped_the_change_still_gets_nothing(backend: 
     assert_eq!(response.status(), 303, "no account page");
 }
 both_backends!(a_session_or_token_that_escaped_the_change_still_gets_nothing);
+
+async fn disabling_tells_the_apps_by_back_channel_logout(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else { return };
+    let received: std::sync::Arc<std::sync::Mutex<Vec<String>>> = Default::default();
+    let seen = received.clone();
+    let receiver = axum::Router::new().route(
+        "/backchannel",
+        axum::routing::post(move |body: String| {
+            let seen = seen.clone();
+            async move {
+                seen.lock().unwrap().push(body);
+                axum::http::StatusCode::OK
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let uri = format!("http://localhost:{}/backchannel", listener.local_addr().unwrap().port());
+    tokio::spawn(async move { axum::serve(listener, receiver).await });
+    let tenant = acme(&app).await;
+    let request = NewClientRequest {
+        first_party: true,
+        backchannel_logout_uri: Some(uri),
+        ..NewClientRequest::new("bcl-app", &["https://bcl.example.org/cb"])
+    };
+    admin::create_client(&app.state, &tenant, request).await.unwrap();
+    let pkce = crate::helpers::pkce();
+    let request = AuthRequest {
+        client_id: "bcl-app",
+        redirect_uri: "https://bcl.example.org/cb",
+        ..AuthRequest::portal(&pkce)
+    };
+    app.sign_in(&browser(), &request).await;
+
+    admin::disable_user(&app.state, &tenant, EMAIL, &Actor::CLI).await.unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while received.lock().unwrap().is_empty() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let bodies = received.lock().unwrap().clone();
+    assert_eq!(bodies.len(), 1, "{bodies:?}");
+    let token = bodies[0].strip_prefix("logout_token=").unwrap();
+    let claims = crate::refresh_and_tokens::decode_jwt(token);
+    assert_eq!(claims["sub"], user_id(&app).await.as_str());
+    assert_eq!(claims["aud"], "bcl-app");
+}
+both_backends!(disabling_tells_the_apps_by_back_channel_logout);

@@ -463,3 +463,25 @@ async fn disabling_tells_the_apps_by_back_channel_logout(backend: Backend) {
     assert_eq!(claims["aud"], "bcl-app");
 }
 both_backends!(disabling_tells_the_apps_by_back_channel_logout);
+
+/// The last step of every sign-in checks too: someone disabled between the password and the code
+/// (here behind the service's back, so the attempt survives) gets no session.
+async fn a_sign_in_under_way_gets_no_session_once_disabled(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else { return };
+    let (browser, enrolled) = app.user_with_totp().await;
+    let pkce = crate::helpers::pkce();
+    let mut request = AuthRequest::portal(&pkce);
+    request.extra = vec![("prompt", "login")];
+    let login_url = app.password_then_second_factor(&browser, &request).await;
+    let id = user_id(&app).await;
+    let db = &app.state.db;
+    let sql = format!("UPDATE users SET disabled_at = 1 WHERE id = '{id}'");
+    db.execute_raw(Statement::from_string(db.get_database_backend(), sql)).await.unwrap();
+    let sessions_before = count(&app, "sessions", &format!("user_id = '{id}'")).await;
+    let code = totp_code(&enrolled.setup_key, app.clock.now());
+    let response = app.submit_code(&browser, &login_url, &code, false).await;
+    assert_ne!(response.status(), 303, "not signed in");
+    assert_eq!(count(&app, "sessions", &format!("user_id = '{id}'")).await, sessions_before);
+    assert!(!events(&app).await.iter().rev().take(1).any(|e| e.event == "login.succeeded"));
+}
+both_backends!(a_sign_in_under_way_gets_no_session_once_disabled);

@@ -15,13 +15,15 @@ pub enum Event {
     /// trusted device, or with a passkey).
     /// Detail: `client` (the `client_id` signed in to; null for the account pages), `amr`, `acr`.
     LoginSucceeded,
-    /// A wrong email address or password on the sign-in page; it counts towards the delays.
-    /// Detail: `known_account` (whether the address belongs to a user; the user is set when so).
+    /// A wrong email address or password on the sign-in page, or any password for a disabled
+    /// person (who gets the same answer); it counts towards the delays.
+    /// Detail: `known_account` (whether the address belongs to a user; the user is set when so),
+    /// `disabled` (present and true when the person is disabled).
     LoginPasswordFailed,
     /// A passkey sign-in was refused (after `security_key.refused` or
     /// `security_key.counter_regression` when the key is registered).
     /// Detail: `reason` (`ceremony`, `malformed`, `unknown_key`, `invalid`, `counter_regression`,
-    /// `concurrent_use`).
+    /// `concurrent_use`, `disabled`: the key verified but its owner is disabled).
     LoginPasskeyFailed,
     /// A wrong second-factor answer at sign-in or at a forced enrolment, with tries left.
     /// Detail: `kind` (`code`, `backup_code`, `security_key`, `enrolment_code`), `failures` (tries
@@ -131,16 +133,37 @@ pub enum Event {
     /// Detail: `client_id`, `public`, `first_party`.
     ClientCreated,
     /// A user was created (`tessera user create`, `tessera serve --demo`).
-    /// Detail: none (`{}`).
+    /// Detail: `email_verified` (true only when the administrator vouched for the address with
+    /// `--email-verified`; otherwise the detail is `{}`).
     UserCreated,
     /// Users were imported (`tessera user import`), written in the import's own transaction.
     /// Detail: `users`, `with_totp` (how many came with an authenticator-app seed).
     UsersImported,
+    /// An administrator ended every session, refresh token and access token of a person
+    /// (`tessera user sign-out`); their apps are told by back-channel logout.
+    /// Detail: `actor` (`cli`, or the admin API's caller), `sessions` (how many were live).
+    UserSignedOut,
+    /// An administrator removed every factor of a person (app, phone number, security keys and
+    /// passkeys), their backup codes and trusted devices, and ended every sign-in
+    /// (`tessera user reset-2fa`).
+    /// Detail: `actor`, `method` (the method they had; null when it was off).
+    UserTwoFactorReset,
+    /// An administrator disabled a person (`tessera user disable`): they cannot sign in, every
+    /// session and token ended.
+    /// Detail: `actor`.
+    UserDisabled,
+    /// An administrator enabled a disabled person again (`tessera user enable`).
+    /// Detail: `actor`.
+    UserEnabled,
+    /// An administrator erased a person (`tessera user delete`); their earlier events keep only
+    /// the user id (client address, key names and browser labels removed).
+    /// Detail: `actor`.
+    UserDeleted,
 }
 
 impl Event {
     /// Every event, in the order declared above.
-    pub const ALL: [Event; 37] = [
+    pub const ALL: [Event; 42] = [
         Event::LoginSucceeded,
         Event::LoginPasswordFailed,
         Event::LoginPasskeyFailed,
@@ -178,6 +201,11 @@ impl Event {
         Event::ClientCreated,
         Event::UserCreated,
         Event::UsersImported,
+        Event::UserSignedOut,
+        Event::UserTwoFactorReset,
+        Event::UserDisabled,
+        Event::UserEnabled,
+        Event::UserDeleted,
     ];
 
     /// The stored name: `area.action` (`logout` predates that form and keeps its name).
@@ -220,6 +248,11 @@ impl Event {
             Self::ClientCreated => "client.created",
             Self::UserCreated => "user.created",
             Self::UsersImported => "users.imported",
+            Self::UserSignedOut => "user.signed_out",
+            Self::UserTwoFactorReset => "user.two_factor_reset",
+            Self::UserDisabled => "user.disabled",
+            Self::UserEnabled => "user.enabled",
+            Self::UserDeleted => "user.deleted",
         }
     }
 }
@@ -299,6 +332,11 @@ mod tests {
             Event::ClientCreated => 34,
             Event::UserCreated => 35,
             Event::UsersImported => 36,
+            Event::UserSignedOut => 37,
+            Event::UserTwoFactorReset => 38,
+            Event::UserDisabled => 39,
+            Event::UserEnabled => 40,
+            Event::UserDeleted => 41,
         }
     }
 

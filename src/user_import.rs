@@ -107,6 +107,7 @@ fn rows(state: &AppState, tenant: &Tenant, batch: &[Parsed], now: i64) -> Result
             two_factor_method: user.totp_seed.as_ref().map(|_| Method::Totp),
             name: user.name.clone(),
             phone_number: None,
+            disabled_at: None,
         });
     }
     Ok(ImportBatch { users: rows, totp_credentials: credentials })

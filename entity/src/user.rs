@@ -21,6 +21,9 @@ pub struct Model {
     pub name: Option<String>,
     /// Verified mobile number (E.164) for text-message codes.
     pub phone_number: Option<String>,
+    /// When an administrator disabled the person (`tessera user disable`); `None`: active. A
+    /// disabled person cannot sign in and their tokens are not active.
+    pub disabled_at: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -5,6 +5,7 @@ mod clients;
 mod signing_keys;
 mod tenant_sms;
 mod tenants;
+mod user_lifecycle;
 mod users;
 
 use crate::authn::password::PasswordError;
@@ -15,7 +16,12 @@ pub use clients::{NewClientRequest, create_client};
 pub use signing_keys::rotate_key;
 pub use tenant_sms::{SmsPolicy, set_tenant_sms_sender, update_sms_policy};
 pub use tenants::{create_tenant, tenant, update_tenant_branding, update_tenant_policy};
-pub use users::create_user;
+pub use user_lifecycle::{
+    Actor, Disabled, Done, Enabled, Factor, FactorKind, LifecycleError, SessionSummary, SignedOut, Status,
+    TwoFactorReset, UserOverview, delete_user, disable_user, enable_user, reset_two_factor, show_user,
+    sign_out,
+};
+pub use users::{create_user, create_user_with_verified};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AdminError {

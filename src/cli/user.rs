@@ -1,4 +1,6 @@
-//! `tessera user`: create users (password from standard input), list them, import them.
+//! `tessera user`: create users (password from standard input), list them, import them; and the
+//! administrator's recovery and lifecycle commands (`admin::user_lifecycle`): show, sign-out,
+//! reset-2fa, disable, enable, delete.
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -6,7 +8,7 @@ use std::path::PathBuf;
 use clap::Subcommand;
 use secrecy::SecretString;
 
-use crate::admin;
+use crate::admin::{self, Actor, Disabled, Enabled, SignedOut, UserOverview};
 use crate::state::AppState;
 use crate::store;
 
@@ -24,6 +26,50 @@ pub(super) enum UserCommand {
         /// Read the password from standard input (required: passwords never go on the command line).
         #[arg(long, required = true)]
         password_stdin: bool,
+        /// Mark the address as verified (the provider checked it already).
+        #[arg(long)]
+        email_verified: bool,
+    },
+    /// Show where a person stands: status, verified address, factors, trusted devices, sessions,
+    /// last sign-in (never a secret).
+    Show {
+        #[command(flatten)]
+        person: Person,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// End every session, refresh token and access token of a person.
+    SignOut {
+        #[command(flatten)]
+        person: Person,
+    },
+    /// Remove every second factor (app, phone number, security keys and passkeys), backup code
+    /// and trusted device of a person, and sign them out everywhere. A tenant that requires
+    /// two-factor authentication has them set it up again at their next sign-in.
+    #[command(name = "reset-2fa")]
+    Reset2fa {
+        #[command(flatten)]
+        person: Person,
+    },
+    /// Disable a person: they cannot sign in, and every session and token of theirs ends.
+    Disable {
+        #[command(flatten)]
+        person: Person,
+    },
+    /// Enable a disabled person again.
+    Enable {
+        #[command(flatten)]
+        person: Person,
+    },
+    /// Erase a person and their personal data (GDPR art. 17); the audit log keeps only their
+    /// pseudonymous id. Asks for confirmation on standard input unless --yes.
+    Delete {
+        #[command(flatten)]
+        person: Person,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
     },
     /// List the users of a tenant.
     List {
@@ -42,9 +88,18 @@ pub(super) enum UserCommand {
     },
 }
 
+/// The person a lifecycle command is about.
+#[derive(clap::Args)]
+pub(super) struct Person {
+    #[arg(long)]
+    tenant: String,
+    #[arg(long)]
+    email: String,
+}
+
 pub(super) async fn run(state: &AppState, command: UserCommand) -> Result<(), String> {
     match command {
-        UserCommand::Create { tenant, email, name, password_stdin: _ } => {
+        UserCommand::Create { tenant, email, name, password_stdin: _, email_verified } => {
             let tenant = admin::tenant(state, &tenant).await.map_err(|e| e.to_string())?;
             let mut input = String::new();
             std::io::stdin()
@@ -56,12 +111,13 @@ pub(super) async fn run(state: &AppState, command: UserCommand) -> Result<(), St
             if password.is_empty() {
                 return Err("the password on standard input is empty".into());
             }
-            let row = admin::create_user(
+            let row = admin::create_user_with_verified(
                 state,
                 &tenant,
                 &email,
                 name.as_deref(),
                 SecretString::from(password.to_string()),
+                email_verified,
             )
             .await
             .map_err(|e| e.to_string())?;
@@ -98,6 +154,153 @@ pub(super) async fn run(state: &AppState, command: UserCommand) -> Result<(), St
                 println!("{:<40} {:<38} {created}", row.email, row.id);
             }
         }
+        UserCommand::Show { person, json } => {
+            let tenant = admin::tenant(state, &person.tenant).await.map_err(|e| e.to_string())?;
+            let overview =
+                admin::show_user(state, &tenant, &person.email).await.map_err(|e| e.to_string())?;
+            if json {
+                let text = serde_json::to_string_pretty(&overview).map_err(|e| e.to_string())?;
+                println!("{text}");
+            } else {
+                print!("{}", describe(&overview));
+            }
+        }
+        UserCommand::SignOut { person } => {
+            let tenant = admin::tenant(state, &person.tenant).await.map_err(|e| e.to_string())?;
+            let done = admin::sign_out(state, &tenant, &person.email, &Actor::CLI)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("signed out {} (sub {}): {}", person.email, done.user_id, ended(&done.signed_out));
+        }
+        UserCommand::Reset2fa { person } => {
+            let tenant = admin::tenant(state, &person.tenant).await.map_err(|e| e.to_string())?;
+            let reset = admin::reset_two_factor(state, &tenant, &person.email, &Actor::CLI)
+                .await
+                .map_err(|e| e.to_string())?;
+            let had = reset.previous_method.map_or("none", |m| m.as_str());
+            println!(
+                "two-factor authentication reset for {} (sub {}; method was {had}): {}",
+                person.email,
+                reset.user_id,
+                ended(&reset.signed_out)
+            );
+            if tenant.row.require_2fa {
+                println!(
+                    "tenant {} requires two-factor authentication: set up again at the next sign-in",
+                    tenant.slug()
+                );
+            }
+        }
+        UserCommand::Disable { person } => {
+            let tenant = admin::tenant(state, &person.tenant).await.map_err(|e| e.to_string())?;
+            match admin::disable_user(state, &tenant, &person.email, &Actor::CLI)
+                .await
+                .map_err(|e| e.to_string())?
+            {
+                Disabled::Disabled(done) => {
+                    println!("disabled {} (sub {}): {}", person.email, done.user_id, ended(&done.signed_out))
+                }
+                Disabled::AlreadyDisabled { user_id } => {
+                    println!("{} (sub {user_id}) was already disabled", person.email)
+                }
+            }
+        }
+        UserCommand::Enable { person } => {
+            let tenant = admin::tenant(state, &person.tenant).await.map_err(|e| e.to_string())?;
+            match admin::enable_user(state, &tenant, &person.email, &Actor::CLI)
+                .await
+                .map_err(|e| e.to_string())?
+            {
+                Enabled::Enabled { user_id } => println!("enabled {} (sub {user_id})", person.email),
+                Enabled::AlreadyActive { user_id } => {
+                    println!("{} (sub {user_id}) was already active", person.email)
+                }
+            }
+        }
+        UserCommand::Delete { person, yes } => {
+            let tenant = admin::tenant(state, &person.tenant).await.map_err(|e| e.to_string())?;
+            if !yes {
+                eprint!(
+                    "Erase {} from tenant {} with all their personal data? This cannot be undone. Type yes to erase: ",
+                    person.email,
+                    tenant.slug()
+                );
+                let mut answer = String::new();
+                std::io::stdin()
+                    .read_line(&mut answer)
+                    .map_err(|e| format!("cannot read the confirmation from standard input: {e}"))?;
+                if answer.trim() != "yes" {
+                    return Err("not confirmed: nothing was erased".into());
+                }
+            }
+            let user_id = admin::delete_user(state, &tenant, &person.email, &Actor::CLI)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!(
+                "erased {} from tenant {} (the audit log keeps sub {user_id})",
+                person.email,
+                tenant.slug()
+            );
+        }
     }
     Ok(())
+}
+
+fn ended(signed_out: &SignedOut) -> String {
+    format!(
+        "{} sessions ended, {} refresh tokens and {} access tokens revoked",
+        signed_out.sessions, signed_out.refresh_tokens, signed_out.access_tokens
+    )
+}
+
+fn time(unix: i64) -> String {
+    chrono::DateTime::from_timestamp(unix, 0)
+        .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+        .unwrap_or_else(|| unix.to_string())
+}
+
+/// The text form of `user show`.
+fn describe(user: &UserOverview) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let optional = |t: Option<i64>| t.map_or_else(|| "-".to_string(), time);
+    // Writing to a String cannot fail.
+    let _ = writeln!(out, "email:            {}", user.email);
+    let _ = writeln!(out, "sub:              {}", user.id);
+    let _ = writeln!(out, "name:             {}", user.name.as_deref().unwrap_or("-"));
+    let status = match user.disabled_at {
+        Some(at) => format!("disabled since {}", time(at)),
+        None => user.status.as_str().to_string(),
+    };
+    let _ = writeln!(out, "status:           {status}");
+    let _ = writeln!(out, "email verified:   {}", if user.email_verified { "yes" } else { "no" });
+    let _ = writeln!(out, "created:          {}", time(user.created_at));
+    let _ = writeln!(out, "last sign-in:     {}", optional(user.last_sign_in));
+    let _ = writeln!(out, "two-factor:       {}", user.two_factor_method.map_or("off", |m| m.as_str()));
+    let _ = writeln!(out, "factors:          {}", user.factors.len());
+    for factor in &user.factors {
+        let _ = writeln!(
+            out,
+            "  {:<18} {:<24} added {:<24} last used {}",
+            factor.kind.as_str(),
+            factor.label.as_deref().unwrap_or("-"),
+            optional(factor.added_at),
+            optional(factor.last_used_at)
+        );
+    }
+    let _ = writeln!(out, "backup codes left: {}", user.backup_codes_left);
+    let _ = writeln!(out, "trusted devices:  {}", user.trusted_devices);
+    let _ = writeln!(out, "sessions:         {}", user.sessions.len());
+    for session in &user.sessions {
+        let _ = writeln!(
+            out,
+            "  sid {} signed in {} ({}) last seen {} expires {}",
+            session.sid,
+            time(session.signed_in_at),
+            session.amr.join(" "),
+            time(session.last_seen_at),
+            time(session.expires_at)
+        );
+    }
+    out
 }

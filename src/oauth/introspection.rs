@@ -24,6 +24,7 @@ pub async fn introspect(
         && (row.client_id == caller.id || caller.resource_server)
         && row.revoked_at.is_none()
         && row.expires_at > now
+        && user_enabled(state, tenant, row.user_id.as_deref()).await?
     {
         let client = store::clients::find_by_row_id(&state.db, &row.client_id).await?;
         let mut answer = json!({
@@ -46,6 +47,7 @@ pub async fn introspect(
         && row.used_at.is_none()
         && now < row.expires_at
         && now < row.idle_expires_at
+        && user_enabled(state, tenant, Some(&row.user_id)).await?
     {
         let client = store::clients::find_by_row_id(&state.db, &row.client_id).await?;
         return Ok(json!({
@@ -60,4 +62,11 @@ pub async fn introspect(
         }));
     }
     Ok(json!({ "active": false }))
+}
+
+/// A token of a disabled (or erased) person is not active, whatever its row says; a token without
+/// a person (client credentials) is the client's own.
+async fn user_enabled(state: &AppState, tenant: &Tenant, user_id: Option<&str>) -> Result<bool, StoreError> {
+    let Some(user_id) = user_id else { return Ok(true) };
+    Ok(store::users::find(&state.db, tenant.id(), user_id).await?.is_some_and(|u| u.disabled_at.is_none()))
 }

@@ -30,6 +30,24 @@ pub async fn notify(
     user_id: &str,
     now: i64,
 ) -> Result<(), StoreError> {
+    for row in deliveries_for(state, tenant, sid, user_id, now).await? {
+        store::logout_deliveries::insert(&state.db, row.clone()).await?;
+        tokio::spawn(deliver(state.clone(), row));
+    }
+    store::session_clients::delete_for_session(&state.db, sid).await
+}
+
+/// The deliveries that tell the clients session `sid` signed in to that it ended, not yet
+/// written: a caller that ends sessions in a transaction of its own writes them in it, then
+/// `dispatch`es them.
+pub async fn deliveries_for(
+    state: &AppState,
+    tenant: &Tenant,
+    sid: &str,
+    user_id: &str,
+    now: i64,
+) -> Result<Vec<entity::logout_delivery::Model>, StoreError> {
+    let mut rows = Vec::new();
     for link in store::session_clients::for_session(&state.db, sid).await? {
         let Some(client) = store::clients::find_by_row_id(&state.db, &link.client_id).await? else {
             continue;
@@ -44,7 +62,7 @@ pub async fn notify(
             "sid": sid,
             "events": { EVENT: {} },
         });
-        let row = entity::logout_delivery::Model {
+        rows.push(entity::logout_delivery::Model {
             id: uuid::Uuid::new_v4().to_string(),
             client_id: client.client_id.clone(),
             uri,
@@ -55,11 +73,17 @@ pub async fn notify(
             attempts: 0,
             created_at: now,
             next_attempt_at: now,
-        };
-        store::logout_deliveries::insert(&state.db, row.clone()).await?;
+        });
+    }
+    Ok(rows)
+}
+
+/// Starts delivering rows already written (by `deliveries_for`'s caller). A process that stops
+/// first (the command line) leaves them to `resume_pending` on a running server.
+pub fn dispatch(state: &AppState, rows: Vec<entity::logout_delivery::Model>) {
+    for row in rows {
         tokio::spawn(deliver(state.clone(), row));
     }
-    store::session_clients::delete_for_session(&state.db, sid).await
 }
 
 /// The logout token for one attempt, signed now with the tenant's current key. `None` when it

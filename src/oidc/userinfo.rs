@@ -31,6 +31,9 @@ pub async fn claims(state: &AppState, tenant: &Tenant, access_token: &str) -> Re
         .await
         .map_err(OAuthError::internal)?
         .ok_or_else(|| OAuthError::invalid_token("the user no longer exists"))?;
+    if user.disabled_at.is_some() {
+        return Err(OAuthError::invalid_token("the access token is invalid or expired"));
+    }
     let mut claims = json!({ "sub": user.id });
     if scope.contains("profile")
         && let Some(name) = &user.name

@@ -28,6 +28,7 @@ pub mod totp_credentials;
 pub mod trusted_devices;
 pub mod two_factor;
 pub mod user_import;
+pub mod user_lifecycle;
 pub mod users;
 pub mod webauthn_ceremonies;
 

@@ -1,5 +1,5 @@
-use entity::session;
-use sea_orm::sea_query::Expr;
+use entity::{session, user};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use super::StoreError;
@@ -9,16 +9,27 @@ pub async fn insert(db: &impl ConnectionTrait, model: session::Model) -> Result<
     Ok(active.insert(db).await?)
 }
 
-/// The unexpired session with this id hash at this tenant.
+/// The unexpired session with this id hash at this tenant, of a user who is not disabled (their
+/// sessions end when they are, so this only closes the gap of a session started meanwhile).
 pub async fn find_active(
     db: &impl ConnectionTrait,
     tenant_id: &str,
     id_hash: &str,
     now: i64,
 ) -> Result<Option<session::Model>, StoreError> {
+    // Correlated, so it is one primary-key probe of the session's user, not a list of all users.
+    let user_enabled = Query::select()
+        .expr(Expr::val(1))
+        .from(user::Entity)
+        .and_where(
+            Expr::col((user::Entity, user::Column::Id)).equals((session::Entity, session::Column::UserId)),
+        )
+        .and_where(Expr::col((user::Entity, user::Column::DisabledAt)).is_null())
+        .to_owned();
     Ok(session::Entity::find_by_id(id_hash.to_string())
         .filter(session::Column::TenantId.eq(tenant_id))
         .filter(session::Column::ExpiresAt.gt(now))
+        .filter(Expr::exists(user_enabled))
         .one(db)
         .await?)
 }

@@ -15,18 +15,32 @@ pub async fn insert(
     password_hash: String,
     now: i64,
 ) -> Result<user::Model, StoreError> {
+    insert_with_verified(db, tenant_id, email, name, password_hash, false, now).await
+}
+
+/// `insert` with `email_verified` set: the provider checked the address already.
+pub async fn insert_with_verified(
+    db: &impl ConnectionTrait,
+    tenant_id: &str,
+    email: &Email,
+    name: Option<&str>,
+    password_hash: String,
+    email_verified: bool,
+    now: i64,
+) -> Result<user::Model, StoreError> {
     let model = user::ActiveModel {
         // A random UUID: the stable, opaque `sub` of the user.
         id: Set(uuid::Uuid::new_v4().to_string()),
         tenant_id: Set(tenant_id.to_string()),
         email: Set(email.as_str().to_string()),
-        email_verified: Set(false),
+        email_verified: Set(email_verified),
         password_hash: Set(password_hash),
         created_at: Set(now),
         updated_at: Set(now),
         two_factor_method: Set(None),
         name: Set(name.map(str::to_string)),
         phone_number: Set(None),
+        disabled_at: Set(None),
     };
     model.insert(db).await.map_err(duplicate_as("a user with this email address"))
 }

@@ -459,3 +459,78 @@ fn serve_refuses_a_tenant_that_owns_the_public_host() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("tessera tenant update alpha --host none"), "{stderr}");
 }
+
+#[test]
+fn user_lifecycle_commands_show_sign_out_reset_disable_enable_and_delete() {
+    let cli = Cli::new();
+    cli.ok(&["tenant", "create", "kliniek-west", "--name", "Kliniek West"], None);
+    cli.ok(&["tenant", "create", "kliniek-oost", "--name", "Kliniek Oost"], None);
+    let person = ["--tenant", "kliniek-west", "--email", "an@example.org"];
+    let with = |command: &[&'static str], extra: &[&'static str]| -> Vec<&'static str> {
+        let mut args = command.to_vec();
+        args.extend_from_slice(&person);
+        args.extend_from_slice(extra);
+        args
+    };
+    cli.ok(
+        &with(&["user", "create"], &["--password-stdin", "--email-verified"]),
+        Some("correct horse battery\n"),
+    );
+    // The same address in another tenant, without --email-verified.
+    cli.ok(
+        &["user", "create", "--tenant", "kliniek-oost", "--email", "an@example.org", "--password-stdin"],
+        Some("correct horse battery\n"),
+    );
+
+    let shown = cli.ok(&with(&["user", "show"], &[]), None);
+    assert!(shown.contains("status:           active"), "{shown}");
+    assert!(shown.contains("email verified:   yes"), "{shown}");
+    assert!(shown.contains("two-factor:       off") && shown.contains("sessions:         0"), "{shown}");
+    let json: serde_json::Value =
+        serde_json::from_str(&cli.ok(&with(&["user", "show"], &["--json"]), None)).unwrap();
+    assert_eq!(json["status"], "active");
+    assert_eq!(json["email_verified"], true);
+    assert_eq!(json["email"], "an@example.org");
+    let oost: serde_json::Value = serde_json::from_str(
+        &cli.ok(&["user", "show", "--tenant", "kliniek-oost", "--email", "an@example.org", "--json"], None),
+    )
+    .unwrap();
+    assert_eq!(oost["email_verified"], false);
+
+    let out = cli.ok(&with(&["user", "sign-out"], &[]), None);
+    assert!(out.contains("0 sessions ended"), "{out}");
+    let out = cli.ok(&with(&["user", "reset-2fa"], &[]), None);
+    assert!(out.contains("method was none"), "{out}");
+    let out = cli.ok(&with(&["user", "disable"], &[]), None);
+    assert!(out.starts_with("disabled an@example.org"), "{out}");
+    assert!(cli.ok(&with(&["user", "disable"], &[]), None).contains("was already disabled"));
+    let json: serde_json::Value =
+        serde_json::from_str(&cli.ok(&with(&["user", "show"], &["--json"]), None)).unwrap();
+    assert_eq!(json["status"], "disabled");
+    // Only the named tenant's person.
+    let oost = cli.ok(&["user", "show", "--tenant", "kliniek-oost", "--email", "an@example.org"], None);
+    assert!(oost.contains("status:           active"), "{oost}");
+    assert!(cli.ok(&with(&["user", "enable"], &[]), None).starts_with("enabled an@example.org"));
+    assert!(cli.ok(&with(&["user", "enable"], &[]), None).contains("was already active"));
+
+    // Delete asks first: anything but "yes" erases nothing.
+    let refused = cli.fails(&with(&["user", "delete"], &[]), Some("no\n"));
+    assert!(refused.contains("not confirmed: nothing was erased"), "{refused}");
+    assert!(cli.ok(&with(&["user", "show"], &[]), None).contains("an@example.org"));
+    let erased = cli.ok(&with(&["user", "delete"], &[]), Some("yes\n"));
+    assert!(erased.contains("erased an@example.org from tenant kliniek-west"), "{erased}");
+    let unknown = cli.fails(&with(&["user", "show"], &[]), None);
+    assert!(unknown.contains("tenant kliniek-west has no user with this email address"), "{unknown}");
+    // --yes needs no answer; the other tenant's person was still there.
+    let erased =
+        cli.ok(&["user", "delete", "--tenant", "kliniek-oost", "--email", "an@example.org", "--yes"], None);
+    assert!(erased.contains("erased an@example.org from tenant kliniek-oost"), "{erased}");
+
+    // Clear errors for bad input.
+    let bad = cli.fails(&["user", "disable", "--tenant", "kliniek-west", "--email", "not-an-address"], None);
+    assert!(bad.contains("error: invalid email address"), "{bad}");
+    let bad = cli.fails(&["user", "sign-out", "--tenant", "nowhere", "--email", "an@example.org"], None);
+    assert!(bad.contains("unknown tenant"), "{bad}");
+    let bad = cli.fails(&["user", "reset-2fa", "--tenant", "kliniek-west"], None);
+    assert!(bad.contains("--email"), "{bad}");
+}

@@ -26,3 +26,4 @@ mod sso_and_logout;
 mod token_errors;
 mod trusted_devices;
 mod user_import;
+mod user_lifecycle;

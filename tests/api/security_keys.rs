@@ -628,3 +628,26 @@ async fn a_step_up_to_phr_never_settles_for_enrolment(backend: Backend) {
     assert!(!html.contains("Set up your authenticator app"), "no enrolment that would end at 2fa");
 }
 both_backends!(a_step_up_to_phr_never_settles_for_enrolment);
+
+async fn a_disabled_persons_passkey_is_refused_like_one_that_did_not_verify(backend: Backend) {
+    let Some(app) = spawn_app_on_localhost(backend).await else { return };
+    let mut passkey = Authenticator::passkey();
+    app.user_with_key(&mut passkey).await;
+    let tenant = tessera::admin::tenant(&app.state, "acme").await.unwrap();
+    tessera::admin::disable_user(&app.state, &tenant, EMAIL, &tessera::admin::Actor::CLI).await.unwrap();
+    let browser = firefox();
+    let pkce = pkce();
+    let login_url = app.open_login_page(&browser, &AuthRequest::portal(&pkce)).await;
+    let (_, response) = app.answer_with_passkey(&browser, &login_url, &mut passkey).await;
+    assert_eq!(response.status(), 401);
+    let html = response.text().await.unwrap();
+    assert!(html.contains("Signing in with a passkey did not work"), "{html}");
+    assert!(app.tenant_events().await.iter().any(|e| e == "login.passkey_failed"));
+    // Enabled again, the same passkey signs in.
+    tessera::admin::enable_user(&app.state, &tenant, EMAIL, &tessera::admin::Actor::CLI).await.unwrap();
+    let browser = firefox();
+    let login_url = app.open_login_page(&browser, &AuthRequest::portal(&pkce)).await;
+    let (_, response) = app.answer_with_passkey(&browser, &login_url, &mut passkey).await;
+    assert_eq!(response.status(), 303);
+}
+both_backends!(a_disabled_persons_passkey_is_refused_like_one_that_did_not_verify);

@@ -66,6 +66,14 @@ pub async fn finish(
         };
         Some(existing.filter(|s| s.row.user_id == user_id).ok_or(FlowError::AttemptGone)?)
     };
+    // Whatever path led here (a password reset, a second factor typed after an administrator
+    // disabled the person meanwhile), a disabled person gets no session: the attempt ends.
+    let enabled =
+        store::users::find(&state.db, tenant.id(), user_id).await?.is_some_and(|u| u.disabled_at.is_none());
+    if !enabled {
+        store::attempts::finish(&state.db, &attempt.id_hash).await?;
+        return Err(FlowError::AttemptGone);
+    }
     let consent_first = match &attempt.purpose {
         Purpose::Authorize(request) => consent::needed(state, request, user_id).await?,
         Purpose::Account { .. } => false,

@@ -51,8 +51,21 @@ pub async fn submit(
             return Ok(StepOutcome::Refused(Refusal::PasskeyFailed));
         }
     };
-    let Some(user) = store::users::find(&state.db, tenant.id(), &key.user_id).await? else {
-        return Ok(StepOutcome::Refused(Refusal::PasskeyFailed));
+    let user = match store::users::find(&state.db, tenant.id(), &key.user_id).await? {
+        Some(user) if user.disabled_at.is_none() => user,
+        // A disabled person's passkey gets the answer of one that did not verify.
+        found => {
+            let event = AuditEvent {
+                tenant_id: Some(tenant.id()),
+                user_id: found.as_ref().map(|u| u.id.as_str()),
+                event: Event::LoginPasskeyFailed,
+                detail: json!({ "reason": "disabled" }),
+                ip: Some(visitor.ip),
+            };
+            audit::record(&state.db, event, now).await?;
+            state.metrics.login("passkey_failed");
+            return Ok(StepOutcome::Refused(Refusal::PasskeyFailed));
+        }
     };
     // A passkey proves more than a password does, so the session counts as freshly signed in
     // for sensitive account changes.

@@ -63,15 +63,20 @@ pub async fn submit(
     let typed = form.password.clone();
     let verified = state.passwords.verify(form.password, stored_hash).await;
     let user = match (verified, user) {
-        (true, Some(user)) => user,
+        (true, Some(user)) if user.disabled_at.is_none() => user,
         // The account's counters counted the try when it was taken; the address counts it now.
+        // A disabled person gets the same answer, counted the same way, whatever they typed.
         (_, user) => {
             throttle::record_wrong_password(&state.db, &state.settings.throttle, &keys, now).await?;
+            let mut detail = json!({ "known_account": user.is_some() });
+            if user.as_ref().is_some_and(|u| u.disabled_at.is_some()) {
+                detail["disabled"] = json!(true);
+            }
             let event = AuditEvent {
                 tenant_id: Some(tenant.id()),
                 user_id: user.as_ref().map(|u| u.id.as_str()),
                 event: Event::LoginPasswordFailed,
-                detail: json!({ "known_account": user.is_some() }),
+                detail,
                 ip: Some(visitor.ip),
             };
             audit::record(&state.db, event, now).await?;

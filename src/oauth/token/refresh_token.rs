@@ -66,6 +66,10 @@ pub async fn grant(
         .await
         .map_err(OAuthError::internal)?
         .ok_or_else(|| OAuthError::invalid_grant("the user no longer exists"))?;
+    // A disabled person's grants ended with the change; this closes the gap of one made meanwhile.
+    if user.disabled_at.is_some() {
+        return Err(OAuthError::invalid_grant("the refresh token was revoked"));
+    }
     let context = AuthContext::from_stored(&row.amr, &row.acr);
     let grant = UserGrant {
         client,

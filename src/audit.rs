@@ -116,6 +116,11 @@ pub enum Event {
     /// A used refresh token came back: someone holds a copy, and its whole family was revoked.
     /// Detail: `client` (the client's internal id), `family`.
     TokenRefreshReused,
+    /// A refresh token was presented again by its client within `tokens.refresh_reuse_grace_seconds`
+    /// of its rotation, while its successor was unused: the answer to the first try was lost, so
+    /// the same successor was given again with a new access token. Nothing was revoked.
+    /// Detail: `client` (the client's internal id), `family`.
+    TokenRefreshRetried,
     /// A tenant was created (`tessera tenant create`, `tessera serve --demo`), with its first
     /// signing keys.
     /// Detail: `slug`.
@@ -163,7 +168,7 @@ pub enum Event {
 
 impl Event {
     /// Every event, in the order declared above.
-    pub const ALL: [Event; 42] = [
+    pub const ALL: [Event; 43] = [
         Event::LoginSucceeded,
         Event::LoginPasswordFailed,
         Event::LoginPasskeyFailed,
@@ -194,6 +199,7 @@ impl Event {
         Event::ConsentRevoked,
         Event::TokenCodeReplayed,
         Event::TokenRefreshReused,
+        Event::TokenRefreshRetried,
         Event::TenantCreated,
         Event::TenantPolicyChanged,
         Event::TenantSmsSenderChanged,
@@ -241,6 +247,7 @@ impl Event {
             Self::ConsentRevoked => "consent.revoked",
             Self::TokenCodeReplayed => "token.code_replayed",
             Self::TokenRefreshReused => "token.refresh_reused",
+            Self::TokenRefreshRetried => "token.refresh_retried",
             Self::TenantCreated => "tenant.created",
             Self::TenantPolicyChanged => "tenant.policy_changed",
             Self::TenantSmsSenderChanged => "tenant.sms_sender_changed",
@@ -325,18 +332,19 @@ mod tests {
             Event::ConsentRevoked => 27,
             Event::TokenCodeReplayed => 28,
             Event::TokenRefreshReused => 29,
-            Event::TenantCreated => 30,
-            Event::TenantPolicyChanged => 31,
-            Event::TenantSmsSenderChanged => 32,
-            Event::KeyRotated => 33,
-            Event::ClientCreated => 34,
-            Event::UserCreated => 35,
-            Event::UsersImported => 36,
-            Event::UserSignedOut => 37,
-            Event::UserTwoFactorReset => 38,
-            Event::UserDisabled => 39,
-            Event::UserEnabled => 40,
-            Event::UserDeleted => 41,
+            Event::TokenRefreshRetried => 30,
+            Event::TenantCreated => 31,
+            Event::TenantPolicyChanged => 32,
+            Event::TenantSmsSenderChanged => 33,
+            Event::KeyRotated => 34,
+            Event::ClientCreated => 35,
+            Event::UserCreated => 36,
+            Event::UsersImported => 37,
+            Event::UserSignedOut => 38,
+            Event::UserTwoFactorReset => 39,
+            Event::UserDisabled => 40,
+            Event::UserEnabled => 41,
+            Event::UserDeleted => 42,
         }
     }
 

@@ -11,6 +11,9 @@ use url::Url;
 
 pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
 
+/// The longest refresh retry grace accepted (Cognito's upper bound too).
+pub const MAX_REFRESH_REUSE_GRACE: i64 = 60;
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("configuration file {0} does not exist")]
@@ -60,6 +63,9 @@ pub struct TokenSettings {
     pub authorization_code_seconds: i64,
     pub access_token_seconds: i64,
     pub id_token_seconds: i64,
+    /// How long after a rotation the same client may present the rotated refresh token again and
+    /// get the same successor back (a retry after a lost answer); 0: never.
+    pub refresh_reuse_grace_seconds: i64,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -145,6 +151,21 @@ impl Settings {
                 return Err(ConfigError::Invalid(format!("{name} must be greater than 0")));
             }
         }
+        if !(0..=MAX_REFRESH_REUSE_GRACE).contains(&self.tokens.refresh_reuse_grace_seconds) {
+            return Err(ConfigError::Invalid(format!(
+                "tokens.refresh_reuse_grace_seconds must be between 0 and {MAX_REFRESH_REUSE_GRACE}: a \
+                 longer grace lets a stolen refresh token follow its owner's without revoking the family"
+            )));
+        }
+        // Every instance remembers the JWK Set and the signing key for `keys::MEMORY_SECONDS`: a
+        // shorter overlap lets one instance sign with a key another does not publish yet.
+        let memory = crate::keys::MEMORY_SECONDS;
+        if self.keys.rotation_overlap_seconds < memory {
+            return Err(ConfigError::Invalid(format!(
+                "keys.rotation_overlap_seconds must be at least {memory}: instances remember the \
+                 published keys for {memory} s, so a shorter overlap signs with a key some do not publish yet"
+            )));
+        }
         Ok(())
     }
 
@@ -221,5 +242,23 @@ mod tests {
         assert_eq!(chosen, Some("127.0.0.1:9464".parse().unwrap()));
         assert!(with("metrics_listen = \"internal\"").is_err());
         assert!(with("metrics_listen = \"127.0.0.1:8080\"").is_err(), "the public listener's own address");
+    }
+
+    #[test]
+    fn a_rotation_overlap_shorter_than_the_key_memory_is_refused() {
+        assert_eq!(Settings::defaults().unwrap().keys.rotation_overlap_seconds, 3600);
+        let err = with("[keys]\nrotation_overlap_seconds = 0").unwrap_err().to_string();
+        assert!(err.contains("rotation_overlap_seconds must be at least 30"), "{err}");
+        assert!(with("[keys]\nrotation_overlap_seconds = 29").is_err());
+        assert!(with("[keys]\nrotation_overlap_seconds = 30").is_ok());
+    }
+
+    #[test]
+    fn the_refresh_retry_grace_is_short_and_may_be_off() {
+        assert_eq!(Settings::defaults().unwrap().tokens.refresh_reuse_grace_seconds, 10);
+        assert!(with("[tokens]\nrefresh_reuse_grace_seconds = 0").is_ok(), "0 switches it off");
+        assert!(with("[tokens]\nrefresh_reuse_grace_seconds = 60").is_ok());
+        assert!(with("[tokens]\nrefresh_reuse_grace_seconds = 61").is_err());
+        assert!(with("[tokens]\nrefresh_reuse_grace_seconds = -1").is_err());
     }
 }

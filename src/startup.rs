@@ -154,12 +154,15 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), StartupError> {
     let housekeeping = tokio::spawn(housekeeping(state.clone()));
+    // Back-channel logout retries, and deliveries another instance left, on every instance.
+    let logout_deliveries = tokio::spawn(crate::oidc::backchannel::run(state.clone()));
     let app = crate::http::router(state).into_make_service_with_connect_info::<SocketAddr>();
     let result = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
         .map_err(|e| StartupError::Io("server failed".into(), e));
     housekeeping.abort();
+    logout_deliveries.abort();
     result
 }
 
@@ -188,10 +191,6 @@ async fn housekeeping(state: AppState) {
         {
             Ok(purged) => tracing::debug!(?purged, "housekeeping"),
             Err(err) => tracing::warn!(error = %err, "housekeeping failed"),
-        }
-        // The first tick runs at start: deliveries an earlier instance left unfinished resume.
-        if let Err(err) = crate::oidc::backchannel::resume_pending(&state, now).await {
-            tracing::warn!(error = %err, "housekeeping: back-channel deliveries");
         }
     }
 }

@@ -8,8 +8,9 @@ use crate::store;
 
 #[derive(Subcommand)]
 pub(super) enum KeyCommand {
-    /// Publish a new signing key now; it signs after keys.rotation_overlap_seconds, and the old key
-    /// leaves the JWKS once every token it signed has expired.
+    /// Store a new signing key: every instance publishes it within 30 s, it signs after
+    /// keys.rotation_overlap_seconds, and the old key leaves the JWKS once every token it signed
+    /// has expired.
     Rotate {
         #[arg(long)]
         tenant: String,

@@ -65,11 +65,12 @@ pub struct KeyStore {
 type Remembered<T> = (T, i64);
 type RememberedSigner = Remembered<Arc<SigningKey>>;
 
-/// How long an instance reuses what the database said about keys. Safe because a rotated key is
-/// published at once but signs only after `keys.rotation_overlap_seconds` (an hour by default,
-/// and longer than the JWKS's own `max-age` of 300 s for relying parties): every JWKS served
-/// still lists the key that signs, and a key that just started to sign elsewhere is already in it.
-/// A rotation in this process forgets both at once.
+/// How long an instance reuses what the database said about keys. Safe because a rotated key
+/// signs only after `keys.rotation_overlap_seconds` (an hour by default, longer than the JWKS's
+/// own `max-age` of 300 s for relying parties, and never less than this: `config` refuses it),
+/// while every instance publishes it within this time: every JWKS served still lists the key that
+/// signs, and a key that just started to sign elsewhere is already in it. A rotation in this
+/// process forgets both at once.
 pub const MEMORY_SECONDS: i64 = 30;
 
 impl KeyStore {

@@ -1,8 +1,10 @@
 //! Back-channel logout 1.0: when a session ends, every client it signed in to that registered a
-//! `backchannel_logout_uri` gets a logout token, retried on server errors and signed anew at each
-//! attempt (a token lives 120 s; a delivery may be resumed up to a day later). Each delivery is
-//! written down first (`logout_deliveries`) and removed when done, so one that an instance could
-//! not finish (it stopped mid-retry) is picked up again by `resume_pending`.
+//! `backchannel_logout_uri` gets a logout token, retried with backoff on server errors and failed
+//! connections for `DELIVERY_WINDOW_SECONDS`, and signed anew at each attempt (a token lives
+//! 120 s). Each delivery is written down first (`logout_deliveries`) and removed when settled.
+//! An attempt holds its row for `LEASE_SECONDS` (its `next_attempt_at`); every instance looks for
+//! due rows every `POLL_SECONDS` (`run`), so a retry is made by whichever instance comes first
+//! and a delivery held by an instance that died is taken over within seconds.
 
 use std::time::Duration;
 
@@ -15,8 +17,20 @@ use crate::store::{self, StoreError};
 use crate::tenants::Tenant;
 
 const EVENT: &str = "http://schemas.openid.net/event/backchannel-logout";
-/// Attempts per delivery, with 1 s, 2 s, 4 s between them.
-const ATTEMPTS: i32 = 4;
+
+/// How long a logout is retried: an app that is down for up to an hour still gets it.
+pub const DELIVERY_WINDOW_SECONDS: i64 = 3600;
+/// The wait after the first failed attempt, doubling after each further one up to
+/// `MAX_BACKOFF_SECONDS` (1, 2, 4, ... 256, then every 5 minutes: 19 attempts in the hour).
+const FIRST_BACKOFF_SECONDS: i64 = 1;
+const MAX_BACKOFF_SECONDS: i64 = 300;
+/// How long one attempt holds its delivery: longer than an attempt can take (the outbound HTTP
+/// client gives up after 5 s). When it runs out, another instance may take the delivery over.
+pub const LEASE_SECONDS: i64 = 10;
+/// How often every instance looks for due deliveries.
+pub const POLL_SECONDS: u64 = 2;
+/// Deliveries taken per look, so an outage's backlog is worked through in steps.
+const BATCH: u64 = 100;
 
 /// How long a logout token is valid after it is signed (at each delivery attempt): a short life
 /// keeps a captured one from being replayed. Key retirement waits for it too.
@@ -30,16 +44,17 @@ pub async fn notify(
     user_id: &str,
     now: i64,
 ) -> Result<(), StoreError> {
-    for row in deliveries_for(state, tenant, sid, user_id, now).await? {
+    let rows = deliveries_for(state, tenant, sid, user_id, now).await?;
+    for row in &rows {
         store::logout_deliveries::insert(&state.db, row.clone()).await?;
-        tokio::spawn(deliver(state.clone(), row));
     }
+    dispatch(state, rows);
     store::session_clients::delete_for_session(&state.db, sid).await
 }
 
 /// The deliveries that tell the clients session `sid` signed in to that it ended, not yet
 /// written: a caller that ends sessions in a transaction of its own writes them in it, then
-/// `dispatch`es them.
+/// `dispatch`es them. Each is written down as held by this instance for its first attempt.
 pub async fn deliveries_for(
     state: &AppState,
     tenant: &Tenant,
@@ -72,17 +87,19 @@ pub async fn deliveries_for(
             claims: Some(claims.to_string()),
             attempts: 0,
             created_at: now,
-            next_attempt_at: now,
+            next_attempt_at: now + LEASE_SECONDS,
         });
     }
     Ok(rows)
 }
 
-/// Starts delivering rows already written (by `deliveries_for`'s caller). A process that stops
-/// first (the command line) leaves them to `resume_pending` on a running server.
+/// Makes the first attempt at rows already written (by `deliveries_for`'s caller), each held
+/// until its `next_attempt_at`. A process that stops first (the command line) leaves them to a
+/// running server, which takes them over when the hold runs out (`run`).
 pub fn dispatch(state: &AppState, rows: Vec<entity::logout_delivery::Model>) {
     for row in rows {
-        tokio::spawn(deliver(state.clone(), row));
+        let held_until = row.next_attempt_at;
+        tokio::spawn(attempt(state.clone(), row, held_until));
     }
 }
 
@@ -119,65 +136,115 @@ async fn logout_token(state: &AppState, row: &entity::logout_delivery::Model, no
     }
 }
 
-/// Delivers one logout token, retrying with backoff; the row goes when the delivery is settled.
-async fn deliver(state: AppState, row: entity::logout_delivery::Model) {
-    let mut attempts = row.attempts;
-    let mut wait = Duration::from_secs(1);
-    loop {
-        attempts += 1;
-        let settled = match logout_token(&state, &row, state.now()).await {
-            None => false,
-            Some(token) => {
-                match state.http.post(&row.uri).form(&[("logout_token", token.as_str())]).send().await {
-                    Ok(response) if response.status().is_success() => true,
-                    // A 4xx will not change by trying again (OIDC Back-Channel Logout 2.8).
-                    Ok(response) if response.status().is_client_error() => {
-                        tracing::warn!(client = %row.client_id, status = %response.status(), "back-channel logout refused");
-                        true
-                    }
-                    Ok(response) => {
-                        tracing::warn!(client = %row.client_id, status = %response.status(), attempts, "back-channel logout failed");
-                        false
-                    }
-                    Err(err) => {
-                        tracing::warn!(client = %row.client_id, error = %err, attempts, "back-channel logout failed");
-                        false
-                    }
-                }
+/// What one attempt came to.
+enum Outcome {
+    /// Received, or refused with a 4xx, which will not change by trying again (OIDC Back-Channel
+    /// Logout 2.8).
+    Settled,
+    Failed,
+}
+
+/// One attempt at a delivery this instance holds until `held_until`: signs the token now, sends
+/// it, and removes the row when settled or schedules the next attempt (for any instance).
+async fn attempt(state: AppState, row: entity::logout_delivery::Model, held_until: i64) {
+    let started = state.now();
+    let attempts = row.attempts + 1;
+    let outcome = match logout_token(&state, &row, started).await {
+        None => Outcome::Failed,
+        Some(token) => match state.http.post(&row.uri).form(&[("logout_token", token.as_str())]).send().await
+        {
+            Ok(response) if response.status().is_success() => Outcome::Settled,
+            Ok(response) if response.status().is_client_error() => {
+                tracing::warn!(client = %row.client_id, status = %response.status(), "back-channel logout refused");
+                Outcome::Settled
             }
-        };
-        if settled || attempts >= ATTEMPTS {
-            if !settled {
-                tracing::error!(client = %row.client_id, "back-channel logout gave up");
+            Ok(response) => {
+                tracing::warn!(client = %row.client_id, status = %response.status(), attempts, "back-channel logout failed");
+                Outcome::Failed
             }
-            if let Err(err) = store::logout_deliveries::delete(&state.db, &row.id).await {
-                tracing::warn!(error = %err, "back-channel logout: delivery row not removed");
+            Err(err) => {
+                tracing::warn!(client = %row.client_id, error = %err, attempts, "back-channel logout failed");
+                Outcome::Failed
             }
-            return;
+        },
+    };
+    let next = started + backoff(attempts);
+    let result = match outcome {
+        Outcome::Settled => store::logout_deliveries::delete(&state.db, &row.id).await,
+        Outcome::Failed if next - row.created_at > DELIVERY_WINDOW_SECONDS => {
+            tracing::error!(client = %row.client_id, attempts, "back-channel logout gave up");
+            store::logout_deliveries::delete(&state.db, &row.id).await
         }
-        let next = state.now() + i64::try_from(wait.as_secs()).unwrap_or(60);
-        if let Err(err) = store::logout_deliveries::reschedule(&state.db, &row.id, attempts, next).await {
-            tracing::warn!(error = %err, "back-channel logout: retry not recorded");
+        // Only while this instance still holds it: one that took it over decides from there.
+        Outcome::Failed => {
+            store::logout_deliveries::reschedule(&state.db, &row.id, held_until, attempts, next)
+                .await
+                .map(|_| ())
         }
-        tokio::time::sleep(wait).await;
-        wait *= 2;
+    };
+    if let Err(err) = result {
+        tracing::warn!(error = %err, "back-channel logout: delivery row not updated");
     }
 }
 
-/// Picks up deliveries that are due and that no instance is working on (an instance stopped
-/// mid-retry); each is claimed with a compare-and-set so only one instance resumes it.
+/// The wait after `attempts` failed attempts.
+fn backoff(attempts: i32) -> i64 {
+    let doublings = u32::try_from(attempts.saturating_sub(1)).unwrap_or(0).min(16);
+    (FIRST_BACKOFF_SECONDS << doublings).min(MAX_BACKOFF_SECONDS)
+}
+
+/// Takes the deliveries that are due (a retry's time has come, or the instance that held one
+/// stopped) and makes an attempt at each; each is claimed with a compare-and-set, so only one
+/// instance takes it. Deliveries past their window are dropped.
 pub async fn resume_pending(state: &AppState, now: i64) -> Result<usize, StoreError> {
     let mut resumed = 0;
-    for row in store::logout_deliveries::due(&state.db, now).await? {
-        if row.attempts >= ATTEMPTS || now - row.created_at > 86_400 {
+    for row in store::logout_deliveries::due(&state.db, now, BATCH).await? {
+        if now - row.created_at > DELIVERY_WINDOW_SECONDS {
+            tracing::error!(client = %row.client_id, attempts = row.attempts, "back-channel logout gave up");
             store::logout_deliveries::delete(&state.db, &row.id).await?;
             continue;
         }
-        // Claimed for a minute; the delivery itself reschedules or removes the row.
-        if store::logout_deliveries::claim(&state.db, &row.id, row.next_attempt_at, now + 60).await? {
-            tokio::spawn(deliver(state.clone(), row));
+        let held_until = now + LEASE_SECONDS;
+        if store::logout_deliveries::claim(&state.db, &row.id, row.next_attempt_at, held_until).await? {
+            tokio::spawn(attempt(state.clone(), row, held_until));
             resumed += 1;
         }
     }
     Ok(resumed)
+}
+
+/// Runs on every instance while it serves: looks for due deliveries every `POLL_SECONDS`.
+pub async fn run(state: AppState) {
+    let mut tick = tokio::time::interval(Duration::from_secs(POLL_SECONDS));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // While the database is away this fails at every look: said once a minute, not every time.
+    let mut last_warning: Option<tokio::time::Instant> = None;
+    loop {
+        tick.tick().await;
+        let Err(err) = resume_pending(&state, state.now()).await else { continue };
+        if last_warning.is_none_or(|at| at.elapsed() >= Duration::from_secs(60)) {
+            tracing::warn!(error = %err, "back-channel logout: due deliveries not read");
+            last_warning = Some(tokio::time::Instant::now());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_five_minutes_and_fills_the_window() {
+        let waits: Vec<i64> = (1..=11).map(backoff).collect();
+        assert_eq!(waits, [1, 2, 4, 8, 16, 32, 64, 128, 256, 300, 300]);
+        assert_eq!(backoff(0), 1);
+        assert_eq!(backoff(i32::MAX), 300);
+        let mut elapsed = 0;
+        let mut attempts = 0;
+        while elapsed <= DELIVERY_WINDOW_SECONDS {
+            attempts += 1;
+            elapsed += backoff(attempts);
+        }
+        assert!((15..=25).contains(&attempts), "{attempts} attempts in the window");
+    }
 }

@@ -1,6 +1,8 @@
 use entity::logout_delivery;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 
 use super::StoreError;
 
@@ -15,24 +17,36 @@ pub async fn delete(db: &impl ConnectionTrait, id: &str) -> Result<(), StoreErro
     Ok(())
 }
 
+/// Records a failed attempt and when the next is due, only while the row is still held until
+/// `held_until` by the caller (an instance that took it over meanwhile decides from there).
 pub async fn reschedule(
     db: &impl ConnectionTrait,
     id: &str,
+    held_until: i64,
     attempts: i32,
     next: i64,
-) -> Result<(), StoreError> {
-    logout_delivery::Entity::update_many()
+) -> Result<bool, StoreError> {
+    let result = logout_delivery::Entity::update_many()
         .col_expr(logout_delivery::Column::Attempts, Expr::value(attempts))
         .col_expr(logout_delivery::Column::NextAttemptAt, Expr::value(next))
         .filter(logout_delivery::Column::Id.eq(id))
+        .filter(logout_delivery::Column::NextAttemptAt.eq(held_until))
         .exec(db)
         .await?;
-    Ok(())
+    Ok(result.rows_affected == 1)
 }
 
-pub async fn due(db: &impl ConnectionTrait, now: i64) -> Result<Vec<logout_delivery::Model>, StoreError> {
+/// Deliveries whose next attempt is due (or whose holder's time ran out), oldest first, at most
+/// `limit`.
+pub async fn due(
+    db: &impl ConnectionTrait,
+    now: i64,
+    limit: u64,
+) -> Result<Vec<logout_delivery::Model>, StoreError> {
     Ok(logout_delivery::Entity::find()
         .filter(logout_delivery::Column::NextAttemptAt.lte(now))
+        .order_by_asc(logout_delivery::Column::NextAttemptAt)
+        .limit(limit)
         .all(db)
         .await?)
 }

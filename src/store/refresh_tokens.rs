@@ -34,6 +34,20 @@ pub async fn consume(db: &impl ConnectionTrait, token_hash: &str, now: i64) -> R
     Ok(result.rows_affected == 1)
 }
 
+/// True when the token is still unused and unrevoked. A no-op UPDATE rather than a read, so that
+/// on PostgreSQL it holds the row until the transaction ends: a concurrent use or revocation
+/// waits for it, and one that came first makes this false.
+pub async fn hold_unused(db: &impl ConnectionTrait, token_hash: &str) -> Result<bool, StoreError> {
+    let result = refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::TokenHash, Expr::col(refresh_token::Column::TokenHash))
+        .filter(refresh_token::Column::TokenHash.eq(token_hash))
+        .filter(refresh_token::Column::UsedAt.is_null())
+        .filter(refresh_token::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
 /// Revokes every member of a family.
 pub async fn revoke_family(db: &impl ConnectionTrait, family_id: &str, now: i64) -> Result<u64, StoreError> {
     let result = refresh_token::Entity::update_many()

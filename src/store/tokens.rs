@@ -12,6 +12,9 @@ pub enum Consume<'a> {
     Code(&'a str),
     /// The hash of a refresh token.
     RefreshToken(&'a str),
+    /// Nothing: a retry within the refresh grace, given again the successor with this hash, which
+    /// must still be unused and unrevoked when the new access token is stored.
+    Unused(&'a str),
 }
 
 /// Uses up `consume` and stores the new tokens. False, with nothing written, when another request
@@ -28,6 +31,7 @@ pub async fn issue(
     let used = match consume {
         Consume::Code(hash) => authorization_codes::consume(&txn, hash, now).await,
         Consume::RefreshToken(hash) => refresh_tokens::consume(&txn, hash, now).await,
+        Consume::Unused(hash) => refresh_tokens::hold_unused(&txn, hash).await,
     }?;
     if !used {
         txn.rollback().await?;

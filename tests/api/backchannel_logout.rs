@@ -72,6 +72,11 @@ async fn logout_tokens_reach_the_client_and_are_retried(backend: Backend) {
     assert_eq!(response.status(), 200, "signed out without a redirect");
 
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while received.lock().unwrap().is_empty() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    // The retry is due a second later.
+    app.clock.advance(1);
     while received.lock().unwrap().len() < 2 && std::time::Instant::now() < deadline {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
@@ -90,7 +95,7 @@ async fn logout_tokens_reach_the_client_and_are_retried(backend: Backend) {
     );
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     let pending =
-        tessera::store::logout_deliveries::due(&app.state.db, app.clock.now() + 3600).await.unwrap();
+        tessera::store::logout_deliveries::due(&app.state.db, app.clock.now() + 3600, 100).await.unwrap();
     assert!(pending.is_empty(), "the delivered token leaves the outbox");
     let token = token_of(&bodies[1]);
 
@@ -240,7 +245,134 @@ async fn unfinished_deliveries_resume_once(backend: Backend) {
     }
     assert_eq!(received.lock().unwrap().as_slice(), ["logout_token=a.logout.token"]);
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    let left = tessera::store::logout_deliveries::due(&app.state.db, now + 3600).await.unwrap();
+    let left = tessera::store::logout_deliveries::due(&app.state.db, now + 3600, 100).await.unwrap();
     assert!(left.is_empty(), "a settled delivery is removed");
 }
 both_backends!(unfinished_deliveries_resume_once);
+
+/// A receiver at `/bcl` on a free port that answers 503 while `down` is true; it keeps every body.
+async fn receiver(down: Arc<std::sync::atomic::AtomicBool>) -> (String, Arc<Mutex<Vec<String>>>) {
+    let received: Arc<Mutex<Vec<String>>> = Arc::default();
+    let seen = received.clone();
+    let router = axum::Router::new().route(
+        "/bcl",
+        axum::routing::post(move |body: String| {
+            let (seen, down) = (seen.clone(), down.clone());
+            async move {
+                seen.lock().unwrap().push(body);
+                if down.load(std::sync::atomic::Ordering::SeqCst) {
+                    axum::http::StatusCode::SERVICE_UNAVAILABLE
+                } else {
+                    axum::http::StatusCode::OK
+                }
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let uri = format!("http://localhost:{}/bcl", listener.local_addr().unwrap().port());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    (uri, received)
+}
+
+/// Waits (real time, at most `seconds`) until `received` holds `count` bodies.
+async fn wait_for(received: &Mutex<Vec<String>>, count: usize, seconds: u64) -> usize {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    while received.lock().unwrap().len() < count && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    received.lock().unwrap().len()
+}
+
+async fn an_app_down_for_half_an_hour_gets_its_logout_when_it_comes_back(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else { return };
+    let down = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let (uri, received) = receiver(down.clone()).await;
+    let browser = browser();
+    let id_token = signed_in_client(&app, &browser, "down-app", uri).await;
+    let response =
+        browser.get(format!("{}/logout?id_token_hint={id_token}", app.issuer)).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(wait_for(&received, 1, 10).await, 1, "the first attempt at once");
+
+    // Down for 30 minutes of the clock: every retry that comes due fails.
+    for step in 1..=3 {
+        app.clock.advance(600);
+        assert_eq!(wait_for(&received, 1 + step, 10).await, 1 + step, "a retry after {} s", step * 600);
+    }
+    down.store(false, std::sync::atomic::Ordering::SeqCst);
+    app.clock.advance(300);
+    assert_eq!(wait_for(&received, 5, 10).await, 5, "delivered once the app is back");
+    let token = url::form_urlencoded::parse(received.lock().unwrap()[4].as_bytes())
+        .find(|(k, _)| k == "logout_token")
+        .map(|(_, v)| v.into_owned())
+        .unwrap();
+    let claims = decode_jwt(&token);
+    assert_eq!(claims["iat"], app.clock.now(), "signed when sent, 35 minutes after the logout");
+    assert_eq!(claims["sid"], decode_jwt(&id_token)["sid"]);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let left =
+        tessera::store::logout_deliveries::due(&app.state.db, app.clock.now() + 86_400, 100).await.unwrap();
+    assert!(left.is_empty(), "a delivered logout leaves the outbox");
+}
+both_backends!(an_app_down_for_half_an_hour_gets_its_logout_when_it_comes_back);
+
+async fn a_logout_is_given_up_after_an_hour(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else { return };
+    let down = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let (uri, received) = receiver(down.clone()).await;
+    let browser = browser();
+    let id_token = signed_in_client(&app, &browser, "gone-app", uri).await;
+    browser.get(format!("{}/logout?id_token_hint={id_token}", app.issuer)).send().await.unwrap();
+    assert_eq!(wait_for(&received, 1, 10).await, 1);
+    let outbox = || async {
+        tessera::store::logout_deliveries::due(&app.state.db, app.clock.now() + 86_400, 100).await.unwrap()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while outbox().await.first().is_none_or(|row| row.attempts < 1) && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(outbox().await.len(), 1, "kept for a retry");
+
+    app.clock.advance(tessera::oidc::backchannel::DELIVERY_WINDOW_SECONDS + 1);
+    while !outbox().await.is_empty() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(outbox().await.is_empty(), "given up after the window");
+    assert_eq!(received.lock().unwrap().len(), 1, "no attempt after the window");
+}
+both_backends!(a_logout_is_given_up_after_an_hour);
+
+async fn a_delivery_held_by_a_dead_instance_is_taken_over_within_seconds(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else { return };
+    let (uri, received) = receiver(Arc::default()).await;
+    // An instance wrote this delivery down as held for its first attempt, then died.
+    let now = app.clock.now();
+    let lease = tessera::oidc::backchannel::LEASE_SECONDS;
+    tessera::store::logout_deliveries::insert(
+        &app.state.db,
+        entity::logout_delivery::Model {
+            id: "held-by-the-dead".into(),
+            client_id: "bcl-app".into(),
+            uri,
+            logout_token: "a.logout.token".into(),
+            tenant_id: None,
+            alg: None,
+            claims: None,
+            attempts: 0,
+            created_at: now,
+            next_attempt_at: now + lease,
+        },
+    )
+    .await
+    .unwrap();
+    let poll = tessera::oidc::backchannel::POLL_SECONDS;
+    assert_eq!(wait_for(&received, 1, poll + 1).await, 0, "not while the lease runs");
+
+    // Its lease runs out: this instance, looking every few seconds, takes it over.
+    app.clock.advance(lease);
+    let started = std::time::Instant::now();
+    assert_eq!(wait_for(&received, 1, 10).await, 1);
+    assert!(started.elapsed() <= std::time::Duration::from_secs(poll + 2), "{:?}", started.elapsed());
+    assert_eq!(received.lock().unwrap().as_slice(), ["logout_token=a.logout.token"]);
+}
+both_backends!(a_delivery_held_by_a_dead_instance_is_taken_over_within_seconds);

@@ -264,3 +264,27 @@ async fn retirement_waits_for_jwt_access_tokens(backend: Backend) {
     assert!(!published().await.contains(&old_kid), "retired once its last token has expired");
 }
 both_backends!(retirement_waits_for_jwt_access_tokens);
+
+/// Instances remember the published keys for 30 s: a shorter overlap would let one of them sign
+/// with a key another does not publish yet, so the server and the CLI refuse to start with one.
+#[test]
+fn a_rotation_overlap_shorter_than_the_key_memory_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |overlap: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_tessera"))
+            .args(["key", "list", "--tenant", "acme"])
+            .env("TESSERA_DATA_DIR", dir.path())
+            .env("TESSERA_PUBLIC_URL", "http://localhost:8080")
+            .env_remove("TESSERA_DATABASE_URL")
+            .env("TESSERA_KEYS__ROTATION_OVERLAP_SECONDS", overlap)
+            .output()
+            .unwrap()
+    };
+    let refused = run("10");
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("keys.rotation_overlap_seconds must be at least 30"), "{stderr}");
+    // At the memory's length it starts (and says the tenant does not exist).
+    let accepted = String::from_utf8_lossy(&run("30").stderr).to_string();
+    assert!(!accepted.contains("rotation_overlap_seconds"), "{accepted}");
+}

@@ -48,7 +48,9 @@ async fn refresh_tokens_rotate_and_a_reused_one_kills_the_family(backend: Backen
     assert_eq!(claims["amr"], original["amr"]);
     assert!(claims.get("nonce").is_none());
 
-    // The old one again: reuse. The whole family dies, including the newest tokens.
+    // The old one again, after the retry grace: reuse. The whole family dies, including the
+    // newest tokens.
+    app.clock.advance(app.state.settings.tokens.refresh_reuse_grace_seconds + 1);
     let response = refresh(&app, &refresh_1).await;
     assert_eq!(response.status(), 400);
     assert_eq!(response.json::<serde_json::Value>().await.unwrap()["error"], "invalid_grant");

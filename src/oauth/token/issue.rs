@@ -18,11 +18,19 @@ pub enum Refresh {
     NewFamily {
         offline: bool,
     },
-    /// A rotation: same family, same absolute end.
+    /// A rotation: same family, same absolute end; `token` is the successor (see
+    /// `refresh_token::successor_of`).
     Rotate {
         family_id: String,
         expires_at: i64,
         offline: bool,
+        token: String,
+    },
+    /// A retry within the grace: the successor the lost answer carried, given again (nothing new
+    /// is stored but the access token).
+    Again {
+        family_id: String,
+        token: String,
     },
 }
 
@@ -55,14 +63,18 @@ pub async fn user_tokens(
     consume: Consume<'_>,
     now: i64,
 ) -> Result<Issued, OAuthError> {
-    let family = match &grant.refresh {
-        Refresh::None => None,
+    // The family, and the refresh token to store: (token, family, absolute end, offline).
+    let (family_id, new_refresh, again) = match grant.refresh {
+        Refresh::None => (None, None, None),
         Refresh::NewFamily { offline } => {
-            Some((uuid::Uuid::new_v4().to_string(), now + grant.client.refresh_absolute_seconds, *offline))
+            let family_id = uuid::Uuid::new_v4().to_string();
+            let expires_at = now + grant.client.refresh_absolute_seconds;
+            (Some(family_id.clone()), Some((random_token(32), family_id, expires_at, offline)), None)
         }
-        Refresh::Rotate { family_id, expires_at, offline } => {
-            Some((family_id.clone(), *expires_at, *offline))
+        Refresh::Rotate { family_id, expires_at, offline, token } => {
+            (Some(family_id.clone()), Some((token, family_id, expires_at, offline)), None)
         }
+        Refresh::Again { family_id, token } => (Some(family_id), None, Some(token)),
     };
     // Everything is minted and signed first (signing may create a tenant's first key), so the
     // transaction of `store::tokens::issue` holds its locks only for the writes.
@@ -80,10 +92,9 @@ pub async fn user_tokens(
         created_at: now,
         expires_at: now + expires_in,
         revoked_at: None,
-        family_id: family.as_ref().map(|(id, _, _)| id.clone()),
+        family_id,
     };
-    let refresh = family.map(|(family_id, expires_at, offline)| {
-        let token = random_token(32);
+    let refresh = new_refresh.map(|(token, family_id, expires_at, offline)| {
         let row = entity::refresh_token::Model {
             token_hash: sha256_hex(&token),
             tenant_id: tenant.id().to_string(),
@@ -121,6 +132,7 @@ pub async fn user_tokens(
     };
 
     let (refresh_token, refresh_row) = refresh.unzip();
+    let refresh_token = refresh_token.or(again);
     if !store::tokens::issue(&state.db, consume, access_row, refresh_row, now)
         .await
         .map_err(OAuthError::internal)?

@@ -1,5 +1,7 @@
 //! The refresh_token grant (RFC 6749 6) with rotation and reuse detection (RFC 9700 4.14.2):
-//! every use returns a new refresh token; presenting a used one revokes the whole family.
+//! every use returns a new refresh token; presenting a used one revokes the whole family, except
+//! for a retry of the last rotation by its own client within a short grace, which gets the same
+//! successor again (docs/decisions.md, "Refresh retry grace").
 
 use std::collections::HashMap;
 
@@ -31,15 +33,52 @@ pub async fn grant(
         .await
         .map_err(OAuthError::internal)?
         .ok_or_else(|| OAuthError::invalid_grant("the refresh token is invalid"))?;
-    if row.client_id != client.id {
-        return Err(OAuthError::invalid_grant("the refresh token was issued to another client"));
-    }
     if row.revoked_at.is_some() {
         return Err(OAuthError::invalid_grant("the refresh token was revoked"));
     }
+    // A used token, whoever presents it: a retry within the grace, or reuse.
     if row.used_at.is_some() {
-        return Err(reused(state, tenant, &row, now).await);
+        return again_or_reused(state, tenant, client, form, token, &row, now).await;
     }
+    if row.client_id != client.id {
+        return Err(OAuthError::invalid_grant("the refresh token was issued to another client"));
+    }
+    let successor = successor_of(state, token);
+    let refresh = Refresh::Rotate {
+        family_id: row.family_id.clone(),
+        expires_at: row.expires_at,
+        offline: row.offline,
+        token: successor,
+    };
+    match answer(state, tenant, client, form, &row, refresh, Consume::RefreshToken(&hash), now).await? {
+        Issued::Tokens(tokens) => Ok(tokens),
+        // Another request rotated it first (a retry that overtook the first try, or a copy).
+        Issued::AlreadyUsed => {
+            let row = store::refresh_tokens::find(&state.db, tenant.id(), &hash)
+                .await
+                .map_err(OAuthError::internal)?
+                .ok_or_else(|| OAuthError::invalid_grant("the refresh token is invalid"))?;
+            if row.revoked_at.is_some() {
+                return Err(OAuthError::invalid_grant("the refresh token was revoked"));
+            }
+            again_or_reused(state, tenant, client, form, token, &row, now).await
+        }
+    }
+}
+
+/// The checks every refresh makes of the token it answers for (`row`: the presented token, or
+/// on a retry its successor), then the tokens minted and stored with `consume`.
+#[allow(clippy::too_many_arguments)]
+async fn answer(
+    state: &AppState,
+    tenant: &Tenant,
+    client: &entity::client::Model,
+    form: &HashMap<String, String>,
+    row: &entity::refresh_token::Model,
+    refresh: Refresh,
+    consume: Consume<'_>,
+    now: i64,
+) -> Result<Issued, OAuthError> {
     if now >= row.expires_at || now >= row.idle_expires_at {
         return Err(OAuthError::invalid_grant("the refresh token has expired"));
     }
@@ -81,15 +120,79 @@ pub async fn grant(
         sid: &row.sid,
         code_hash: None,
         refresh_scope: Some(&granted),
-        refresh: Refresh::Rotate {
-            family_id: row.family_id.clone(),
-            expires_at: row.expires_at,
-            offline: row.offline,
-        },
+        refresh,
     };
-    match issue::user_tokens(state, tenant, grant, Consume::RefreshToken(&hash), now).await? {
-        Issued::Tokens(tokens) => Ok(tokens),
-        Issued::AlreadyUsed => Err(reused(state, tenant, &row, now).await),
+    issue::user_tokens(state, tenant, grant, consume, now).await
+}
+
+/// The refresh token that rotating `token` gives: HMAC-SHA-256 of it under a key derived from the
+/// master key. Any instance can compute it again from the token the client presents, so a retry
+/// can be given the same successor without the successor being kept anywhere but as a hash.
+fn successor_of(state: &AppState, token: &str) -> String {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use hmac::{Hmac, Mac};
+    let key = state.keys.master().derive(SUCCESSOR_PURPOSE);
+    match Hmac::<sha2::Sha256>::new_from_slice(&key) {
+        Ok(mut mac) => {
+            mac.update(token.as_bytes());
+            URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+        }
+        // HMAC takes a key of any length; should it ever refuse, the successor is merely random
+        // (a retry then finds no successor and counts as reuse).
+        Err(_) => crate::crypto::random_token(32),
+    }
+}
+
+const SUCCESSOR_PURPOSE: &str = "tessera refresh token successor v1";
+
+/// A used token came back. Within `tokens.refresh_reuse_grace_seconds` of its rotation, from the
+/// client it belongs to, and while its successor is still unused (so it is the family's last
+/// rotated token), the answer is that same successor again with a new access token: the answer
+/// to the first try was lost. Anything else is reuse and revokes the family.
+async fn again_or_reused(
+    state: &AppState,
+    tenant: &Tenant,
+    client: &entity::client::Model,
+    form: &HashMap<String, String>,
+    token: &str,
+    row: &entity::refresh_token::Model,
+    now: i64,
+) -> Result<TokenResponse, OAuthError> {
+    let grace = state.settings.tokens.refresh_reuse_grace_seconds;
+    // A clock a little behind the instance that rotated gives a negative age: still a retry.
+    let within_grace = row.used_at.is_some_and(|used| now - used <= grace);
+    if grace <= 0 || !within_grace || row.client_id != client.id {
+        return Err(reused(state, tenant, row, now).await);
+    }
+    let successor = successor_of(state, token);
+    let successor_hash = sha256_hex(&successor);
+    let next = store::refresh_tokens::find(&state.db, tenant.id(), &successor_hash)
+        .await
+        .map_err(OAuthError::internal)?
+        .filter(|next| next.family_id == row.family_id && next.client_id == client.id);
+    let Some(next) = next.filter(|next| next.used_at.is_none() && next.revoked_at.is_none()) else {
+        // The successor was used (this is an older token), revoked, or never made this way.
+        return Err(reused(state, tenant, row, now).await);
+    };
+    let refresh = Refresh::Again { family_id: next.family_id.clone(), token: successor };
+    match answer(state, tenant, client, form, &next, refresh, Consume::Unused(&successor_hash), now).await? {
+        Issued::Tokens(tokens) => {
+            let event = AuditEvent {
+                tenant_id: Some(tenant.id()),
+                user_id: Some(&row.user_id),
+                event: Event::TokenRefreshRetried,
+                detail: json!({ "client": row.client_id, "family": row.family_id }),
+                ip: None,
+            };
+            // The tokens are stored: a lost audit row must not lose the answer too.
+            if let Err(err) = audit::record(&state.db, event, now).await {
+                tracing::warn!(error = %err, "audit event token.refresh_retried not recorded");
+            }
+            Ok(tokens)
+        }
+        // The successor was used or revoked meanwhile.
+        Issued::AlreadyUsed => Err(reused(state, tenant, row, now).await),
     }
 }
 

@@ -41,7 +41,7 @@ fn entry_valid_at(entry: &str, now: i64) -> bool {
     let mut parts = entry.splitn(3, '.');
     let issued_at = parts.next().and_then(|t| t.parse::<i64>().ok());
     let shaped = parts.next().is_some_and(|n| !n.is_empty()) && parts.next().is_some_and(|m| !m.is_empty());
-    shaped && issued_at.is_some_and(|at| at <= now && now - at <= LIFETIME_SECONDS)
+    shaped && issued_at.is_some_and(|at| at <= now && now.saturating_sub(at) <= LIFETIME_SECONDS)
 }
 
 /// The device's own throttle key when `cookie` holds an entry minted for this user at this tenant
@@ -67,7 +67,7 @@ fn check(state: &AppState, tenant_id: &str, user_id: &str, entry: &str, now: i64
     let issued_at: i64 = parts.next()?.parse().ok()?;
     let nonce = parts.next()?;
     let presented = parts.next()?;
-    if now - issued_at > LIFETIME_SECONDS || issued_at > now {
+    if issued_at > now || now.saturating_sub(issued_at) > LIFETIME_SECONDS {
         return None;
     }
     let expected = mac(state, tenant_id, user_id, issued_at, nonce);

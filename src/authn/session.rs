@@ -46,21 +46,30 @@ pub async fn start(
 }
 
 /// A step-up: the session proved more now (`proven`, the factor just checked). It keeps its
-/// cookie, `sid`, `auth_time` and end: a stronger factor never lengthens a session, and
+/// `sid`, `auth_time`, `password_at` and end: a stronger factor never lengthens a session, and
 /// `auth_time` stays the time of the sign-in that typed (or did not type) the password. Its
 /// methods become those it had plus the new ones, where `pwd` counts only if the session's
 /// own sign-in typed it: a factor's context assumes a password was typed in the same attempt.
-/// `None` when the session ended meanwhile.
+/// It gets a new cookie token, so a copy of the old cookie stays at the old level (and, once the
+/// row has moved, names nothing). `None` when the session ended meanwhile.
 pub async fn step_up(
     state: &AppState,
     session: &Session,
     proven: &AuthContext,
     now: i64,
-) -> Result<Option<Session>, StoreError> {
+) -> Result<Option<(String, Session)>, StoreError> {
     let raised = session.auth_context().raised_by(proven);
-    let row =
-        store::sessions::raise(&state.db, &session.row.id, &raised.amr_json(), &raised.acr, now).await?;
-    Ok(row.map(|row| Session { row }))
+    let token = random_token(32);
+    let row = store::sessions::raise(
+        &state.db,
+        &session.row.id,
+        &sha256_hex(&token),
+        &raised.amr_json(),
+        &raised.acr,
+        now,
+    )
+    .await?;
+    Ok(row.map(|row| (token, Session { row })))
 }
 
 /// The live session a cookie token names at this tenant.

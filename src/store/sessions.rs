@@ -34,15 +34,18 @@ pub async fn find_active(
         .await?)
 }
 
-/// Records a step-up on a live session (its methods and level); `None` when it has ended.
+/// Records a step-up on a live session (its methods and level) and moves it to the hash of a
+/// new cookie token, in one statement; `None` when it has ended (or another step-up moved it).
 pub async fn raise(
     db: &impl ConnectionTrait,
     id_hash: &str,
+    new_id_hash: &str,
     amr: &str,
     acr: &str,
     now: i64,
 ) -> Result<Option<session::Model>, StoreError> {
     let raised = session::Entity::update_many()
+        .col_expr(session::Column::Id, Expr::value(new_id_hash))
         .col_expr(session::Column::Amr, Expr::value(amr))
         .col_expr(session::Column::Acr, Expr::value(acr))
         .col_expr(session::Column::LastSeenAt, Expr::value(now))
@@ -53,7 +56,7 @@ pub async fn raise(
     if raised.rows_affected == 0 {
         return Ok(None);
     }
-    Ok(session::Entity::find_by_id(id_hash.to_string()).one(db).await?)
+    Ok(session::Entity::find_by_id(new_id_hash.to_string()).one(db).await?)
 }
 
 pub async fn delete(db: &impl ConnectionTrait, id_hash: &str) -> Result<(), StoreError> {

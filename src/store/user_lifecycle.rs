@@ -166,6 +166,9 @@ pub async fn enable(db: &Db, user_id: &str, audit: audit_event::Model, now: i64)
     if changed.rows_affected != 1 {
         return Ok(false);
     }
+    // Nothing legitimate exists for a disabled person; a session or token made in the moment
+    // between a sign-in's check and the disable's transaction would otherwise come back to life.
+    end_sign_ins(&txn, user_id, Vec::new(), now).await?;
     audit_events::insert(&txn, audit).await?;
     txn.commit().await?;
     Ok(true)

@@ -107,7 +107,9 @@ pub async fn check_own_hosts(state: &AppState) -> Result<(), String> {
     let tenants = store::tenants::list(&state.db).await.map_err(|e| e.to_string())?;
     match tenants.iter().find(|t| t.host.as_deref() == Some(public)) {
         Some(tenant) => Err(format!(
-            "tenant {:?} has the public URL's own host {public:?} as its host name; every tenant is              served there below /t/{{slug}}. Remove it with `tessera tenant update {} --host none`              or give the tenant a host of its own",
+            "tenant {:?} has the public URL's own host {public:?} as its host name; every tenant is \
+             served there below /t/{{slug}}. Remove it with `tessera tenant update {} --host none` \
+             or give the tenant a host of its own",
             tenant.slug, tenant.slug
         )),
         None => Ok(()),

@@ -14,6 +14,7 @@ mod code_flow;
 mod consent;
 mod discovery;
 mod factor_binding;
+mod hardening_review;
 mod keys;
 mod login_page;
 mod password_throttle;

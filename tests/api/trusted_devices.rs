@@ -114,7 +114,7 @@ async fn a_remembered_session_steps_up_without_the_password(backend: Backend) {
 }
 both_backends!(a_remembered_session_steps_up_without_the_password);
 
-/// A step-up raises the session it started from: the same cookie, the same end, the same
+/// A step-up raises the session it started from (under a new cookie token): the same end, the same
 /// `auth_time` (the password was typed then, not now), and no second session beside it.
 async fn a_step_up_neither_lengthens_the_session_nor_moves_the_password(backend: Backend) {
     let Some(app) = spawn_app(backend).await else { return };
@@ -142,7 +142,7 @@ async fn a_step_up_neither_lengthens_the_session_nor_moves_the_password(backend:
         .get_all("set-cookie")
         .iter()
         .any(|c| c.to_str().unwrap().starts_with("tessera-session"));
-    assert!(!new_session_cookie, "the step-up keeps the session's cookie");
+    assert!(new_session_cookie, "the raised session gets a new cookie token");
     let params = redirect_params(&response, PORTAL_REDIRECT);
     let stepped_up = app.id_token_claims(&params["code"], &pkce, "nonce-456").await;
     assert_eq!(stepped_up["acr"], "urn:tessera:acr:2fa");

@@ -485,3 +485,30 @@ async fn a_sign_in_under_way_gets_no_session_once_disabled(backend: Backend) {
     assert!(!events(&app).await.iter().rev().take(1).any(|e| e.event == "login.succeeded"));
 }
 both_backends!(a_sign_in_under_way_gets_no_session_once_disabled);
+
+/// A session or refresh token that escaped a disable (made in
+/// the window between a sign-in's or grant's `disabled_at` check and its insert, after the
+/// disable's transaction ended every sign-in; simulated here as in the test above) is only
+/// shut out while the person stays disabled: enabling them revives it.
+async fn what_escaped_a_disable_stays_ended_after_enable(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else { return };
+    let browser = firefox();
+    let (_access, refresh_token) =
+        offline_tokens(&app, &browser, (PORTAL, PORTAL_REDIRECT, &app.portal_secret)).await;
+    let id = user_id(&app).await;
+    let db = &app.state.db;
+    let sql = format!("UPDATE users SET disabled_at = 1 WHERE id = '{id}'");
+    db.execute_raw(Statement::from_string(db.get_database_backend(), sql)).await.unwrap();
+    let response = refresh(&app, (PORTAL, &app.portal_secret), &refresh_token).await;
+    assert_eq!(response.status(), 400, "shut out while disabled");
+
+    let enabled = admin::enable_user(&app.state, &acme(&app).await, EMAIL, &Actor::CLI).await.unwrap();
+    assert!(matches!(enabled, Enabled::Enabled { .. }));
+    let pkce = crate::helpers::pkce();
+    let response = browser.get(app.authorize_url(&AuthRequest::portal(&pkce))).send().await.unwrap();
+    let sso = !location(&response).contains("/t/acme/login/");
+    let response = refresh(&app, (PORTAL, &app.portal_secret), &refresh_token).await;
+    let refreshed = response.status() == 200;
+    assert!(!sso && !refreshed, "revived by enable: single sign-on {sso}, refresh {refreshed}");
+}
+both_backends!(what_escaped_a_disable_stays_ended_after_enable);

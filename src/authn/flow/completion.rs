@@ -14,8 +14,8 @@ use crate::store;
 use crate::tenants::Tenant;
 
 pub struct Finished {
-    /// The new session's cookie token; `None` when the sign-in could not serve the request, or
-    /// when it raised the browser's existing session (a step-up keeps its cookie).
+    /// The session's new cookie token (a new session's, or a raised one's); `None` when the
+    /// sign-in could not serve the request.
     pub session_token: Option<String>,
     /// Where to go now; `None`: back to the attempt's page (its consent stage).
     pub redirect_to: Option<String>,
@@ -92,7 +92,9 @@ pub async fn finish(
             (Some(token), session)
         }
         Some(existing) => {
-            (None, session::step_up(state, &existing, context, now).await?.ok_or(FlowError::AttemptGone)?)
+            let (token, session) =
+                session::step_up(state, &existing, context, now).await?.ok_or(FlowError::AttemptGone)?;
+            (Some(token), session)
         }
     };
     let context = &session.auth_context();

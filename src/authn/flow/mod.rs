@@ -125,6 +125,8 @@ pub struct LoginAttempt {
     pub stage: Stage,
     pub user_id: Option<String>,
     pub notice: Option<Notice>,
+    /// A pending attempt's row, not stored yet (`keep` stores it).
+    unsaved: Option<Box<entity::login_attempt::Model>>,
 }
 
 impl LoginAttempt {
@@ -186,27 +188,23 @@ pub async fn start_at(
 }
 
 /// The live attempt named by `token`, if this browser started it. A pending account sign-in
-/// (`pending`) is read from its token, and stored when `save` (a form is being sent).
+/// (`pending`) is read from its token, unsaved until a step `keep`s it.
 pub async fn load(
     state: &AppState,
     tenant: &Tenant,
     token: &str,
     browser_token: Option<&str>,
-    save: bool,
     now: i64,
 ) -> Result<LoginAttempt, FlowError> {
     let browser_token = browser_token.ok_or(FlowError::AttemptGone)?;
     let id_hash = sha256_hex(token);
+    let mut unsaved = None;
     let mut row = store::attempts::find_active(&state.db, tenant.id(), &id_hash, now).await?;
     if row.is_none()
         && let Some(pending) = pending::open(state, tenant, token, browser_token, now)
     {
-        row = if save {
-            store::attempts::insert_if_absent(&state.db, pending).await?;
-            store::attempts::find_active(&state.db, tenant.id(), &id_hash, now).await?
-        } else {
-            Some(pending)
-        };
+        unsaved = Some(Box::new(pending.clone()));
+        row = Some(pending);
     }
     let row = row.ok_or(FlowError::AttemptGone)?;
     if !constant_time_eq(&row.browser_hash, &sha256_hex(browser_token)) {
@@ -227,5 +225,16 @@ pub async fn load(
         stage,
         user_id: row.user_id,
         notice,
+        unsaved,
     })
+}
+
+/// Stores a pending attempt (`pending`) before a step writes to it: called once the form's CSRF
+/// token matched, so only a genuine form of the page stores anything. Two first forms sent at
+/// once store it once.
+pub async fn keep(state: &AppState, attempt: &LoginAttempt) -> Result<(), FlowError> {
+    if let Some(row) = &attempt.unsaved {
+        store::attempts::insert_if_absent(&state.db, (**row).clone()).await?;
+    }
+    Ok(())
 }

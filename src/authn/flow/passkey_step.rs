@@ -32,6 +32,7 @@ pub async fn submit(
     if !attempt.csrf_matches(form.csrf_token) {
         return Ok(StepOutcome::Refused(Refusal::FormExpired));
     }
+    super::keep(state, attempt).await?;
     let checked =
         webauthn::finish_passkey(state, tenant, &attempt.id_hash, form.ceremony, form.credential, now)
             .await?;

@@ -41,6 +41,7 @@ pub async fn submit(
     if !attempt.csrf_matches(&form.csrf_token) {
         return refuse(Refusal::FormExpired);
     }
+    super::keep(state, attempt).await?;
     let Ok(email) = Email::parse(&form.email) else {
         return refuse(Refusal::WrongPassword);
     };

@@ -41,12 +41,18 @@ pub fn open(
     now: i64,
 ) -> Option<entity::login_attempt::Model> {
     let mut parts = token.splitn(4, '.');
-    let issued_at: i64 = parts.next()?.parse().ok()?;
+    let written = parts.next()?;
+    let issued_at: i64 = written.parse().ok()?;
+    // One spelling per link (`+T` and `0T` parse to the same time): each spelling would name
+    // an attempt of its own.
+    if issued_at.to_string() != written {
+        return None;
+    }
     let nonce = parts.next()?;
     let encoded = parts.next()?;
     let presented = parts.next()?;
     let lifetime = state.settings.sessions.login_attempt_seconds;
-    if issued_at > now || now - issued_at >= lifetime {
+    if issued_at > now || now.checked_sub(issued_at).is_none_or(|age| age >= lifetime) {
         return None;
     }
     let browser_hash = sha256_hex(browser_token);

@@ -3,8 +3,8 @@
 //! (browser binding, user agent, trusted-device, known-device and session cookies, client address).
 
 use axum::extract::FromRequestParts;
+use axum::http::HeaderMap;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, Method};
 
 use super::flow_error;
 use crate::authn::flow::{self, LoginAttempt, Visitor};
@@ -50,7 +50,7 @@ impl LoginRequest {
 
     /// The same request, continuing with the fresh attempt that replaced this one.
     pub async fn restarted(self, state: &AppState, token: String) -> Result<Self, PageError> {
-        let attempt = load(state, &self.tenant, &token, self.browser_token.as_deref(), true).await?;
+        let attempt = load(state, &self.tenant, &token, self.browser_token.as_deref()).await?;
         Ok(Self { token, attempt, ..self })
     }
 }
@@ -60,9 +60,8 @@ async fn load(
     tenant: &Tenant,
     token: &str,
     browser_token: Option<&str>,
-    save: bool,
 ) -> Result<LoginAttempt, PageError> {
-    flow::load(state, tenant, token, browser_token, save, state.now()).await.map_err(flow_error)
+    flow::load(state, tenant, token, browser_token, state.now()).await.map_err(flow_error)
 }
 
 impl FromRequestParts<AppState> for LoginRequest {
@@ -74,9 +73,7 @@ impl FromRequestParts<AppState> for LoginRequest {
         let Ok(ClientIp(ip)) = ClientIp::from_request_parts(parts, state).await;
         let headers: &HeaderMap = &parts.headers;
         let browser_token = cookies::read(headers, &cookies::browser_name(state));
-        // Reading a page stores nothing; sending a form stores a pending sign-in (`flow::pending`).
-        let save = !matches!(parts.method, Method::GET | Method::HEAD);
-        let attempt = load(state, &tenant, &token, browser_token.as_deref(), save).await?;
+        let attempt = load(state, &tenant, &token, browser_token.as_deref()).await?;
         let lang = page::language(headers, attempt.purpose.ui_locales(), Some(&tenant));
         Ok(Self {
             user_agent: browser::user_agent(headers),

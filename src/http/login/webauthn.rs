@@ -13,9 +13,9 @@ use serde_json::json;
 use super::flow_error;
 use super::request::LoginRequest;
 use super::respond::{FormPage, respond};
-use crate::authn::flow::Stage;
 use crate::authn::flow::passkey_step::{self, PasskeyForm};
 use crate::authn::flow::second_factor_step::{self, SecurityKeyForm};
+use crate::authn::flow::{self, Stage};
 use crate::authn::webauthn;
 use crate::error::PageError;
 use crate::http::form::PageForm;
@@ -53,6 +53,11 @@ async fn begin(State(state): State<AppState>, request: LoginRequest, body: Strin
     let attempt = &request.attempt;
     if !attempt.csrf_matches(&body.csrf_token) {
         return json_error(StatusCode::FORBIDDEN, "csrf");
+    }
+    // The ceremony is kept with the attempt: a pending one is stored now.
+    if let Err(err) = flow::keep(&state, attempt).await {
+        tracing::error!(error = %err, "storing a pending sign-in failed");
+        return json_error(StatusCode::INTERNAL_SERVER_ERROR, "server_error");
     }
     let now = state.now();
     let begun = match attempt.stage {

@@ -103,6 +103,7 @@ async fn a_post_without_the_form_stores_no_pending_attempt(backend: Backend) {
         let before = stored_attempts(&app).await;
         let response =
             browser.post(format!("{login_url}{route}")).form(&[("csrf_token", "junk")]).send().await.unwrap();
+        assert!(response.status().is_client_error(), "{route}: {}", response.status());
         let after = stored_attempts(&app).await;
         stored_by_junk += after - before;
     }

@@ -19,6 +19,7 @@ mod login_page;
 mod password_throttle;
 mod private_key_jwt;
 mod refresh_and_tokens;
+mod resilience;
 mod second_factor;
 mod security_keys;
 mod sms;

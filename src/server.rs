@@ -4,9 +4,10 @@
 //!
 //! At `max_connections` a new connection takes the place of the oldest one with no request in
 //! flight (a half-sent or idle one, whose client loses nothing it was promised); when every
-//! connection is busy the new one is answered 503 and closed. Shutdown stops accepting, closes
-//! connections with no request in flight, lets the others finish their request, and after
-//! `shutdown_timeout` closes whatever is left.
+//! connection is busy the new one is answered 503 and closed. Shutdown stops accepting, gives
+//! connections with no request in flight a second for a request already on its way (then closes
+//! them), lets the others finish their request, and after `shutdown_timeout` closes whatever is
+//! left.
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
@@ -18,6 +19,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::ConnectInfo;
+use axum::http::{HeaderValue, header};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -48,6 +50,9 @@ impl Limits {
 /// A connection's read buffer never grows past this (request heads are far smaller; bodies are
 /// streamed to the handler, which refuses more than the body limit).
 const MAX_BUF_BYTES: usize = 64 * 1024;
+/// At shutdown, how long a connection with nothing in flight is still read, for a request that
+/// was already on its way when the signal came.
+const IDLE_GRACE: Duration = Duration::from_millis(1000);
 /// Connections answered 503 at once at most; beyond that they are closed without an answer.
 const MAX_SHED_AT_ONCE: usize = 64;
 const SHED_RESPONSE: &[u8] =
@@ -175,29 +180,61 @@ pub async fn run(
         let id = next_id;
         let (busy, evict) = registry.add(id);
         let service = {
-            let (app, busy) = (app.clone(), busy.clone());
-            hyper::service::service_fn(move |request| handle(app.clone(), peer, busy.clone(), request))
+            let (app, busy, stopping) = (app.clone(), busy.clone(), stopping.clone());
+            hyper::service::service_fn(move |request| {
+                handle(app.clone(), peer, busy.clone(), stopping.clone(), request)
+            })
         };
         let connection = builder.serve_connection(TokioIo::new(stream), service);
         let registry = registry.clone();
         let mut stopping = stopping.clone();
         tasks.spawn(async move {
             tokio::pin!(connection);
-            let finish_gracefully = tokio::select! {
+            enum End {
+                Done,
+                Evicted,
+                Stopping,
+            }
+            let end = tokio::select! {
                 result = connection.as_mut() => {
                     if let Err(err) = result {
                         tracing::debug!(%peer, error = %err, "connection ended");
                     }
-                    false
+                    End::Done
                 }
-                () = evict.notified() => busy.load(Ordering::Acquire) > 0,
-                _ = stopping.wait_for(|stop| *stop) => busy.load(Ordering::Acquire) > 0,
+                () = evict.notified() => End::Evicted,
+                _ = stopping.wait_for(|stop| *stop) => End::Stopping,
             };
-            // A connection with a request in flight finishes it first; one without (idle, or a
-            // half-sent head) is simply dropped here.
-            if finish_gracefully {
-                connection.as_mut().graceful_shutdown();
-                let _ = connection.await;
+            let idle = || busy.load(Ordering::Acquire) == 0;
+            match end {
+                End::Done => {}
+                // Nothing in flight (idle, or a half-sent head): dropped, its client was
+                // promised nothing.
+                End::Evicted if idle() => {}
+                End::Stopping if idle() => {
+                    // A request may be on its way on this kept-alive connection (sent as the
+                    // signal came): it is served, with `Connection: close`, if its head arrives
+                    // within the grace; otherwise the connection is dropped.
+                    let grace = tokio::time::sleep(IDLE_GRACE);
+                    tokio::pin!(grace);
+                    let mut tick = tokio::time::interval(Duration::from_millis(20));
+                    let started = loop {
+                        tokio::select! {
+                            _ = connection.as_mut() => break false,
+                            () = &mut grace => break false,
+                            _ = tick.tick() => if !idle() { break true },
+                        }
+                    };
+                    if started {
+                        connection.as_mut().graceful_shutdown();
+                        let _ = connection.await;
+                    }
+                }
+                // A request in flight finishes first, then the connection closes.
+                End::Evicted | End::Stopping => {
+                    connection.as_mut().graceful_shutdown();
+                    let _ = connection.await;
+                }
             }
             registry.remove(id);
         });
@@ -227,11 +264,16 @@ async fn handle(
     mut app: Router,
     peer: SocketAddr,
     busy: Arc<AtomicUsize>,
+    stopping: watch::Receiver<bool>,
     mut request: hyper::Request<Incoming>,
 ) -> Result<axum::response::Response, Infallible> {
     let guard = Busy::new(&busy);
     request.extensions_mut().insert(ConnectInfo(peer));
-    let response = app.call(request.map(axum::body::Body::new)).await?;
+    let mut response = app.call(request.map(axum::body::Body::new)).await?;
+    // Shutting down: this connection closes after the response (hyper honours the header).
+    if *stopping.borrow() {
+        response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
     Ok(response.map(move |body| {
         axum::body::Body::new(body.map_frame(move |frame| {
             let _in_flight = &guard;

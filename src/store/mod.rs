@@ -68,16 +68,40 @@ pub(crate) fn duplicate_as(what: &'static str) -> impl Fn(DbErr) -> StoreError {
     }
 }
 
-/// The pool. Waiting for a connection (opening one included) is bounded by
-/// `database.acquire_timeout_ms`, so a request meets an unreachable database within that bound.
+/// How long a command other than `serve` (and a test) waits for the database at start.
+const STARTUP_WAIT: Duration = Duration::from_secs(10);
+/// SQLite's wait for a pooled connection: only ever contention (the file is local, it has no
+/// outage of the network kind), and opening a connection starts a thread, which on a loaded host
+/// can take more than PostgreSQL's second.
+const SQLITE_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The pool, reached at least once within `STARTUP_WAIT`.
 pub async fn connect(url: &str, settings: &DatabaseSettings) -> Result<Db, StoreError> {
+    let db = pool(url, settings).await?;
+    let started = std::time::Instant::now();
+    loop {
+        match db.ping().await {
+            Ok(()) => return Ok(db),
+            Err(err) if outage::is_outage(&err) && started.elapsed() < STARTUP_WAIT => {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            Err(err) => return Err(StoreError::Db(err)),
+        }
+    }
+}
+
+/// The pool, opened lazily. PostgreSQL: waiting for a connection (opening one included) is
+/// bounded by `database.acquire_timeout_ms`, so a request meets an unreachable database within
+/// that bound.
+async fn pool(url: &str, settings: &DatabaseSettings) -> Result<Db, StoreError> {
     let mut options = ConnectOptions::new(url.to_string());
     // SQLite commits one writer at a time, and each pooled connection is a thread of its own
     // with up to 2 MiB of page cache: a few per core are enough.
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let sqlite = url.starts_with("sqlite:");
     let max_connections = if sqlite { (2 * cores).max(4) as u32 } else { settings.max_connections };
-    let acquire = Duration::from_millis(settings.acquire_timeout_ms);
+    let acquire =
+        if sqlite { SQLITE_ACQUIRE_TIMEOUT } else { Duration::from_millis(settings.acquire_timeout_ms) };
     let synchronous = match settings.sqlite_synchronous {
         SqliteSync::Full => SqliteSynchronous::Full,
         SqliteSync::Normal => SqliteSynchronous::Normal,
@@ -87,6 +111,8 @@ pub async fn connect(url: &str, settings: &DatabaseSettings) -> Result<Db, Store
         .min_connections(1)
         .connect_timeout(acquire)
         .acquire_timeout(acquire)
+        // Reached (and retried) by the callers, within bounds of their own.
+        .connect_lazy(true)
         .sqlx_logging(false)
         // On every pooled SQLite connection (a PRAGMA run once reaches only one of them): WAL lets
         // readers go on while one writer commits; FULL sync makes every answered commit survive
@@ -110,19 +136,20 @@ pub async fn connect(url: &str, settings: &DatabaseSettings) -> Result<Db, Store
 /// refused password) end the start at once.
 pub async fn connect_with_retry(url: &str, settings: &DatabaseSettings) -> Result<Db, StoreError> {
     let target = describe(url);
+    let db = pool(url, settings).await?;
     let max_delay = Duration::from_secs(settings.startup_retry_max_delay_seconds);
     let mut delay = Duration::from_secs(1).min(max_delay);
     let mut attempt: u32 = 1;
     loop {
-        let err = match connect(url, settings).await {
-            Ok(db) => {
+        let err = match db.ping().await {
+            Ok(()) => {
                 if attempt > 1 {
                     tracing::info!(database = %target, attempt, "database reached");
                 }
                 return Ok(db);
             }
-            Err(StoreError::Db(err)) if outage::is_outage(&err) => err,
-            Err(err) => return Err(err),
+            Err(err) if outage::is_outage(&err) => err,
+            Err(err) => return Err(StoreError::Db(err)),
         };
         tracing::warn!(
             database = %target,

@@ -335,6 +335,9 @@ async fn sigterm_lets_a_request_in_flight_on_a_kept_alive_connection_finish() {
     let mut stream = TcpStream::connect(("127.0.0.1", server.port)).await.unwrap();
     stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n").await.unwrap();
     assert_eq!(read_response(&mut stream).await.0, 200);
+    let mut kept_alive = TcpStream::connect(("127.0.0.1", server.port)).await.unwrap();
+    kept_alive.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n").await.unwrap();
+    assert_eq!(read_response(&mut kept_alive).await.0, 200);
     // The next request on the same connection is in flight (its head is in) when SIGTERM comes.
     let body = "grant_type=authorization_code&code=not-a-code&redirect_uri=https%3A%2F%2Fa.example%2Fcb";
     let head = format!(
@@ -346,7 +349,19 @@ async fn sigterm_lets_a_request_in_flight_on_a_kept_alive_connection_finish() {
     stream.write_all(&body.as_bytes()[..10]).await.unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
     server.terminate();
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // A request sent on an idle kept-alive connection just after the signal (it was on its way)
+    // is answered in full, and the connection then closes.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    kept_alive
+        .write_all(b"GET /t/acme/.well-known/openid-configuration HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        .await
+        .unwrap();
+    let (status, head, document) = read_response(&mut kept_alive).await;
+    assert_eq!(status, 200, "{head}");
+    assert!(head.to_ascii_lowercase().contains("connection: close"), "{head}");
+    assert!(serde_json::from_slice::<serde_json::Value>(&document).unwrap()["issuer"].is_string());
+    assert!(closed_within(&mut kept_alive, Duration::from_secs(2)).await);
+    tokio::time::sleep(Duration::from_millis(100)).await;
     assert!(TcpStream::connect(("127.0.0.1", server.port)).await.is_err(), "still accepting after SIGTERM");
     stream.write_all(&body.as_bytes()[10..]).await.unwrap();
     let (status, head, body) = read_response(&mut stream).await;

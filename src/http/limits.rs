@@ -50,11 +50,22 @@ impl Limits {
     }
 }
 
+/// How an error reaches whoever sent the request.
+#[derive(Clone, Copy)]
+enum Audience {
+    /// A themed page.
+    Person,
+    /// RFC 6749-style JSON: the protocol endpoints.
+    OAuthClient,
+    /// RFC 9457 problem JSON: any other caller that asks for JSON and not HTML (an admin API).
+    Api,
+}
+
 pub async fn bound_request(State(limits): State<Arc<Limits>>, request: Request, next: Next) -> Response {
-    let json = wants_json(&request);
+    let expected = audience(&request);
     let Ok(_permit) = limits.in_flight.clone().try_acquire_owned() else {
         tracing::warn!("too many requests in flight: answering 503");
-        return unavailable(json, RETRY_AFTER_BUSY);
+        return unavailable(expected, RETRY_AFTER_BUSY);
     };
     let body_timed_out = Arc::new(AtomicBool::new(false));
     let request = request.map(|body| {
@@ -68,45 +79,77 @@ pub async fn bound_request(State(limits): State<Arc<Limits>>, request: Request, 
         tokio::time::timeout(limits.request, outage::watch(next.run(request))).await
     else {
         tracing::warn!(seconds = limits.request.as_secs(), "request deadline reached: answering 503");
-        return unavailable(json, RETRY_AFTER_OUTAGE);
+        return unavailable(expected, RETRY_AFTER_OUTAGE);
     };
     if body_timed_out.load(Ordering::Acquire) {
-        return body_too_slow(json);
+        return body_too_slow(expected);
     }
     // An answer given while the database could not be reached is not to be trusted (a refusal
     // may only mean that a row could not be read): the client is told to try again instead.
     if database_unreachable && (response.status().is_client_error() || response.status().is_server_error()) {
         tracing::warn!(status = %response.status(), "database unreachable: answering 503");
-        return unavailable(json, RETRY_AFTER_OUTAGE);
+        // The answer's own form decides: a page stays a page, problem JSON stays problem JSON.
+        let content_type = response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+        let audience = if response.extensions().get::<PageError>().is_some() {
+            Audience::Person
+        } else if content_type.is_some_and(|t| t.starts_with("application/problem+json")) {
+            Audience::Api
+        } else if content_type.is_some_and(|t| t.starts_with("application/json")) {
+            Audience::OAuthClient
+        } else {
+            expected
+        };
+        return unavailable(audience, RETRY_AFTER_OUTAGE);
     }
     response
 }
 
-fn wants_json(request: &Request) -> bool {
+fn audience(request: &Request) -> Audience {
     let path = request.uri().path();
-    JSON_PATHS.iter().any(|json_path| path.ends_with(json_path))
+    if JSON_PATHS.iter().any(|json_path| path.ends_with(json_path)) {
+        return Audience::OAuthClient;
+    }
+    let accept = request.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    if accept.contains("json") && !accept.contains("text/html") { Audience::Api } else { Audience::Person }
 }
 
 /// 503 with `Retry-After`: a page for people, JSON for clients.
-fn unavailable(json: bool, retry_after: &'static str) -> Response {
-    let mut response = if json {
-        let body = json!({
-            "error": "temporarily_unavailable",
-            "error_description": "The server is temporarily unavailable. Try again shortly.",
-        });
-        let mut response = (StatusCode::SERVICE_UNAVAILABLE, axum::Json(body)).into_response();
-        response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        response
-    } else {
-        PageError::new(StatusCode::SERVICE_UNAVAILABLE, "error-unavailable").into_response()
+fn unavailable(audience: Audience, retry_after: &'static str) -> Response {
+    let mut response = match audience {
+        Audience::OAuthClient => {
+            let body = json!({
+                "error": "temporarily_unavailable",
+                "error_description": "The server is temporarily unavailable. Try again shortly.",
+            });
+            (StatusCode::SERVICE_UNAVAILABLE, axum::Json(body)).into_response()
+        }
+        Audience::Api => {
+            let body = json!({
+                "type": "about:blank",
+                "title": "Service Unavailable",
+                "status": 503,
+                "detail": "The server is temporarily unavailable. Try again shortly.",
+            });
+            let mut response = (StatusCode::SERVICE_UNAVAILABLE, axum::Json(body)).into_response();
+            response
+                .headers_mut()
+                .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+            response
+        }
+        Audience::Person => {
+            PageError::new(StatusCode::SERVICE_UNAVAILABLE, "error-unavailable").into_response()
+        }
     };
+    if !matches!(audience, Audience::Person) {
+        response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static(retry_after));
     response
 }
 
 /// 408 for a body that did not arrive within `body_read_timeout_seconds`; the connection closes.
-fn body_too_slow(json: bool) -> Response {
-    let mut response = if json {
+fn body_too_slow(audience: Audience) -> Response {
+    let mut response = if !matches!(audience, Audience::Person) {
         let body = json!({
             "error": "invalid_request",
             "error_description": "The request body did not arrive in time.",

@@ -273,7 +273,11 @@ async function main() {
         timings.push({ status, ms: Date.now() - started, retryAfter });
       }
       const health = await fetch(`${BASE}/healthz`, { signal: AbortSignal.timeout(2000) }).catch(() => null);
-      check(timings.every((t) => t.status === 503 && t.retryAfter && t.ms < 2000), `only fast 503s with Retry-After while it is away: ${JSON.stringify(timings)}`);
+      // One wait for a connection (database.acquire_timeout_ms, 1 s); the first request an
+      // instance serves after the cut may wait twice (the tenant's row, then the remembered one).
+      const sorted = timings.map((t) => t.ms).sort((a, b) => a - b);
+      const median = sorted[Math.floor(sorted.length / 2)];
+      check(timings.every((t) => t.status === 503 && t.retryAfter && t.ms < 2500) && median < 1500, `only fast 503s with Retry-After while it is away (each under 2.5 s, median under 1.5 s): ${JSON.stringify(timings)}`);
       check(health !== null && health.status === 200, '/healthz still answers');
       await haproxy('set server postgres/pg addr 127.0.0.1 port 5432');
       await haproxy('enable server postgres/pg');

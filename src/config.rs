@@ -49,6 +49,44 @@ pub struct Settings {
     pub throttle: ThrottleSettings,
     pub keys: KeySettings,
     pub sms: crate::notify::SmsSettings,
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    /// `TESSERA_*` environment variables that name no setting (Kubernetes sets `TESSERA_PORT`
+    /// and `TESSERA_SERVICE_HOST` for a Service called `tessera`): ignored, logged once at start.
+    #[serde(skip)]
+    pub ignored_env: Vec<String>,
+}
+
+/// Bounds on what clients may hold: connections, requests in flight, and how long each part of
+/// a request may take (docs/operations.md, "Timeouts and limits").
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    pub header_read_timeout_seconds: u64,
+    pub body_read_timeout_seconds: u64,
+    pub request_timeout_seconds: u64,
+    pub max_connections: usize,
+    pub max_requests_in_flight: usize,
+    pub shutdown_timeout_seconds: u64,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum SqliteSynchronous {
+    Full,
+    Normal,
+}
+
+/// How long a request waits for the database, and how `serve` waits for it at start
+/// (docs/operations.md, "Outages").
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    pub acquire_timeout_ms: u64,
+    pub statement_timeout_ms: u64,
+    pub max_connections: u32,
+    pub startup_retry_max_delay_seconds: u64,
+    pub sqlite_synchronous: SqliteSynchronous,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -94,11 +132,21 @@ impl Settings {
             }
             figment = figment.merge(Toml::file(path));
         }
-        // TESSERA_TEST_* variables belong to the test suite, not to the server.
+        // TESSERA_TEST_* variables belong to the test suite, not to the server. Other variables
+        // that name no setting are the platform's (Kubernetes' TESSERA_PORT=tcp://...): they are
+        // left out and named once in the log, while an unknown key in a file stays an error.
+        let known = Figment::from(Toml::string(DEFAULT_TOML));
+        let is_setting = move |key: &str| known.contains(&key.to_ascii_lowercase().replace("__", "."));
+        let ignored_env = unknown_env_names(std::env::vars_os().map(|(name, _)| name), &is_setting);
         let env = Env::prefixed("TESSERA_")
-            .filter(|key| !key.as_str().to_ascii_lowercase().starts_with("test_"))
+            .filter(move |key| {
+                let key = key.as_str().to_ascii_lowercase();
+                !key.starts_with("test_") && is_setting(&key)
+            })
             .split("__");
-        Self::from_figment(figment.merge(env))
+        let mut settings = Self::from_figment(figment.merge(env))?;
+        settings.ignored_env = ignored_env;
+        Ok(settings)
     }
 
     /// The embedded defaults alone: the starting point for tests and tools.
@@ -166,6 +214,28 @@ impl Settings {
                  published keys for {memory} s, so a shorter overlap signs with a key some do not publish yet"
             )));
         }
+        let (server, database) = (&self.server, &self.database);
+        let at_least_one = [
+            ("server.header_read_timeout_seconds", server.header_read_timeout_seconds),
+            ("server.body_read_timeout_seconds", server.body_read_timeout_seconds),
+            ("server.request_timeout_seconds", server.request_timeout_seconds),
+            ("server.max_connections", server.max_connections as u64),
+            ("server.max_requests_in_flight", server.max_requests_in_flight as u64),
+            ("server.shutdown_timeout_seconds", server.shutdown_timeout_seconds),
+            ("database.acquire_timeout_ms", database.acquire_timeout_ms),
+            ("database.max_connections", u64::from(database.max_connections)),
+            ("database.startup_retry_max_delay_seconds", database.startup_retry_max_delay_seconds),
+        ];
+        for (name, value) in at_least_one {
+            if value == 0 {
+                return Err(ConfigError::Invalid(format!("{name} must be at least 1")));
+            }
+        }
+        if server.body_read_timeout_seconds > server.request_timeout_seconds {
+            return Err(ConfigError::Invalid(
+                "server.body_read_timeout_seconds must not exceed server.request_timeout_seconds".into(),
+            ));
+        }
         Ok(())
     }
 
@@ -227,6 +297,22 @@ impl Settings {
     }
 }
 
+/// The `TESSERA_*` names among `names` that are neither a setting nor the test suite's.
+fn unknown_env_names(
+    names: impl Iterator<Item = std::ffi::OsString>,
+    is_setting: &dyn Fn(&str) -> bool,
+) -> Vec<String> {
+    let mut unknown: Vec<String> = names
+        .filter_map(|name| name.into_string().ok())
+        .filter(|name| {
+            let upper = name.to_ascii_uppercase();
+            upper.strip_prefix("TESSERA_").is_some_and(|key| !key.starts_with("TEST_") && !is_setting(key))
+        })
+        .collect();
+    unknown.sort();
+    unknown
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -260,5 +346,30 @@ mod tests {
         assert!(with("[tokens]\nrefresh_reuse_grace_seconds = 60").is_ok());
         assert!(with("[tokens]\nrefresh_reuse_grace_seconds = 61").is_err());
         assert!(with("[tokens]\nrefresh_reuse_grace_seconds = -1").is_err());
+    }
+
+    #[test]
+    fn platform_variables_are_not_settings() {
+        let known = Figment::from(Toml::string(DEFAULT_TOML));
+        let is_setting = |key: &str| known.contains(&key.to_ascii_lowercase().replace("__", "."));
+        let names = [
+            "TESSERA_PORT",
+            "TESSERA_LISTEN",
+            "TESSERA_TOKENS__ACCESS_TOKEN_SECONDS",
+            "TESSERA_TEST_X",
+            "PATH",
+        ];
+        let unknown = unknown_env_names(names.into_iter().map(Into::into), &is_setting);
+        assert_eq!(unknown, ["TESSERA_PORT"]);
+    }
+
+    #[test]
+    fn server_bounds_must_be_positive() {
+        assert!(with("[server]\nmax_connections = 0").is_err());
+        assert!(with("[database]\nacquire_timeout_ms = 0").is_err());
+        assert!(with("[database]\nsqlite_synchronous = \"off\"").is_err());
+        assert!(with("[server]\nbody_read_timeout_seconds = 60").is_err(), "longer than the request");
+        let normal = with("[database]\nsqlite_synchronous = \"normal\"").unwrap();
+        assert_eq!(normal.database.sqlite_synchronous, SqliteSynchronous::Normal);
     }
 }

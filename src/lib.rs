@@ -19,6 +19,7 @@ pub mod metrics;
 pub mod notify;
 pub mod oauth;
 pub mod oidc;
+pub mod server;
 pub mod startup;
 pub mod state;
 pub mod store;

@@ -46,13 +46,30 @@ pub enum StartupError {
 
 /// Connects (creating the SQLite file when needed), migrates, and assembles the state.
 pub async fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState, StartupError> {
+    build(settings, clock, false).await
+}
+
+/// `build_state` for `tessera serve`: an unreachable database is waited for (see
+/// `store::connect_with_retry`) rather than ending the start.
+pub async fn build_state_waiting_for_database(
+    settings: Settings,
+    clock: Arc<dyn Clock>,
+) -> Result<AppState, StartupError> {
+    build(settings, clock, true).await
+}
+
+async fn build(settings: Settings, clock: Arc<dyn Clock>, wait: bool) -> Result<AppState, StartupError> {
     let database_url = settings.database_url();
     if database_url.starts_with("sqlite:") {
         std::fs::create_dir_all(&settings.data_dir)
             .map_err(|e| StartupError::Io(format!("cannot create {}", settings.data_dir.display()), e))?;
     }
     let master = resolve_master_key(&settings)?;
-    let db = store::connect(&database_url).await?;
+    let db = if wait {
+        store::connect_with_retry(&database_url, &settings.database).await?
+    } else {
+        store::connect(&database_url, &settings.database).await?
+    };
     store::migrate(&db).await?;
     let themes_dir = Some(settings.themes_dir.clone()).filter(|dir| dir.is_dir());
     let views = Views::with_themes(Arc::new(I18n::load()?), themes_dir, settings.mode == Mode::Development)?;
@@ -147,7 +164,8 @@ pub async fn bind(addr: SocketAddr) -> Result<TcpListener, StartupError> {
     TcpListener::bind(addr).await.map_err(|e| StartupError::Io(format!("cannot listen on {addr}"), e))
 }
 
-/// Serves until `shutdown` resolves, then finishes the requests in flight.
+/// Serves until `shutdown` resolves, then finishes the requests in flight (within
+/// `server.shutdown_timeout_seconds`; see `server::run`).
 pub async fn serve(
     state: AppState,
     listener: TcpListener,
@@ -156,9 +174,9 @@ pub async fn serve(
     let housekeeping = tokio::spawn(housekeeping(state.clone()));
     // Back-channel logout retries, and deliveries another instance left, on every instance.
     let logout_deliveries = tokio::spawn(crate::oidc::backchannel::run(state.clone()));
-    let app = crate::http::router(state).into_make_service_with_connect_info::<SocketAddr>();
-    let result = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
+    let limits = crate::server::Limits::from_settings(&state.settings.server);
+    let app = crate::http::router(state);
+    let result = crate::server::run(listener, app, limits, shutdown)
         .await
         .map_err(|e| StartupError::Io("server failed".into(), e));
     housekeeping.abort();

@@ -62,6 +62,10 @@ impl Instance {
             ("TESSERA_MASTER_KEY".to_string(), base64::engine::general_purpose::STANDARD.encode(key)),
             ("TESSERA_LOG".to_string(), "warn".to_string()),
         ];
+        // The SQLite durability setting under comparison (docs/benchmarks.md), when one is given.
+        if let Ok(synchronous) = std::env::var("TESSERA_DATABASE__SQLITE_SYNCHRONOUS") {
+            env.push(("TESSERA_DATABASE__SQLITE_SYNCHRONOUS".to_string(), synchronous));
+        }
         let mut postgres = None;
         if backend == Backend::Postgres {
             let name = format!("tessera_bench_{}", uuid::Uuid::new_v4().simple());

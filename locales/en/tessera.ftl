@@ -15,6 +15,7 @@ error-redirect-uri = The app that sent you here gave a return address that is no
 error-bad-request = The request could not be understood. Go back to the app and try again.
 error-attempt-expired = This sign-in link is no longer valid. Go back to the app and start signing in again.
 error-internal = Something went wrong on our side. Please try again in a few minutes.
+error-unavailable = This service is briefly unavailable. Please try again in a moment.
 action-continue = Continue
 action-cancel = Cancel
 second-factor-title = Two-factor authentication

@@ -15,6 +15,7 @@ error-redirect-uri = De app die u hierheen stuurde gaf een terugkeeradres op dat
 error-bad-request = Het verzoek is niet begrepen. Ga terug naar de app en probeer het opnieuw.
 error-attempt-expired = Deze inloglink is niet meer geldig. Ga terug naar de app en begin opnieuw met inloggen.
 error-internal = Er ging bij ons iets mis. Probeer het over een paar minuten opnieuw.
+error-unavailable = Deze dienst is even niet beschikbaar. Probeer het zo opnieuw.
 action-continue = Doorgaan
 action-cancel = Annuleren
 second-factor-title = Tweestapsverificatie

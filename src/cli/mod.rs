@@ -93,7 +93,19 @@ fn init_logging(settings: &Settings, serving: bool) {
 
 async fn execute(command: Command, settings: Settings) -> Result<(), String> {
     let listen = settings.listen;
-    let state = startup::build_state(settings, Arc::new(SystemClock)).await.map_err(|e| e.to_string())?;
+    if !settings.ignored_env.is_empty() {
+        tracing::info!(
+            variables = %settings.ignored_env.join(", "),
+            "ignoring environment variables that name no tessera setting (a platform's, such as \
+             Kubernetes' TESSERA_PORT)"
+        );
+    }
+    let state = if matches!(command, Command::Serve { .. }) {
+        startup::build_state_waiting_for_database(settings, Arc::new(SystemClock)).await
+    } else {
+        startup::build_state(settings, Arc::new(SystemClock)).await
+    }
+    .map_err(|e| e.to_string())?;
     match command {
         Command::Serve { demo } => serve::run(state, listen, demo).await,
         Command::Migrate => {

@@ -64,13 +64,21 @@ async fn jwks(
     let now = state.now();
     let body = match state.keys.remembered_jwks(tenant.id(), now) {
         Some(body) => body,
-        None => {
-            let document =
-                state.keys.jwks(&state.db, tenant.id(), now).await.map_err(OAuthError::internal)?;
-            let body = Bytes::from(serde_json::to_vec(&document).map_err(OAuthError::internal)?);
-            state.keys.remember_jwks(tenant.id(), body.clone(), now);
-            body
-        }
+        None => match state.keys.jwks(&state.db, tenant.id(), now).await {
+            Ok(document) => {
+                let body = Bytes::from(serde_json::to_vec(&document).map_err(OAuthError::internal)?);
+                state.keys.remember_jwks(tenant.id(), body.clone(), now);
+                body
+            }
+            // The database cannot be reached: the set served last is still the truth.
+            Err(err) => match state.keys.last_jwks(tenant.id()) {
+                Some(body) => {
+                    tracing::warn!(error = %err, "JWK Set from memory: the database did not answer");
+                    body
+                }
+                None => return Err(OAuthError::internal(err)),
+            },
+        },
     };
     let mut response =
         ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response();

@@ -40,7 +40,11 @@ pub async fn render_error_pages(State(state): State<AppState>, request: Request,
             "<!doctype html><title>Error</title><p>Something went wrong.</p>".to_string()
         }
     };
+    let retry_after = response.headers().get(header::RETRY_AFTER).cloned();
     let mut response = (error.status, Html(body)).into_response();
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if let Some(retry_after) = retry_after {
+        response.headers_mut().insert(header::RETRY_AFTER, retry_after);
+    }
     response
 }

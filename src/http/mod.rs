@@ -13,6 +13,7 @@ mod error_pages;
 mod form;
 mod health;
 mod language;
+mod limits;
 mod login;
 mod logout;
 mod metrics;
@@ -31,7 +32,6 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{Method, header};
 use axum::middleware;
 use tower_http::cors::{Any, CorsLayer};
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::state::AppState;
@@ -68,14 +68,15 @@ pub fn router(state: AppState) -> Router {
         .merge(static_files::router())
         .merge(assets::router())
         .fallback(error_pages::not_found)
+        // Inside the error pages: its 503 page for people is rendered like any other.
+        .layer(middleware::from_fn_with_state(
+            limits::Limits::new(&state.settings.server),
+            limits::bound_request,
+        ))
         .layer(middleware::from_fn_with_state(state.clone(), error_pages::render_error_pages))
         .layer(middleware::from_fn_with_state(state.clone(), language::remember_language))
         .layer(middleware::from_fn_with_state(state.clone(), security_headers::add_security_headers))
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
-        .layer(TimeoutLayer::with_status_code(
-            axum::http::StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(30),
-        ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -189,6 +189,13 @@ impl KeyStore {
         documents.get(tenant_id).filter(|(_, until)| now < *until).map(|(body, _)| body.clone())
     }
 
+    /// The tenant's JWK Set as last served, however old: for while the database cannot be
+    /// reached (no key can be added or retired meanwhile).
+    pub fn last_jwks(&self, tenant_id: &str) -> Option<Bytes> {
+        let documents = self.jwks_documents.read().ok()?;
+        documents.get(tenant_id).map(|(body, _)| body.clone())
+    }
+
     pub fn remember_jwks(&self, tenant_id: &str, body: Bytes, now: i64) {
         if let Ok(mut documents) = self.jwks_documents.write() {
             documents.insert(tenant_id.to_string(), (body, now + MEMORY_SECONDS));

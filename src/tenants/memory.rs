@@ -17,6 +17,13 @@ impl Memory {
         rows.get(slug).filter(|(_, until)| now < *until).map(|(row, _)| row.clone())
     }
 
+    /// The row last read, however old: served while the database cannot be reached (a tenant
+    /// changes only through the database, so nothing newer can exist meanwhile).
+    pub fn get_stale(&self, slug: &str) -> Option<entity::tenant::Model> {
+        let rows = self.0.read().ok()?;
+        rows.get(slug).map(|(row, _)| row.clone())
+    }
+
     /// Only tenants that exist are remembered, so unknown slugs cannot grow the map.
     pub fn keep(&self, row: &entity::tenant::Model, now: i64) {
         if let Ok(mut rows) = self.0.write() {

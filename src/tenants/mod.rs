@@ -54,7 +54,22 @@ pub async fn find(state: &AppState, slug: &str) -> Result<Option<Tenant>, StoreE
     if let Some(row) = state.tenant_memory.get(slug, now) {
         return Ok(Some(by_slug(state, row)));
     }
-    let row = store::tenants::find_by_slug(&state.db, slug).await?;
+    // While the database is away, the remembered row rather than a second wait for it.
+    if store::outage::recently_away()
+        && let Some(row) = state.tenant_memory.get_stale(slug)
+    {
+        return Ok(Some(by_slug(state, row)));
+    }
+    let row = match store::tenants::find_by_slug(&state.db, slug).await {
+        Ok(row) => row,
+        Err(StoreError::Db(err)) if store::outage::is_outage(&err) => {
+            match state.tenant_memory.get_stale(slug) {
+                Some(row) => return Ok(Some(by_slug(state, row))),
+                None => return Err(StoreError::Db(err)),
+            }
+        }
+        Err(err) => return Err(err),
+    };
     if let Some(row) = &row {
         state.tenant_memory.keep(row, now);
     }

@@ -69,6 +69,16 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
 
 /// `spawn_app` with settings changed first (an SMS sender pointing at a mock, say).
 pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Settings)) -> Option<TestApp> {
+    spawn_app_routed(backend, configure, str::to_string).await
+}
+
+/// `spawn_app_with` whose database URL passes through `route` first (to send PostgreSQL traffic
+/// through a proxy the test can cut, say).
+pub async fn spawn_app_routed(
+    backend: Backend,
+    configure: impl FnOnce(&mut Settings),
+    route: impl FnOnce(&str) -> String,
+) -> Option<TestApp> {
     let data_dir = tempfile::tempdir().unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = format!("http://{}", listener.local_addr().unwrap());
@@ -85,7 +95,7 @@ pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Settin
         Backend::Postgres => Some(PostgresDatabase::create().await?),
     };
     if let Some(pg) = &postgres {
-        settings.set_database_url(pg.url.clone());
+        settings.set_database_url(route(&pg.url));
     }
 
     let clock = Arc::new(ManualClock::new());
@@ -136,14 +146,14 @@ pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Settin
 }
 
 /// A database of its own on the local PostgreSQL, dropped when the test ends.
-struct PostgresDatabase {
+pub struct PostgresDatabase {
     admin_url: String,
-    name: String,
-    url: String,
+    pub name: String,
+    pub url: String,
 }
 
 impl PostgresDatabase {
-    async fn create() -> Option<Self> {
+    pub async fn create() -> Option<Self> {
         let server = std::env::var("TESSERA_TEST_POSTGRES_URL")
             .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_string());
         let admin_url = format!("{server}/postgres");

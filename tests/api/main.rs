@@ -21,6 +21,7 @@ mod password_throttle;
 mod private_key_jwt;
 mod refresh_and_tokens;
 mod refresh_retry;
+mod resilience;
 mod second_factor;
 mod security_keys;
 mod sms;

@@ -136,11 +136,19 @@ pub enum Event {
     /// Users were imported (`tessera user import`), written in the import's own transaction.
     /// Detail: `users`, `with_totp` (how many came with an authenticator-app seed).
     UsersImported,
+    /// "Forgot your password?" sent a reset link to a known address (an unknown address records
+    /// nothing and gets the same page).
+    /// Detail: none (`{}`).
+    PasswordResetRequested,
+    /// A password was set with a reset link: every session and refresh token ended, trusted
+    /// devices were forgotten, and the person was told by email.
+    /// Detail: `sessions` (how many ended).
+    PasswordReset,
 }
 
 impl Event {
     /// Every event, in the order declared above.
-    pub const ALL: [Event; 37] = [
+    pub const ALL: [Event; 39] = [
         Event::LoginSucceeded,
         Event::LoginPasswordFailed,
         Event::LoginPasskeyFailed,
@@ -178,6 +186,8 @@ impl Event {
         Event::ClientCreated,
         Event::UserCreated,
         Event::UsersImported,
+        Event::PasswordResetRequested,
+        Event::PasswordReset,
     ];
 
     /// The stored name: `area.action` (`logout` predates that form and keeps its name).
@@ -220,6 +230,8 @@ impl Event {
             Self::ClientCreated => "client.created",
             Self::UserCreated => "user.created",
             Self::UsersImported => "users.imported",
+            Self::PasswordResetRequested => "password.reset_requested",
+            Self::PasswordReset => "password.reset",
         }
     }
 }
@@ -299,6 +311,8 @@ mod tests {
             Event::ClientCreated => 34,
             Event::UserCreated => 35,
             Event::UsersImported => 36,
+            Event::PasswordResetRequested => 37,
+            Event::PasswordReset => 38,
         }
     }
 

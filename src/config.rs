@@ -46,6 +46,7 @@ pub struct Settings {
     pub throttle: ThrottleSettings,
     pub keys: KeySettings,
     pub sms: crate::notify::SmsSettings,
+    pub email: crate::email::EmailSettings,
 }
 
 #[derive(Clone, Debug, Deserialize)]

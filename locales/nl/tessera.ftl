@@ -170,3 +170,50 @@ security-key-already-registered = Deze beveiligingssleutel is al geregistreerd.
 account-security-key-method = Beveiligingssleutels zijn nu uw methode voor tweestapsverificatie.
 account-manage-keys = Beveiligingssleutels beheren
 action-back-to-account = Terug naar uw account
+
+## E-mail
+email-greeting = Hallo,
+email-greeting-name = Hallo { $name },
+email-signature = { $tenant }
+email-security-notice-subject = { $tenant }: een wijziging in de beveiliging van uw inlog
+email-notice-when = Wanneer: { $when }
+email-notice-browser = Browser: { $browser }
+email-notice-if-you = Was u dit zelf, dan hoeft u niets te doen.
+email-notice-not-you = Was u dit niet, stel dan direct een nieuw wachtwoord in, controleer uw tweestapsverificatie op uw accountpagina en neem contact op met uw zorgaanbieder:
+email-event-password-changed = Uw wachtwoord is gewijzigd.
+email-event-password-reset = Uw wachtwoord is opnieuw ingesteld met een link die naar dit adres is gestuurd.
+email-event-two-factor-disabled = Tweestapsverificatie is uitgezet voor uw account.
+email-event-method-changed = Uw methode voor tweestapsverificatie is ingesteld of gewijzigd.
+email-event-device-changed = Uw authenticator-app of telefoonnummer voor tweestapsverificatie is gewijzigd.
+email-event-backup-codes-regenerated = Er zijn nieuwe back-upcodes gemaakt. Uw oude back-upcodes werken niet meer.
+email-event-backup-code-used = Er is met een back-upcode ingelogd. { $remaining ->
+    [one] U heeft nog 1 back-upcode.
+   *[other] U heeft nog { $remaining } back-upcodes.
+}
+email-event-device-remembered = Een apparaat is onthouden en mag de tweede inlogstap een tijd overslaan.
+email-event-security-key-added = Er is een beveiligingssleutel aan uw account toegevoegd.
+email-event-security-key-removed = Er is een beveiligingssleutel van uw account verwijderd.
+email-event-two-factor-reset = Een beheerder heeft uw tweestapsverificatie verwijderd. Bij uw volgende inlog wordt u mogelijk gevraagd die opnieuw in te stellen.
+email-event-email-changed = Het e-mailadres van uw account is gewijzigd. Dit is uw oude adres.
+email-password-reset-subject = { $tenant }: stel uw wachtwoord opnieuw in
+email-password-reset-intro = Iemand heeft gevraagd het wachtwoord van uw account bij { $tenant } opnieuw in te stellen. Open deze link om een nieuw wachtwoord te kiezen:
+email-password-reset-expiry = De link werkt één keer en { $minutes } minuten lang. Na het instellen logt u nog steeds in met uw tweede stap.
+email-password-reset-not-you = Heeft u hier niet om gevraagd, negeer deze e-mail dan: uw wachtwoord blijft zoals het is.
+
+## Wachtwoord vergeten
+login-forgot = Wachtwoord vergeten?
+forgot-title = Stel uw wachtwoord opnieuw in
+forgot-intro = Typ het e-mailadres van uw account. We sturen u een link om een nieuw wachtwoord te kiezen.
+forgot-submit = Stuur resetlink
+forgot-sent = Als er een account bestaat voor dit adres, hebben we u een e-mail met een link gestuurd.
+forgot-back = Terug naar inloggen
+forgot-invalid-email = Vul uw e-mailadres in, bijvoorbeeld naam@voorbeeld.nl.
+reset-title = Kies een nieuw wachtwoord
+reset-intro = Hierna wordt u op al uw sessies uitgelogd en worden vertrouwde apparaten vergeten. U logt nog steeds in met uw tweede stap.
+reset-submit = Nieuw wachtwoord instellen
+reset-link-invalid-title = Deze link werkt niet meer
+reset-link-invalid = De link is al gebruikt, verlopen (hij werkt 30 minuten) of vervangen door een nieuwere link. Vraag een nieuwe link aan.
+reset-link-ask-again = Vraag een nieuwe link aan
+reset-done-title = Uw nieuwe wachtwoord is ingesteld
+reset-done = Al uw sessies zijn uitgelogd. Log in met uw nieuwe wachtwoord en uw tweede stap.
+reset-done-sign-in = Inloggen

@@ -1,6 +1,7 @@
 //! Self-service for a signed-in person: two-factor settings, backup codes, trusted devices and the
 //! password. Sensitive changes need a fresh sign-in (`is_fresh`), checked by the caller first.
 
+pub mod password_reset;
 mod signed_in;
 
 pub use signed_in::{Freshness, signed_in};

@@ -14,7 +14,9 @@ use crate::store::StoreError;
 pub use clients::{NewClientRequest, create_client};
 pub use signing_keys::rotate_key;
 pub use tenant_sms::{SmsPolicy, set_tenant_sms_sender, update_sms_policy};
-pub use tenants::{create_tenant, tenant, update_tenant_branding, update_tenant_policy};
+pub use tenants::{
+    create_tenant, set_tenant_email_from, tenant, update_tenant_branding, update_tenant_policy,
+};
 pub use users::create_user;
 
 #[derive(Debug, thiserror::Error)]

@@ -17,6 +17,7 @@ mod login;
 mod logout;
 mod metrics;
 mod page;
+mod password_reset;
 mod path_param;
 mod security_headers;
 mod static_files;
@@ -59,6 +60,7 @@ pub fn router(state: AppState) -> Router {
         .merge(authorize::router())
         .merge(login::router())
         .merge(account::router())
+        .merge(password_reset::router())
         .merge(logout::router());
     Router::new()
         .nest("/t/{tenant}", tenant_routes.clone())

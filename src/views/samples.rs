@@ -21,6 +21,28 @@ pub fn pages(frame: Frame) -> Vec<(&'static str, Value)> {
                     action: "/p".into(),
                     script: "/assets/webauthn.js".into(),
                 }),
+                forgot_url: Some("/t/x/password/forgot?attempt=abc".into()),
+            }),
+        ),
+        (
+            "password_forgot.html",
+            Value::from_serialize(PasswordForgotPage {
+                frame: f(),
+                action: "/t/x/password/forgot".into(),
+                csrf_token: "c".into(),
+                email: "a@b.example".into(),
+                error: Some("e".into()),
+                sent: Some("s".into()),
+                back_url: Some("/t/x/login/abc".into()),
+            }),
+        ),
+        (
+            "password_reset.html",
+            Value::from_serialize(PasswordResetPage {
+                frame: f(),
+                action: "/t/x/password/reset/abc".into(),
+                csrf_token: "c".into(),
+                error: Some("e".into()),
             }),
         ),
         (

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod helpers;
+mod smtp_sink;
 
 mod account;
 mod authorize_errors;
@@ -13,6 +14,7 @@ mod cli;
 mod code_flow;
 mod consent;
 mod discovery;
+mod email;
 mod factor_binding;
 mod keys;
 mod login_page;

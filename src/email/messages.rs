@@ -68,6 +68,62 @@ pub struct Notice<'a> {
     pub now: i64,
 }
 
+/// Where a change was made from, as a notice tells it.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Seen<'a> {
+    /// The browser's User-Agent; `None` for the command line.
+    pub user_agent: Option<&'a str>,
+    /// The page language; `None`: the tenant's default.
+    pub lang: Option<&'a str>,
+}
+
+impl<'a> Seen<'a> {
+    pub fn notice(self, event: SecurityEvent, now: i64) -> Notice<'a> {
+        Notice { event, lang: self.lang, user_agent: self.user_agent, now }
+    }
+}
+
+/// The outbox row of a notice for a store function to write with its change. A notice that
+/// cannot be rendered (a broken theme) must not stop a security change: logged, and `None`.
+pub async fn notice_row(
+    state: &AppState,
+    tenant: &Tenant,
+    user: &entity::user::Model,
+    notice: Notice<'_>,
+) -> Option<email_outbox::Model> {
+    match security_notice(state, tenant, user, &notice).await {
+        Ok(row) => Some(row),
+        Err(err) => {
+            tracing::error!(error = %err, event = ?notice.event, "security notice not queued");
+            None
+        }
+    }
+}
+
+/// Starts the send of a row a store function committed.
+pub fn sent_with_change(state: &AppState, row: Option<email_outbox::Model>) {
+    if let Some(row) = row {
+        outbox::start(state, row);
+    }
+}
+
+/// A notice about a change that has no transaction of its own to join (a backup code used at
+/// sign-in, a device remembered): queued on its own; a failure is logged, the sign-in goes on.
+pub async fn tell(state: &AppState, tenant: &Tenant, user_id: &str, notice: Notice<'_>) {
+    let user = match crate::store::users::find(&state.db, tenant.id(), user_id).await {
+        Ok(Some(user)) => user,
+        Ok(None) => return,
+        Err(err) => {
+            tracing::error!(error = %err, "security notice not queued");
+            return;
+        }
+    };
+    let event = notice.event;
+    if let Err(err) = notify(state, tenant, &user, notice).await {
+        tracing::error!(error = %err, ?event, "security notice not queued");
+    }
+}
+
 /// A supported language for `code`, else the tenant default, else English.
 pub fn language(code: Option<&str>, tenant: &Tenant) -> &'static str {
     let pick = |c: &str| crate::views::i18n::SUPPORTED.into_iter().find(|s| c.eq_ignore_ascii_case(s));

@@ -9,7 +9,7 @@ mod smtp;
 use secrecy::SecretString;
 use serde::Deserialize;
 
-pub use messages::{Notice, SecurityEvent};
+pub use messages::{Notice, SecurityEvent, Seen};
 pub use smtp::Mailer;
 
 #[derive(Clone, Debug, Deserialize)]

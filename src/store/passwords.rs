@@ -5,13 +5,22 @@ use sea_orm::TransactionTrait;
 
 use super::{Db, StoreError, email_links, email_outbox, refresh_tokens, trusted_devices, users};
 
-/// Stores the new hash, forgets every trusted device of the user and ends their offline refresh
-/// tokens.
-pub async fn change(db: &Db, user_id: &str, hash: String, now: i64) -> Result<(), StoreError> {
+/// Stores the new hash, forgets every trusted device of the user, ends their offline refresh
+/// tokens and queues the notice.
+pub async fn change(
+    db: &Db,
+    user_id: &str,
+    hash: String,
+    notice: Option<entity::email_outbox::Model>,
+    now: i64,
+) -> Result<(), StoreError> {
     let txn = db.begin().await?;
     users::set_password_hash(&txn, user_id, hash, now).await?;
     trusted_devices::forget_all(&txn, user_id).await?;
     refresh_tokens::end_offline_for_user(&txn, user_id, now).await?;
+    if let Some(notice) = notice {
+        email_outbox::insert(&txn, notice).await?;
+    }
     txn.commit().await?;
     Ok(())
 }

@@ -18,6 +18,7 @@ mod email;
 mod factor_binding;
 mod keys;
 mod login_page;
+mod notifications;
 mod password_reset;
 mod password_throttle;
 mod private_key_jwt;

@@ -217,3 +217,20 @@ reset-link-ask-again = Ask for a new link
 reset-done-title = Your new password is set
 reset-done = Every session of your account was signed out. Sign in with your new password and your second factor.
 reset-done-sign-in = Sign in
+
+## Email verification
+account-email-verified = Your email address is verified.
+account-email-not-verified = Your email address is not verified yet.
+account-send-verification = Send verification email
+account-verification-sent = We sent a link to your email address. Open it within 24 hours to verify the address.
+verify-title = Verify your email address
+verify-intro = Confirm that { $email } is your email address.
+verify-submit = Verify email address
+verify-done-title = Your email address is verified
+verify-done = Thank you. Apps you sign in to can now see that your email address is verified.
+verify-link-invalid = The link was used already, has expired (it works for 24 hours), or a newer link replaced it. Send a new one from your account page.
+verify-go-to-account = Go to your account
+email-verify-subject = { $tenant }: verify your email address
+email-verify-intro = Open this link to confirm that this is your email address at { $tenant }:
+email-verify-expiry = The link works once and for { $hours } hours.
+email-verify-not-you = If you did not ask for this, ignore this email.

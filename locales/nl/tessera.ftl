@@ -217,3 +217,20 @@ reset-link-ask-again = Vraag een nieuwe link aan
 reset-done-title = Uw nieuwe wachtwoord is ingesteld
 reset-done = Al uw sessies zijn uitgelogd. Log in met uw nieuwe wachtwoord en uw tweede stap.
 reset-done-sign-in = Inloggen
+
+## E-mailadres bevestigen
+account-email-verified = Uw e-mailadres is bevestigd.
+account-email-not-verified = Uw e-mailadres is nog niet bevestigd.
+account-send-verification = Stuur bevestigingsmail
+account-verification-sent = We hebben een link naar uw e-mailadres gestuurd. Open die binnen 24 uur om het adres te bevestigen.
+verify-title = Bevestig uw e-mailadres
+verify-intro = Bevestig dat { $email } uw e-mailadres is.
+verify-submit = E-mailadres bevestigen
+verify-done-title = Uw e-mailadres is bevestigd
+verify-done = Dank u. Apps waarop u inlogt, zien nu dat uw e-mailadres bevestigd is.
+verify-link-invalid = De link is al gebruikt, verlopen (hij werkt 24 uur) of vervangen door een nieuwere link. Stuur een nieuwe vanaf uw accountpagina.
+verify-go-to-account = Naar uw account
+email-verify-subject = { $tenant }: bevestig uw e-mailadres
+email-verify-intro = Open deze link om te bevestigen dat dit uw e-mailadres is bij { $tenant }:
+email-verify-expiry = De link werkt één keer en { $hours } uur lang.
+email-verify-not-you = Heeft u hier niet om gevraagd, negeer deze e-mail dan.

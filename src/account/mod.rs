@@ -1,6 +1,7 @@
 //! Self-service for a signed-in person: two-factor settings, backup codes, trusted devices and the
 //! password. Sensitive changes need a fresh sign-in (`is_fresh`), checked by the caller first.
 
+pub mod email_verification;
 pub mod password_reset;
 mod signed_in;
 
@@ -153,6 +154,7 @@ pub struct PasswordChange {
 
 /// Changes the password after checking the current one; other sessions end, trusted devices are
 /// forgotten and offline refresh tokens end (someone who knew the old password must not stay in).
+#[allow(clippy::too_many_arguments)]
 pub async fn change_password(
     state: &AppState,
     tenant: &Tenant,
@@ -248,6 +250,7 @@ pub async fn enable_sms(
 /// Adds a verified security key. It becomes the person's method: when two-factor authentication
 /// was off, the first backup codes come back (shown once); when another method was on, that
 /// method stops working.
+#[allow(clippy::too_many_arguments)]
 pub async fn add_security_key(
     state: &AppState,
     tenant: &Tenant,

@@ -24,6 +24,9 @@ pub(super) enum UserCommand {
         /// Read the password from standard input (required: passwords never go on the command line).
         #[arg(long, required = true)]
         password_stdin: bool,
+        /// The provider already checked the address: the `email_verified` claim is true.
+        #[arg(long)]
+        email_verified: bool,
     },
     /// List the users of a tenant.
     List {
@@ -44,7 +47,7 @@ pub(super) enum UserCommand {
 
 pub(super) async fn run(state: &AppState, command: UserCommand) -> Result<(), String> {
     match command {
-        UserCommand::Create { tenant, email, name, password_stdin: _ } => {
+        UserCommand::Create { tenant, email, name, password_stdin: _, email_verified } => {
             let tenant = admin::tenant(state, &tenant).await.map_err(|e| e.to_string())?;
             let mut input = String::new();
             std::io::stdin()
@@ -65,6 +68,11 @@ pub(super) async fn run(state: &AppState, command: UserCommand) -> Result<(), St
             )
             .await
             .map_err(|e| e.to_string())?;
+            if email_verified {
+                crate::store::users::set_email_verified(&state.db, &row.id, true, state.now())
+                    .await
+                    .map_err(|e| e.to_string())?;
+            }
             println!("created user {} in tenant {} (sub {})", row.email, tenant.slug(), row.id);
         }
         UserCommand::Import { tenant, file } => {

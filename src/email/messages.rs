@@ -15,6 +15,8 @@ use crate::views::budget;
 
 /// Minutes a password-reset link is valid.
 pub const RESET_LINK_MINUTES: i64 = 30;
+/// Minutes an address-verification link is valid (24 hours).
+pub const VERIFY_LINK_MINUTES: i64 = 24 * 60;
 
 /// Something that happened to a person's sign-in security, which they are told about by email.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -234,6 +236,33 @@ pub async fn password_reset(
     outbox::seal(state, tenant, draft, now)
 }
 
+/// The email with an address-verification link, as an outbox row.
+pub async fn verify_email(
+    state: &AppState,
+    tenant: &Tenant,
+    user: &entity::user::Model,
+    lang: &'static str,
+    link: &str,
+    now: i64,
+) -> Result<email_outbox::Model, EmailError> {
+    let context = LinkContext {
+        lang,
+        theme: &tenant.row.theme,
+        tenant: &tenant.row.display_name,
+        name: user.name.as_deref(),
+        link,
+        minutes: VERIFY_LINK_MINUTES,
+    };
+    let subject = state.views.message_with(
+        lang,
+        "email-verify-subject",
+        &[("tenant", tenant.row.display_name.as_str().into())],
+    );
+    let body = render(state, &tenant.row.theme, "email/verify_email.txt", &context).await?;
+    let draft = Draft { message: "verify_email", to: user.email.clone(), subject, body };
+    outbox::seal(state, tenant, draft, now)
+}
+
 /// Renders an email template as pages are rendered: on the blocking pool, a few at a time per
 /// theme, within the page deadline and size cap.
 async fn render(
@@ -294,6 +323,17 @@ pub fn samples(lang: &'static str, theme: &str) -> Vec<(&'static str, minijinja:
                 name: Some("An"),
                 link: "https://login.example/t/x/password/reset/abc",
                 minutes: RESET_LINK_MINUTES,
+            }),
+        ),
+        (
+            "email/verify_email.txt",
+            minijinja::Value::from_serialize(LinkContext {
+                lang,
+                theme,
+                tenant: "Kliniek <West>",
+                name: None,
+                link: "https://login.example/t/x/email/verify/abc",
+                minutes: VERIFY_LINK_MINUTES,
             }),
         ),
     ]

@@ -17,7 +17,7 @@ mod login;
 mod logout;
 mod metrics;
 mod page;
-mod password_reset;
+pub(crate) mod password_reset;
 mod path_param;
 mod security_headers;
 mod static_files;

@@ -33,7 +33,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// The form token of this browser: HMAC-SHA-256 of its binding cookie.
-fn csrf_for(state: &AppState, browser_token: &str) -> String {
+pub(crate) fn csrf_for(state: &AppState, browser_token: &str) -> String {
     let key = state.keys.master().derive("csrf:password-reset");
     match Hmac::<sha2::Sha256>::new_from_slice(&key) {
         Ok(mut mac) => {
@@ -45,7 +45,7 @@ fn csrf_for(state: &AppState, browser_token: &str) -> String {
     }
 }
 
-fn check_csrf(state: &AppState, headers: &HeaderMap, presented: &str) -> Result<(), PageError> {
+pub(crate) fn check_csrf(state: &AppState, headers: &HeaderMap, presented: &str) -> Result<(), PageError> {
     let browser_token = cookies::read(headers, &cookies::browser_name(state));
     let expected = browser_token.map(|token| csrf_for(state, &token)).unwrap_or_default();
     if !expected.is_empty() && constant_time_eq(presented, &expected) {
@@ -56,7 +56,7 @@ fn check_csrf(state: &AppState, headers: &HeaderMap, presented: &str) -> Result<
 }
 
 /// A token as links and attempts are made (`random_token`): anything else is not echoed back.
-fn well_formed(token: &str) -> bool {
+pub(crate) fn well_formed(token: &str) -> bool {
     !token.is_empty()
         && token.len() <= 128
         && token.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')

@@ -23,7 +23,7 @@ pub use i18n::I18n;
 /// A page context as the templates see it (made once, before the render leaves the async worker).
 pub use minijinja::Value as PageContext;
 
-pub(crate) const TEMPLATES: [(&str, &str); 23] = [
+pub(crate) const TEMPLATES: [(&str, &str); 24] = [
     ("base.html", include_str!("../../themes/default/templates/base.html")),
     ("_error_summary.html", include_str!("../../themes/default/templates/_error_summary.html")),
     ("login.html", include_str!("../../themes/default/templates/login.html")),
@@ -48,6 +48,7 @@ pub(crate) const TEMPLATES: [(&str, &str); 23] = [
     // Emails: plain text, not escaped (`new_environment`); a theme overrides them in templates/email/.
     ("email/security_notice.txt", include_str!("../../themes/default/templates/email/security_notice.txt")),
     ("email/password_reset.txt", include_str!("../../themes/default/templates/email/password_reset.txt")),
+    ("email/verify_email.txt", include_str!("../../themes/default/templates/email/verify_email.txt")),
 ];
 
 pub const STYLESHEET: &str = include_str!("../../themes/default/static/style.css");

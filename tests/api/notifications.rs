@@ -107,3 +107,76 @@ async fn a_notice_is_written_with_its_change(backend: Backend) {
     assert!(mail.body.contains("method was set or changed"), "{}", mail.body);
 }
 both_backends!(a_notice_is_written_with_its_change);
+
+async fn the_email_address_is_verified_by_a_link(backend: Backend) {
+    let sink = SmtpSink::start().await;
+    let Some(app) = spawn_app_mailing_to(backend, sink.url()).await else { return };
+    let browser = firefox();
+    let pkce = crate::helpers::pkce();
+    app.sign_in(&browser, &AuthRequest::portal(&pkce)).await;
+    let account = format!("{}/account", app.issuer);
+    let (_, html) = app.get_html(&browser, &account).await;
+    assert!(html.contains("Your email address is not verified yet."), "{html}");
+    assert!(html.contains(">Send verification email</button>"), "{html}");
+    let response = app
+        .post_form(&browser, &format!("{}/account/email/verify", app.issuer), &csrf_token(&html), &[])
+        .await;
+    assert_eq!(response.status(), 303);
+    let mail = sink.wait_for(1, 15).await.remove(0);
+    assert_eq!(mail.header("Subject").unwrap(), "Acme Clinic: verify your email address");
+    assert!(mail.body.contains("24 hours"), "{}", mail.body);
+    let link = mail.link_with("/email/verify/");
+
+    // Opening the link changes nothing until the button is pressed (mail scanners open links).
+    let reader = firefox();
+    let (status, page) = app.get_html(&reader, &link).await;
+    assert_eq!(status, 200);
+    assert!(page.contains(EMAIL) && page.contains("Verify email address"), "{page}");
+    let (_, html) = app.get_html(&browser, &account).await;
+    assert!(html.contains("not verified yet"));
+    let response = app.post_form(&reader, &link, &csrf_token(&page), &[]).await;
+    assert_eq!(response.status(), 200);
+    assert!(response.text().await.unwrap().contains("Your email address is verified"));
+    let (_, html) = app.get_html(&browser, &account).await;
+    assert!(html.contains("Your email address is verified."), "{html}");
+    assert!(!html.contains("Send verification email"));
+
+    // Single use.
+    let (status, page) = app.get_html(&reader, &link).await;
+    assert_eq!(status, 410);
+    assert!(page.contains("This link no longer works"));
+
+    // The claim says so.
+    let pkce = crate::helpers::pkce();
+    let params = app.sign_in(&firefox(), &AuthRequest::portal(&pkce)).await;
+    let tokens: serde_json::Value =
+        app.exchange_portal_code(&params["code"], &pkce.verifier).await.json().await.unwrap();
+    let userinfo: serde_json::Value = reqwest::Client::new()
+        .get(format!("{}/userinfo", app.issuer))
+        .bearer_auth(tokens["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(userinfo["email_verified"], true, "{userinfo}");
+}
+both_backends!(the_email_address_is_verified_by_a_link);
+
+async fn a_verification_link_expires_after_24_hours(backend: Backend) {
+    let sink = SmtpSink::start().await;
+    let Some(app) = spawn_app_mailing_to(backend, sink.url()).await else { return };
+    let tenant = tessera::admin::tenant(&app.state, "acme").await.unwrap();
+    let email = tessera::domain::Email::parse(EMAIL).unwrap();
+    let user =
+        tessera::store::users::find_by_email(&app.state.db, tenant.id(), &email).await.unwrap().unwrap();
+    tessera::account::email_verification::send(&app.state, &tenant, &user, "en", app.clock.now())
+        .await
+        .unwrap();
+    let link = sink.wait_for(1, 15).await.remove(0).link_with("/email/verify/");
+    app.clock.advance(24 * 3600 + 1);
+    let (status, _) = app.get_html(&firefox(), &link).await;
+    assert_eq!(status, 410);
+}
+both_backends!(a_verification_link_expires_after_24_hours);

@@ -234,3 +234,12 @@ email-verify-subject = { $tenant }: verify your email address
 email-verify-intro = Open this link to confirm that this is your email address at { $tenant }:
 email-verify-expiry = The link works once and for { $hours } hours.
 email-verify-not-you = If you did not ask for this, ignore this email.
+
+## Invitations
+invitation-title = Set your password
+invitation-intro = Choose the password for your new account. Then sign in with it.
+invitation-submit = Set password
+invitation-link-invalid = The invitation was used already, has expired (it works for 7 days), or a newer one replaced it. Ask your care provider for a new invitation.
+email-invitation-subject = { $tenant }: you are invited
+email-invitation-intro = { $tenant } invites you to its login space. Open this link to set your password:
+email-invitation-expiry = The link works once and for { $days } days.

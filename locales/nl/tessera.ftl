@@ -234,3 +234,12 @@ email-verify-subject = { $tenant }: bevestig uw e-mailadres
 email-verify-intro = Open deze link om te bevestigen dat dit uw e-mailadres is bij { $tenant }:
 email-verify-expiry = De link werkt één keer en { $hours } uur lang.
 email-verify-not-you = Heeft u hier niet om gevraagd, negeer deze e-mail dan.
+
+## Uitnodigingen
+invitation-title = Stel uw wachtwoord in
+invitation-intro = Kies het wachtwoord voor uw nieuwe account. Log daarna daarmee in.
+invitation-submit = Wachtwoord instellen
+invitation-link-invalid = De uitnodiging is al gebruikt, verlopen (hij werkt 7 dagen) of vervangen door een nieuwere. Vraag uw zorgaanbieder om een nieuwe uitnodiging.
+email-invitation-subject = { $tenant }: u bent uitgenodigd
+email-invitation-intro = { $tenant } nodigt u uit voor zijn inlogomgeving. Open deze link om uw wachtwoord in te stellen:
+email-invitation-expiry = De link werkt één keer en { $days } dagen lang.

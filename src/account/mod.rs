@@ -2,6 +2,7 @@
 //! password. Sensitive changes need a fresh sign-in (`is_fresh`), checked by the caller first.
 
 pub mod email_verification;
+pub mod invitation;
 pub mod password_reset;
 mod signed_in;
 

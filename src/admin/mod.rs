@@ -2,6 +2,7 @@
 //! Input arrives as strings and is parsed here, so every caller gets the same checks.
 
 mod clients;
+pub mod invitations;
 mod signing_keys;
 mod tenant_sms;
 mod tenants;
@@ -12,6 +13,7 @@ use crate::keys::SigningKeyError;
 use crate::store::StoreError;
 
 pub use clients::{NewClientRequest, create_client};
+pub use invitations::invite_user;
 pub use signing_keys::rotate_key;
 pub use tenant_sms::{SmsPolicy, set_tenant_sms_sender, update_sms_policy};
 pub use tenants::{

@@ -15,6 +15,8 @@ use crate::views::budget;
 
 /// Minutes a password-reset link is valid.
 pub const RESET_LINK_MINUTES: i64 = 30;
+/// Minutes an invitation link is valid (7 days).
+pub const INVITE_LINK_MINUTES: i64 = 7 * 24 * 60;
 /// Minutes an address-verification link is valid (24 hours).
 pub const VERIFY_LINK_MINUTES: i64 = 24 * 60;
 
@@ -236,6 +238,33 @@ pub async fn password_reset(
     outbox::seal(state, tenant, draft, now)
 }
 
+/// The invitation with its link, as an outbox row.
+pub async fn invitation(
+    state: &AppState,
+    tenant: &Tenant,
+    user: &entity::user::Model,
+    lang: &'static str,
+    link: &str,
+    now: i64,
+) -> Result<email_outbox::Model, EmailError> {
+    let context = LinkContext {
+        lang,
+        theme: &tenant.row.theme,
+        tenant: &tenant.row.display_name,
+        name: user.name.as_deref(),
+        link,
+        minutes: INVITE_LINK_MINUTES,
+    };
+    let subject = state.views.message_with(
+        lang,
+        "email-invitation-subject",
+        &[("tenant", tenant.row.display_name.as_str().into())],
+    );
+    let body = render(state, &tenant.row.theme, "email/invitation.txt", &context).await?;
+    let draft = Draft { message: "invitation", to: user.email.clone(), subject, body };
+    outbox::seal(state, tenant, draft, now)
+}
+
 /// The email with an address-verification link, as an outbox row.
 pub async fn verify_email(
     state: &AppState,
@@ -334,6 +363,17 @@ pub fn samples(lang: &'static str, theme: &str) -> Vec<(&'static str, minijinja:
                 name: None,
                 link: "https://login.example/t/x/email/verify/abc",
                 minutes: VERIFY_LINK_MINUTES,
+            }),
+        ),
+        (
+            "email/invitation.txt",
+            minijinja::Value::from_serialize(LinkContext {
+                lang,
+                theme,
+                tenant: "Kliniek <West>",
+                name: Some("An"),
+                link: "https://login.example/t/x/invitation/abc",
+                minutes: INVITE_LINK_MINUTES,
             }),
         ),
     ]

@@ -161,3 +161,23 @@ pub async fn resume_pending(state: &AppState, now: i64) -> Result<usize, StoreEr
     }
     Ok(resumed)
 }
+
+/// Waits until the outbox is empty (every message sent or dropped), at most `limit`: for the
+/// command line, which sends and then exits. False when messages still wait.
+pub async fn wait_until_sent(state: &AppState, limit: Duration) -> bool {
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        match store::email_outbox::list(&state.db).await {
+            Ok(rows) if rows.is_empty() => return true,
+            Ok(_) => {}
+            Err(err) => {
+                tracing::warn!(error = %err, "email outbox not readable");
+                return false;
+            }
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

@@ -12,6 +12,7 @@ mod discovery;
 mod error_pages;
 mod form;
 mod health;
+mod invitation;
 mod language;
 mod login;
 mod logout;
@@ -61,6 +62,7 @@ pub fn router(state: AppState) -> Router {
         .merge(login::router())
         .merge(account::router())
         .merge(password_reset::router())
+        .merge(invitation::router())
         .merge(logout::router());
     Router::new()
         .nest("/t/{tenant}", tenant_routes.clone())

@@ -58,3 +58,14 @@ pub async fn purge_expired(db: &impl ConnectionTrait, cutoff: i64) -> Result<u64
         email_link::Entity::delete_many().filter(email_link::Column::ExpiresAt.lt(cutoff)).exec(db).await?;
     Ok(result.rows_affected)
 }
+
+/// Whether the user ever used a link of `purpose` (an invitation accepted).
+pub async fn has_used(db: &impl ConnectionTrait, user_id: &str, purpose: &str) -> Result<bool, StoreError> {
+    Ok(email_link::Entity::find()
+        .filter(email_link::Column::UserId.eq(user_id))
+        .filter(email_link::Column::Purpose.eq(purpose))
+        .filter(email_link::Column::UsedAt.is_not_null())
+        .one(db)
+        .await?
+        .is_some())
+}

@@ -195,3 +195,24 @@ pub async fn set_email_verified(
         .await?;
     Ok(())
 }
+
+/// Accepts an invitation: uses the link (one conditional UPDATE), stores the password and marks
+/// the address verified (the link reached it), together.
+pub async fn accept_invitation(
+    db: &super::Db,
+    link_id: &str,
+    user_id: &str,
+    hash: String,
+    now: i64,
+) -> Result<bool, StoreError> {
+    use sea_orm::TransactionTrait;
+    let txn = db.begin().await?;
+    if !super::email_links::consume(&txn, link_id, now).await? {
+        txn.rollback().await?;
+        return Ok(false);
+    }
+    set_password_hash(&txn, user_id, hash, now).await?;
+    set_email_verified(&txn, user_id, true, now).await?;
+    txn.commit().await?;
+    Ok(true)
+}

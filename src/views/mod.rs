@@ -23,7 +23,7 @@ pub use i18n::I18n;
 /// A page context as the templates see it (made once, before the render leaves the async worker).
 pub use minijinja::Value as PageContext;
 
-pub(crate) const TEMPLATES: [(&str, &str); 24] = [
+pub(crate) const TEMPLATES: [(&str, &str); 26] = [
     ("base.html", include_str!("../../themes/default/templates/base.html")),
     ("_error_summary.html", include_str!("../../themes/default/templates/_error_summary.html")),
     ("login.html", include_str!("../../themes/default/templates/login.html")),
@@ -49,6 +49,8 @@ pub(crate) const TEMPLATES: [(&str, &str); 24] = [
     ("email/security_notice.txt", include_str!("../../themes/default/templates/email/security_notice.txt")),
     ("email/password_reset.txt", include_str!("../../themes/default/templates/email/password_reset.txt")),
     ("email/verify_email.txt", include_str!("../../themes/default/templates/email/verify_email.txt")),
+    ("email/invitation.txt", include_str!("../../themes/default/templates/email/invitation.txt")),
+    ("invitation.html", include_str!("../../themes/default/templates/invitation.html")),
 ];
 
 pub const STYLESHEET: &str = include_str!("../../themes/default/static/style.css");

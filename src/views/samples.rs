@@ -37,6 +37,15 @@ pub fn pages(frame: Frame) -> Vec<(&'static str, Value)> {
             }),
         ),
         (
+            "invitation.html",
+            Value::from_serialize(PasswordResetPage {
+                frame: f(),
+                action: "/t/x/invitation/abc".into(),
+                csrf_token: "c".into(),
+                error: Some("e".into()),
+            }),
+        ),
+        (
             "password_reset.html",
             Value::from_serialize(PasswordResetPage {
                 frame: f(),

@@ -180,3 +180,42 @@ async fn a_verification_link_expires_after_24_hours(backend: Backend) {
     assert_eq!(status, 410);
 }
 both_backends!(a_verification_link_expires_after_24_hours);
+
+async fn an_invited_person_sets_a_password_and_signs_in(backend: Backend) {
+    let sink = SmtpSink::start().await;
+    let Some(app) = spawn_app_mailing_to(backend, sink.url()).await else { return };
+    let tenant = tessera::admin::tenant(&app.state, "acme").await.unwrap();
+    let invited = "new.patient@example.org";
+    tessera::admin::invite_user(&app.state, &tenant, invited, Some("New Patient")).await.unwrap();
+    let first = sink.wait_for(1, 15).await.remove(0);
+    assert_eq!(first.header("Subject").unwrap(), "Acme Clinic: you are invited");
+    assert!(first.body.contains("7 days"), "{}", first.body);
+    let first = first.link_with("/invitation/");
+    // Inviting again sends a new link; the old one stops working.
+    tessera::admin::invite_user(&app.state, &tenant, invited, None).await.unwrap();
+    let second = sink.wait_for(2, 15).await.remove(1).link_with("/invitation/");
+    let browser = firefox();
+    let (status, _) = app.get_html(&browser, &first).await;
+    assert_eq!(status, 410);
+    let (status, page) = app.get_html(&browser, &second).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("<h1>Set your password</h1>"), "{page}");
+    assert!(page.contains(">New password</label>") && page.contains(">Set password</button>"), "{page}");
+    let response =
+        app.post_form(&browser, &second, &csrf_token(&page), &[("new_password", "my first password")]).await;
+    assert_eq!(response.status(), 303, "on to sign in");
+    let (status, _) = app.get_html(&browser, &second).await;
+    assert_eq!(status, 410, "used once");
+    // The new password signs in; the address is verified.
+    let pkce = crate::helpers::pkce();
+    let login_url = app.open_login_page(&browser, &AuthRequest::portal(&pkce)).await;
+    let response = app.submit_password(&browser, &login_url, invited, "my first password").await;
+    assert!(redirect_params(&response, PORTAL_REDIRECT).contains_key("code"));
+    let email = tessera::domain::Email::parse(invited).unwrap();
+    let user =
+        tessera::store::users::find_by_email(&app.state.db, tenant.id(), &email).await.unwrap().unwrap();
+    assert!(user.email_verified);
+    // Someone with an account of their own is not invited again.
+    assert!(tessera::admin::invite_user(&app.state, &tenant, invited, None).await.is_err());
+}
+both_backends!(an_invited_person_sets_a_password_and_signs_in);

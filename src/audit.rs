@@ -164,11 +164,19 @@ pub enum Event {
     /// the user id (client address, key names and browser labels removed).
     /// Detail: `actor`.
     UserDeleted,
+    /// "Forgot your password?" sent a reset link to a known address (an unknown address records
+    /// nothing and gets the same page).
+    /// Detail: none (`{}`).
+    PasswordResetRequested,
+    /// A password was set with a reset link: every session and refresh token ended, trusted
+    /// devices were forgotten, and the person was told by email.
+    /// Detail: `sessions` (how many ended).
+    PasswordReset,
 }
 
 impl Event {
     /// Every event, in the order declared above.
-    pub const ALL: [Event; 43] = [
+    pub const ALL: [Event; 45] = [
         Event::LoginSucceeded,
         Event::LoginPasswordFailed,
         Event::LoginPasskeyFailed,
@@ -212,6 +220,8 @@ impl Event {
         Event::UserDisabled,
         Event::UserEnabled,
         Event::UserDeleted,
+        Event::PasswordResetRequested,
+        Event::PasswordReset,
     ];
 
     /// The stored name: `area.action` (`logout` predates that form and keeps its name).
@@ -260,6 +270,8 @@ impl Event {
             Self::UserDisabled => "user.disabled",
             Self::UserEnabled => "user.enabled",
             Self::UserDeleted => "user.deleted",
+            Self::PasswordResetRequested => "password.reset_requested",
+            Self::PasswordReset => "password.reset",
         }
     }
 }
@@ -345,6 +357,8 @@ mod tests {
             Event::UserDisabled => 40,
             Event::UserEnabled => 41,
             Event::UserDeleted => 42,
+            Event::PasswordResetRequested => 43,
+            Event::PasswordReset => 44,
         }
     }
 

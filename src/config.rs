@@ -49,6 +49,7 @@ pub struct Settings {
     pub throttle: ThrottleSettings,
     pub keys: KeySettings,
     pub sms: crate::notify::SmsSettings,
+    pub email: crate::email::EmailSettings,
     pub server: ServerSettings,
     pub database: DatabaseSettings,
     /// `TESSERA_*` environment variables that name no setting (Kubernetes sets `TESSERA_PORT`

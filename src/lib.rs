@@ -12,6 +12,7 @@ pub mod config;
 pub mod crypto;
 pub mod demo;
 pub mod domain;
+pub mod email;
 pub mod error;
 pub mod http;
 pub mod keys;

@@ -75,6 +75,7 @@ async fn build(settings: Settings, clock: Arc<dyn Clock>, wait: bool) -> Result<
     let views = Views::with_themes(Arc::new(I18n::load()?), themes_dir, settings.mode == Mode::Development)?;
     let passwords = PasswordHasher::new()?;
     let sms = configured_sender(&settings)?;
+    let mailer = configured_mailer(&settings)?;
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(5))
         .connect_timeout(Duration::from_secs(3))
@@ -90,6 +91,7 @@ async fn build(settings: Settings, clock: Arc<dyn Clock>, wait: bool) -> Result<
         views,
         passwords,
         sms,
+        mailer,
         metrics: crate::metrics::Metrics::default(),
         http,
         client_jwks: Default::default(),
@@ -110,6 +112,25 @@ fn configured_sender(settings: &Settings) -> Result<ConfiguredSender, StartupErr
                  the log, and public_url is not on loopback; configure sms.sender (webhook or twilio)"
             );
             Ok(ConfiguredSender::Off)
+        }
+        Err(err) => Err(StartupError::Config(ConfigError::Invalid(err))),
+    }
+}
+
+/// The server's email sender, by the same rules as the SMS sender: production refuses the
+/// console; development mode off loopback starts with email switched off (loudly).
+fn configured_mailer(settings: &Settings) -> Result<crate::email::Mailer, StartupError> {
+    let hello = settings.public_url.host_str().unwrap_or("localhost").trim_matches(['[', ']']).to_string();
+    match crate::email::Mailer::from_settings(&settings.email, settings.allows_development_secrets(), &hello)
+    {
+        Ok(mailer) => Ok(mailer),
+        Err(_) if settings.email.sender == "console" && settings.mode == Mode::Development => {
+            tracing::error!(
+                public_url = %settings.public_url,
+                "email is switched off: the console email sender would print sign-in links to the log, \
+                 and public_url is not on loopback; configure email.sender = \"smtp\" and email.smtp_url"
+            );
+            Ok(crate::email::Mailer::Off)
         }
         Err(err) => Err(StartupError::Config(ConfigError::Invalid(err))),
     }
@@ -209,6 +230,14 @@ async fn housekeeping(state: AppState) {
         {
             Ok(purged) => tracing::debug!(?purged, "housekeeping"),
             Err(err) => tracing::warn!(error = %err, "housekeeping failed"),
+        }
+        // The first tick runs at start: email an earlier instance did not send, or that waits
+        // after failed tries.
+        if let Err(err) = crate::email::outbox::resume_pending(&state, now).await {
+            tracing::warn!(error = %err, "housekeeping: email outbox");
+        }
+        if let Err(err) = store::email_links::purge_expired(&state.db, now - 86_400).await {
+            tracing::warn!(error = %err, "housekeeping: email links");
         }
     }
 }

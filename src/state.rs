@@ -23,6 +23,8 @@ pub struct Inner {
     pub metrics: crate::metrics::Metrics,
     /// Sends text-message codes.
     pub sms: crate::notify::ConfiguredSender,
+    /// Sends email (the outbox worker, `email::outbox`).
+    pub mailer: crate::email::Mailer,
     /// Outbound HTTP (client JWK Sets, back-channel logout): short timeouts, no redirects.
     pub http: reqwest::Client,
     /// The JWK Sets of clients registered with a `jwks_uri`, fetched once and remembered.

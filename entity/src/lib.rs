@@ -8,6 +8,8 @@ pub mod authorization_code;
 pub mod backup_code;
 pub mod client;
 pub mod consent;
+pub mod email_link;
+pub mod email_outbox;
 pub mod login_attempt;
 pub mod login_throttle;
 pub mod logout_delivery;

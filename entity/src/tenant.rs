@@ -29,6 +29,9 @@ pub struct Model {
     /// A host name of its own (`login.kliniek-west.example`): served at the root, its own issuer.
     #[sea_orm(unique)]
     pub host: Option<String>,
+    /// The sender address of this tenant's email (`Kliniek West <no-reply@kliniek-west.example>`);
+    /// `None`: the server's `email.from`.
+    pub email_from: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

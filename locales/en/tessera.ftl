@@ -171,3 +171,76 @@ security-key-already-registered = This security key is already registered.
 account-security-key-method = Security keys are now your two-factor method.
 account-manage-keys = Manage security keys
 action-back-to-account = Back to your account
+
+## Email
+email-greeting = Hello,
+email-greeting-name = Hello { $name },
+email-signature = { $tenant }
+email-security-notice-subject = { $tenant }: a change to your sign-in security
+email-notice-when = When: { $when }
+email-notice-browser = Browser: { $browser }
+email-notice-if-you = If this was you, you need not do anything.
+email-notice-not-you = If this was not you, reset your password at once, check your two-factor authentication on your account page, and contact your care provider:
+email-event-password-changed = Your password was changed.
+email-event-password-reset = Your password was reset with a link sent to this address.
+email-event-two-factor-disabled = Two-factor authentication was switched off for your account.
+email-event-method-changed = Your two-factor authentication method was set or changed.
+email-event-device-changed = Your authenticator app or phone number for two-factor authentication was changed.
+email-event-backup-codes-regenerated = New backup codes were generated. Your old backup codes no longer work.
+email-event-backup-code-used = A backup code was used to sign in. { $remaining ->
+    [one] You have 1 backup code left.
+   *[other] You have { $remaining } backup codes left.
+}
+email-event-device-remembered = A device was remembered, so it can skip the second sign-in step for a while.
+email-event-security-key-added = A security key was added to your account.
+email-event-security-key-removed = A security key was removed from your account.
+email-event-two-factor-reset = An administrator removed your two-factor authentication. At your next sign-in you may be asked to set it up again.
+email-event-email-changed = The email address of your account was changed. This is your old address.
+email-password-reset-subject = { $tenant }: reset your password
+email-password-reset-intro = Someone asked to reset the password of your account at { $tenant }. Open this link to choose a new password:
+email-password-reset-expiry = The link works once and for { $minutes } minutes. After the reset you still sign in with your second factor.
+email-password-reset-not-you = If you did not ask for this, ignore this email: your password stays as it is.
+
+## Forgotten password
+login-forgot = Forgot your password?
+forgot-title = Reset your password
+forgot-intro = Type the email address of your account. We will send you a link to choose a new password.
+forgot-submit = Send reset link
+forgot-sent = If an account exists for this address, we sent you an email with a link.
+forgot-back = Back to sign in
+forgot-invalid-email = Enter your email address, like name@example.org.
+reset-title = Choose a new password
+reset-intro = After this, every session of your account is signed out and trusted devices are forgotten. You still sign in with your second factor.
+reset-submit = Set new password
+reset-link-invalid-title = This link no longer works
+reset-link-invalid = The link was used already, has expired (it works for 30 minutes), or a newer link replaced it. Ask for a new link.
+reset-link-ask-again = Ask for a new link
+reset-done-title = Your new password is set
+reset-done = Every session of your account was signed out. Sign in with your new password and your second factor.
+reset-done-sign-in = Sign in
+
+## Email verification
+account-email-verified = Your email address is verified.
+account-email-not-verified = Your email address is not verified yet.
+account-send-verification = Send verification email
+account-verification-sent = We sent a link to your email address. Open it within 24 hours to verify the address.
+verify-title = Verify your email address
+verify-intro = Confirm that { $email } is your email address.
+verify-submit = Verify email address
+verify-done-title = Your email address is verified
+verify-done = Thank you. Apps you sign in to can now see that your email address is verified.
+verify-link-invalid = The link was used already, has expired (it works for 24 hours), or a newer link replaced it. Send a new one from your account page.
+verify-go-to-account = Go to your account
+email-verify-subject = { $tenant }: verify your email address
+email-verify-intro = Open this link to confirm that this is your email address at { $tenant }:
+email-verify-expiry = The link works once and for { $hours } hours.
+email-verify-not-you = If you did not ask for this, ignore this email.
+
+## Invitations
+invitation-title = Set your password
+invitation-intro = Choose the password for your new account. Then sign in with it.
+invitation-submit = Set password
+invitation-link-invalid = The invitation was used already, has expired (it works for 7 days), or a newer one replaced it. Ask your care provider for a new invitation.
+email-invitation-subject = { $tenant }: you are invited
+email-invitation-intro = { $tenant } invites you to its login space. Open this link to set your password:
+email-invitation-expiry = The link works once and for { $days } days.

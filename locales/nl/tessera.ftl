@@ -171,3 +171,76 @@ security-key-already-registered = Deze beveiligingssleutel is al geregistreerd.
 account-security-key-method = Beveiligingssleutels zijn nu uw methode voor tweestapsverificatie.
 account-manage-keys = Beveiligingssleutels beheren
 action-back-to-account = Terug naar uw account
+
+## E-mail
+email-greeting = Hallo,
+email-greeting-name = Hallo { $name },
+email-signature = { $tenant }
+email-security-notice-subject = { $tenant }: een wijziging in de beveiliging van uw inlog
+email-notice-when = Wanneer: { $when }
+email-notice-browser = Browser: { $browser }
+email-notice-if-you = Was u dit zelf, dan hoeft u niets te doen.
+email-notice-not-you = Was u dit niet, stel dan direct een nieuw wachtwoord in, controleer uw tweestapsverificatie op uw accountpagina en neem contact op met uw zorgaanbieder:
+email-event-password-changed = Uw wachtwoord is gewijzigd.
+email-event-password-reset = Uw wachtwoord is opnieuw ingesteld met een link die naar dit adres is gestuurd.
+email-event-two-factor-disabled = Tweestapsverificatie is uitgezet voor uw account.
+email-event-method-changed = Uw methode voor tweestapsverificatie is ingesteld of gewijzigd.
+email-event-device-changed = Uw authenticator-app of telefoonnummer voor tweestapsverificatie is gewijzigd.
+email-event-backup-codes-regenerated = Er zijn nieuwe back-upcodes gemaakt. Uw oude back-upcodes werken niet meer.
+email-event-backup-code-used = Er is met een back-upcode ingelogd. { $remaining ->
+    [one] U heeft nog 1 back-upcode.
+   *[other] U heeft nog { $remaining } back-upcodes.
+}
+email-event-device-remembered = Een apparaat is onthouden en mag de tweede inlogstap een tijd overslaan.
+email-event-security-key-added = Er is een beveiligingssleutel aan uw account toegevoegd.
+email-event-security-key-removed = Er is een beveiligingssleutel van uw account verwijderd.
+email-event-two-factor-reset = Een beheerder heeft uw tweestapsverificatie verwijderd. Bij uw volgende inlog wordt u mogelijk gevraagd die opnieuw in te stellen.
+email-event-email-changed = Het e-mailadres van uw account is gewijzigd. Dit is uw oude adres.
+email-password-reset-subject = { $tenant }: stel uw wachtwoord opnieuw in
+email-password-reset-intro = Iemand heeft gevraagd het wachtwoord van uw account bij { $tenant } opnieuw in te stellen. Open deze link om een nieuw wachtwoord te kiezen:
+email-password-reset-expiry = De link werkt één keer en { $minutes } minuten lang. Na het instellen logt u nog steeds in met uw tweede stap.
+email-password-reset-not-you = Heeft u hier niet om gevraagd, negeer deze e-mail dan: uw wachtwoord blijft zoals het is.
+
+## Wachtwoord vergeten
+login-forgot = Wachtwoord vergeten?
+forgot-title = Stel uw wachtwoord opnieuw in
+forgot-intro = Typ het e-mailadres van uw account. We sturen u een link om een nieuw wachtwoord te kiezen.
+forgot-submit = Stuur resetlink
+forgot-sent = Als er een account bestaat voor dit adres, hebben we u een e-mail met een link gestuurd.
+forgot-back = Terug naar inloggen
+forgot-invalid-email = Vul uw e-mailadres in, bijvoorbeeld naam@voorbeeld.nl.
+reset-title = Kies een nieuw wachtwoord
+reset-intro = Hierna wordt u op al uw sessies uitgelogd en worden vertrouwde apparaten vergeten. U logt nog steeds in met uw tweede stap.
+reset-submit = Nieuw wachtwoord instellen
+reset-link-invalid-title = Deze link werkt niet meer
+reset-link-invalid = De link is al gebruikt, verlopen (hij werkt 30 minuten) of vervangen door een nieuwere link. Vraag een nieuwe link aan.
+reset-link-ask-again = Vraag een nieuwe link aan
+reset-done-title = Uw nieuwe wachtwoord is ingesteld
+reset-done = Al uw sessies zijn uitgelogd. Log in met uw nieuwe wachtwoord en uw tweede stap.
+reset-done-sign-in = Inloggen
+
+## E-mailadres bevestigen
+account-email-verified = Uw e-mailadres is bevestigd.
+account-email-not-verified = Uw e-mailadres is nog niet bevestigd.
+account-send-verification = Stuur bevestigingsmail
+account-verification-sent = We hebben een link naar uw e-mailadres gestuurd. Open die binnen 24 uur om het adres te bevestigen.
+verify-title = Bevestig uw e-mailadres
+verify-intro = Bevestig dat { $email } uw e-mailadres is.
+verify-submit = E-mailadres bevestigen
+verify-done-title = Uw e-mailadres is bevestigd
+verify-done = Dank u. Apps waarop u inlogt, zien nu dat uw e-mailadres bevestigd is.
+verify-link-invalid = De link is al gebruikt, verlopen (hij werkt 24 uur) of vervangen door een nieuwere link. Stuur een nieuwe vanaf uw accountpagina.
+verify-go-to-account = Naar uw account
+email-verify-subject = { $tenant }: bevestig uw e-mailadres
+email-verify-intro = Open deze link om te bevestigen dat dit uw e-mailadres is bij { $tenant }:
+email-verify-expiry = De link werkt één keer en { $hours } uur lang.
+email-verify-not-you = Heeft u hier niet om gevraagd, negeer deze e-mail dan.
+
+## Uitnodigingen
+invitation-title = Stel uw wachtwoord in
+invitation-intro = Kies het wachtwoord voor uw nieuwe account. Log daarna daarmee in.
+invitation-submit = Wachtwoord instellen
+invitation-link-invalid = De uitnodiging is al gebruikt, verlopen (hij werkt 7 dagen) of vervangen door een nieuwere. Vraag uw zorgaanbieder om een nieuwe uitnodiging.
+email-invitation-subject = { $tenant }: u bent uitgenodigd
+email-invitation-intro = { $tenant } nodigt u uit voor zijn inlogomgeving. Open deze link om uw wachtwoord in te stellen:
+email-invitation-expiry = De link werkt één keer en { $days } dagen lang.

@@ -1,6 +1,9 @@
 //! Self-service for a signed-in person: two-factor settings, backup codes, trusted devices and the
 //! password. Sensitive changes need a fresh sign-in (`is_fresh`), checked by the caller first.
 
+pub mod email_verification;
+pub mod invitation;
+pub mod password_reset;
 mod signed_in;
 
 pub use signed_in::{Freshness, signed_in};
@@ -17,6 +20,8 @@ use crate::authn::throttle;
 use crate::authn::totp_enrolment::{self, BackupCodeSet};
 use crate::authn::webauthn::NewKey;
 use crate::domain::auth_context::{ACR_2FA, rank};
+use crate::email::Seen;
+use crate::email::messages::{self, SecurityEvent};
 use crate::state::AppState;
 use crate::store::{self, StoreError};
 use crate::tenants::Tenant;
@@ -78,9 +83,13 @@ pub async fn switch_off_two_factor(
     tenant: &Tenant,
     user: &entity::user::Model,
     ip: &str,
+    seen: Seen<'_>,
     now: i64,
 ) -> Result<(), AccountError> {
-    store::two_factor::switch_off(&state.db, &user.id, now).await?;
+    let notice =
+        messages::notice_row(state, tenant, user, seen.notice(SecurityEvent::TwoFactorDisabled, now)).await;
+    store::two_factor::switch_off_notifying(&state.db, &user.id, notice.clone(), now).await?;
+    messages::sent_with_change(state, notice);
     record(
         state,
         tenant,
@@ -99,9 +108,13 @@ pub async fn regenerate_backup_codes(
     tenant: &Tenant,
     user: &entity::user::Model,
     ip: &str,
+    seen: Seen<'_>,
     now: i64,
 ) -> Result<Vec<String>, AccountError> {
-    let codes = totp_enrolment::new_backup_codes(state, tenant, &user.id, now).await?;
+    let notice =
+        messages::notice_row(state, tenant, user, seen.notice(SecurityEvent::BackupCodesRegenerated, now))
+            .await;
+    let codes = totp_enrolment::new_backup_codes(state, tenant, &user.id, notice, now).await?;
     record(state, tenant, &user.id, Event::BackupCodesRegenerated, json!({ "count": codes.len() }), ip, now)
         .await?;
     Ok(codes)
@@ -142,6 +155,7 @@ pub struct PasswordChange {
 
 /// Changes the password after checking the current one; other sessions end, trusted devices are
 /// forgotten and offline refresh tokens end (someone who knew the old password must not stay in).
+#[allow(clippy::too_many_arguments)]
 pub async fn change_password(
     state: &AppState,
     tenant: &Tenant,
@@ -149,6 +163,7 @@ pub async fn change_password(
     session: &Session,
     change: PasswordChange,
     ip: &str,
+    seen: Seen<'_>,
     now: i64,
 ) -> Result<(), AccountError> {
     let PasswordChange { current, new } = change;
@@ -180,7 +195,10 @@ pub async fn change_password(
     }
     throttle::record_success(&state.db, &keys).await?;
     let hash = state.passwords.hash(new).await?;
-    store::passwords::change(&state.db, &user.id, hash, now).await?;
+    let notice =
+        messages::notice_row(state, tenant, user, seen.notice(SecurityEvent::PasswordChanged, now)).await;
+    store::passwords::change(&state.db, &user.id, hash, notice.clone(), now).await?;
+    messages::sent_with_change(state, notice);
     // The other sessions end as at logout: their refresh tokens go, their apps are told.
     for other in store::sessions::list_for_user(&state.db, &user.id).await? {
         if other.id != session.row.id {
@@ -199,19 +217,28 @@ pub async fn enable_sms(
     user: &entity::user::Model,
     phone_e164: &str,
     ip: &str,
+    seen: Seen<'_>,
     now: i64,
 ) -> Result<Option<Vec<String>>, AccountError> {
     let was_on = user.two_factor_method.is_some();
     let codes = if was_on { None } else { Some(totp_enrolment::new_backup_code_set(state, &user.id)) };
+    let told = if user.two_factor_method == Some(Method::Sms) {
+        SecurityEvent::TwoFactorDeviceChanged
+    } else {
+        SecurityEvent::TwoFactorMethodChanged
+    };
+    let notice = messages::notice_row(state, tenant, user, seen.notice(told, now)).await;
     store::two_factor::switch_to_sms(
         &state.db,
         &user.id,
         phone_e164,
         Method::Sms,
         first_backup_codes(tenant, codes.as_ref()),
+        notice.clone(),
         now,
     )
     .await?;
+    messages::sent_with_change(state, notice);
     let event = match user.two_factor_method {
         None => Event::TwoFactorEnabled,
         Some(Method::Sms) => Event::TwoFactorPhoneChanged,
@@ -224,6 +251,7 @@ pub async fn enable_sms(
 /// Adds a verified security key. It becomes the person's method: when two-factor authentication
 /// was off, the first backup codes come back (shown once); when another method was on, that
 /// method stops working.
+#[allow(clippy::too_many_arguments)]
 pub async fn add_security_key(
     state: &AppState,
     tenant: &Tenant,
@@ -231,6 +259,7 @@ pub async fn add_security_key(
     key: NewKey,
     name: &str,
     ip: &str,
+    seen: Seen<'_>,
     now: i64,
 ) -> Result<Option<Vec<String>>, AccountError> {
     let was = user.two_factor_method;
@@ -251,14 +280,18 @@ pub async fn add_security_key(
         None => Some(totp_enrolment::new_backup_code_set(state, &user.id)),
         Some(_) => None,
     };
+    let notice =
+        messages::notice_row(state, tenant, user, seen.notice(SecurityEvent::SecurityKeyAdded, now)).await;
     store::two_factor::add_security_key(
         &state.db,
         row,
         new_method,
         first_backup_codes(tenant, codes.as_ref()),
+        notice.clone(),
         now,
     )
     .await?;
+    messages::sent_with_change(state, notice);
     record(state, tenant, &user.id, Event::SecurityKeyAdded, json!({ "key": key_id, "name": name }), ip, now)
         .await?;
     let event = match was {
@@ -287,14 +320,27 @@ pub async fn remove_security_key(
     user: &entity::user::Model,
     key_id: &str,
     ip: &str,
+    seen: Seen<'_>,
     now: i64,
 ) -> Result<KeyRemoval, AccountError> {
     // Someone whose method is security keys keeps their last one (the store serialises removals).
     let last_key_stays = user.two_factor_method == Some(Method::SecurityKey);
-    let key = match store::two_factor::remove_security_key(&state.db, &user.id, key_id, last_key_stays, now)
-        .await?
-    {
-        store::two_factor::KeyRemoval::Removed(key) => key,
+    let notice =
+        messages::notice_row(state, tenant, user, seen.notice(SecurityEvent::SecurityKeyRemoved, now)).await;
+    let removal = store::two_factor::remove_security_key(
+        &state.db,
+        &user.id,
+        key_id,
+        last_key_stays,
+        notice.clone(),
+        now,
+    )
+    .await?;
+    let key = match removal {
+        store::two_factor::KeyRemoval::Removed(key) => {
+            messages::sent_with_change(state, notice);
+            key
+        }
         store::two_factor::KeyRemoval::LastKey => return Ok(KeyRemoval::LastKey),
         store::two_factor::KeyRemoval::NotFound => return Ok(KeyRemoval::NotFound),
     };

@@ -121,3 +121,25 @@ pub async fn update_tenant_branding(
     state.tenant_memory.forget_all();
     self::tenant(state, tenant.slug()).await
 }
+
+/// Sets the sender address of the tenant's email (`"Kliniek West <no-reply@kliniek-west.example>"`);
+/// "none" goes back to the server's `email.from`.
+pub async fn set_tenant_email_from(
+    state: &AppState,
+    tenant: &Tenant,
+    from: &str,
+) -> Result<Tenant, AdminError> {
+    let from = from.trim();
+    let from = if from == "none" {
+        None
+    } else if crate::email::is_mailbox(from) {
+        Some(from)
+    } else {
+        return Err(AdminError::Invalid(format!(
+            "{from:?} is not an email sender (Name <address@host> or address@host)"
+        )));
+    };
+    store::tenants::set_email_from(&state.db, tenant.id(), from).await?;
+    state.tenant_memory.forget_all();
+    self::tenant(state, tenant.slug()).await
+}

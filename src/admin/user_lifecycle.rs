@@ -175,9 +175,26 @@ pub async fn reset_two_factor(
         json!({ "method": previous_method.map(TwoFactorMethod::as_str) }),
         now,
     );
-    let ended =
-        store::user_lifecycle::reset_two_factor(&state.db, &user.id, deliveries.clone(), audit, now).await?;
+    // The person is told by email, written with the change (no browser: the tenant's language).
+    let seen = crate::email::messages::Seen::default();
+    let notice = crate::email::messages::notice_row(
+        state,
+        tenant,
+        &user,
+        seen.notice(crate::email::messages::SecurityEvent::TwoFactorReset, now),
+    )
+    .await;
+    let ended = store::user_lifecycle::reset_two_factor(
+        &state.db,
+        &user.id,
+        deliveries.clone(),
+        audit,
+        notice.clone(),
+        now,
+    )
+    .await?;
     backchannel::dispatch(state, deliveries);
+    crate::email::messages::sent_with_change(state, notice);
     Ok(TwoFactorReset { user_id: user.id, previous_method, signed_out: ended.into() })
 }
 
@@ -242,6 +259,7 @@ pub async fn delete_user(
     let erasure = Erasure {
         tenant_id: tenant.id(),
         user_id: &user.id,
+        email: &user.email,
         account_throttle: &account_throttle,
         user_throttles: vec![
             crate::authn::throttle::factor_key(tenant.id(), &user.id),

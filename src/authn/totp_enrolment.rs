@@ -11,6 +11,7 @@ use crate::audit::{self, AuditEvent, Event};
 use crate::authn::backup_codes;
 use crate::authn::second_factor::{FactorError, Method, check_totp, open_seed};
 use crate::authn::totp;
+use crate::email::messages::{self, SecurityEvent};
 use crate::state::AppState;
 use crate::store;
 use crate::tenants::Tenant;
@@ -109,6 +110,7 @@ pub async fn confirm(
     user: &entity::user::Model,
     code: &str,
     ip: &str,
+    seen: crate::email::Seen<'_>,
     now: i64,
 ) -> Result<Option<Vec<String>>, FactorError> {
     let Some(pending) =
@@ -125,8 +127,24 @@ pub async fn confirm(
     let first_backup_codes = codes
         .as_ref()
         .map(|set| store::two_factor::FirstBackupCodes { tenant_id: tenant.id(), hashes: &set.hashes });
-    store::two_factor::switch_to_app(&state.db, &user.id, &pending.id, Method::Totp, first_backup_codes, now)
-        .await?;
+    // Someone who had the app gets a new one; anyone else gets (or moves to) a method.
+    let told = if user.two_factor_method == Some(Method::Totp) {
+        SecurityEvent::TwoFactorDeviceChanged
+    } else {
+        SecurityEvent::TwoFactorMethodChanged
+    };
+    let notice = messages::notice_row(state, tenant, user, seen.notice(told, now)).await;
+    store::two_factor::switch_to_app(
+        &state.db,
+        &user.id,
+        &pending.id,
+        Method::Totp,
+        first_backup_codes,
+        notice.clone(),
+        now,
+    )
+    .await?;
+    messages::sent_with_change(state, notice);
     let event = AuditEvent {
         tenant_id: Some(tenant.id()),
         user_id: Some(&user.id),
@@ -143,10 +161,12 @@ pub async fn new_backup_codes(
     state: &AppState,
     tenant: &Tenant,
     user_id: &str,
+    notice: Option<entity::email_outbox::Model>,
     now: i64,
 ) -> Result<Vec<String>, FactorError> {
     let set = new_backup_code_set(state, user_id);
-    store::backup_codes::replace(&state.db, tenant.id(), user_id, &set.hashes, now).await?;
+    store::backup_codes::replace(&state.db, tenant.id(), user_id, &set.hashes, notice.clone(), now).await?;
+    messages::sent_with_change(state, notice);
     Ok(set.codes)
 }
 

@@ -47,6 +47,10 @@ pub(super) enum TenantCommand {
         /// A host name of its own (login.kliniek-west.example), or "none".
         #[arg(long, value_name = "HOST")]
         host: Option<String>,
+        /// The sender of the tenant's email ("Kliniek West <no-reply@kliniek-west.example>"), or
+        /// "none" for the server's email.from.
+        #[arg(long, value_name = "MAILBOX")]
+        email_from: Option<String>,
     },
 }
 
@@ -92,6 +96,7 @@ pub(super) async fn run(state: &AppState, command: TenantCommand) -> Result<(), 
             sms_code_minutes,
             theme,
             host,
+            email_from,
         } => {
             let mut tenant = admin::tenant(state, &slug).await.map_err(|e| e.to_string())?;
             let sms_change = sms_region.is_some()
@@ -107,26 +112,34 @@ pub(super) async fn run(state: &AppState, command: TenantCommand) -> Result<(), 
                 };
                 tenant = admin::update_sms_policy(state, &tenant, policy).await.map_err(|e| e.to_string())?;
             }
+            if let Some(from) = &email_from {
+                tenant =
+                    admin::set_tenant_email_from(state, &tenant, from).await.map_err(|e| e.to_string())?;
+            }
             let other_change = theme.is_some() || host.is_some();
             if other_change {
                 tenant = admin::update_tenant_branding(state, &tenant, theme.as_deref(), host.as_deref())
                     .await
                     .map_err(|e| e.to_string())?;
             }
-            if require_2fa.is_some() || trusted_device_days.is_some() || !(sms_change || other_change) {
+            if require_2fa.is_some()
+                || trusted_device_days.is_some()
+                || !(sms_change || other_change || email_from.is_some())
+            {
                 tenant = admin::update_tenant_policy(state, &tenant, require_2fa, trusted_device_days)
                     .await
                     .map_err(|e| e.to_string())?;
             }
             println!(
-                "updated tenant {}: require_2fa={} trusted_device_days={} sms_region={} sms_countries={} sms_daily_cap={} sms_code_minutes={}",
+                "updated tenant {}: require_2fa={} trusted_device_days={} sms_region={} sms_countries={} sms_daily_cap={} sms_code_minutes={} email_from={}",
                 tenant.slug(),
                 tenant.row.require_2fa,
                 tenant.row.trusted_device_days,
                 tenant.row.sms_region,
                 if tenant.row.sms_countries.is_empty() { "-" } else { &tenant.row.sms_countries },
                 tenant.row.sms_daily_cap,
-                tenant.row.sms_code_seconds / 60
+                tenant.row.sms_code_seconds / 60,
+                tenant.row.email_from.as_deref().unwrap_or("-")
             );
         }
         TenantCommand::SmsSender(args) => {

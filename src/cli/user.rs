@@ -71,6 +71,16 @@ pub(super) enum UserCommand {
         #[arg(long)]
         yes: bool,
     },
+    /// Invite a person: created without a password, they get an email with a link (7 days) to
+    /// set it. Inviting again sends a new link; the old one stops working.
+    Invite {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: Option<String>,
+    },
     /// List the users of a tenant.
     List {
         #[arg(long)]
@@ -99,6 +109,19 @@ pub(super) struct Person {
 
 pub(super) async fn run(state: &AppState, command: UserCommand) -> Result<(), String> {
     match command {
+        UserCommand::Invite { tenant, email, name } => {
+            let tenant = admin::tenant(state, &tenant).await.map_err(|e| e.to_string())?;
+            let row = admin::invite_user(state, &tenant, &email, name.as_deref())
+                .await
+                .map_err(|e| e.to_string())?;
+            // The email is sent in the background: wait a little for it. If this process ends
+            // first, the outbox keeps it and the server's housekeeping sends it.
+            let sent = crate::email::outbox::wait_until_sent(state, std::time::Duration::from_secs(15)).await;
+            println!("invited {} to tenant {} (sub {})", row.email, tenant.slug(), row.id);
+            if !sent {
+                println!("the invitation waits in the email outbox; the server sends it");
+            }
+        }
         UserCommand::Create { tenant, email, name, password_stdin: _, email_verified } => {
             let tenant = admin::tenant(state, &tenant).await.map_err(|e| e.to_string())?;
             let mut input = String::new();

@@ -12,12 +12,14 @@ mod discovery;
 mod error_pages;
 mod form;
 mod health;
+mod invitation;
 mod language;
 mod limits;
 mod login;
 mod logout;
 mod metrics;
 mod page;
+pub(crate) mod password_reset;
 mod path_param;
 mod security_headers;
 mod static_files;
@@ -59,6 +61,8 @@ pub fn router(state: AppState) -> Router {
         .merge(authorize::router())
         .merge(login::router())
         .merge(account::router())
+        .merge(password_reset::router())
+        .merge(invitation::router())
         .merge(logout::router());
     Router::new()
         .nest("/t/{tenant}", tenant_routes.clone())

@@ -12,10 +12,14 @@ pub async fn replace(
     tenant_id: &str,
     user_id: &str,
     hashes: &[String],
+    notice: Option<entity::email_outbox::Model>,
     now: i64,
 ) -> Result<(), StoreError> {
     let txn = db.begin().await?;
     replace_within(&txn, tenant_id, user_id, hashes, now).await?;
+    if let Some(notice) = notice {
+        super::email_outbox::insert(&txn, notice).await?;
+    }
     txn.commit().await?;
     Ok(())
 }

@@ -12,6 +12,8 @@ pub mod backup_codes;
 pub mod client_assertions;
 pub mod clients;
 pub mod consents;
+pub mod email_links;
+pub mod email_outbox;
 pub mod housekeeping;
 pub mod logout_deliveries;
 pub mod outage;

@@ -25,6 +25,7 @@ pub async fn insert(
         sms_sender_sealed: Set(None),
         theme: Set("default".to_string()),
         host: Set(None),
+        email_from: Set(None),
     };
     model.insert(db).await.map_err(duplicate_as("tenant"))
 }
@@ -120,4 +121,18 @@ pub async fn find_by_host(
     host: &str,
 ) -> Result<Option<tenant::Model>, StoreError> {
     Ok(tenant::Entity::find().filter(tenant::Column::Host.eq(host)).one(db).await?)
+}
+
+/// Sets the sender address of the tenant's email (`None`: the server's).
+pub async fn set_email_from(
+    db: &impl ConnectionTrait,
+    tenant_id: &str,
+    from: Option<&str>,
+) -> Result<(), StoreError> {
+    tenant::Entity::update_many()
+        .col_expr(tenant::Column::EmailFrom, Expr::value(from.map(str::to_string)))
+        .filter(tenant::Column::Id.eq(tenant_id))
+        .exec(db)
+        .await?;
+    Ok(())
 }

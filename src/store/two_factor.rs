@@ -5,8 +5,11 @@ use entity::security_key;
 use entity::two_factor_method::TwoFactorMethod;
 use sea_orm::TransactionTrait;
 
+use entity::email_outbox;
+
 use super::{
-    Db, StoreError, backup_codes, refresh_tokens, security_keys, totp_credentials, trusted_devices, users,
+    Db, StoreError, backup_codes, email_outbox as outbox, refresh_tokens, security_keys, totp_credentials,
+    trusted_devices, users,
 };
 
 /// The first backup codes of someone switching two-factor authentication on, as hashes.
@@ -18,7 +21,18 @@ pub struct FirstBackupCodes<'a> {
 /// Switches two-factor authentication off: the app, security keys, backup codes, trusted devices
 /// and offline refresh tokens (obtained with the second factor) go, and the user has no method.
 pub async fn switch_off(db: &Db, user_id: &str, now: i64) -> Result<(), StoreError> {
+    switch_off_notifying(db, user_id, None, now).await
+}
+
+/// `switch_off`, with the email that tells the person, in the same transaction.
+pub async fn switch_off_notifying(
+    db: &Db,
+    user_id: &str,
+    notice: Option<email_outbox::Model>,
+    now: i64,
+) -> Result<(), StoreError> {
     let txn = db.begin().await?;
+    queue(&txn, notice).await?;
     refresh_tokens::end_offline_for_user(&txn, user_id, now).await?;
     totp_credentials::delete_for_user(&txn, user_id).await?;
     security_keys::delete_for_user(&txn, user_id).await?;
@@ -37,10 +51,12 @@ pub async fn switch_to_app(
     credential_id: &str,
     method: TwoFactorMethod,
     first_backup_codes: Option<FirstBackupCodes<'_>>,
+    notice: Option<email_outbox::Model>,
     now: i64,
 ) -> Result<(), StoreError> {
     // The app, the method and the first backup codes switch on together or not at all.
     let txn = db.begin().await?;
+    queue(&txn, notice).await?;
     totp_credentials::activate(&txn, user_id, credential_id, now).await?;
     users::set_two_factor_method(&txn, user_id, Some(method), now).await?;
     // Security keys stop working when the method changes away from them.
@@ -60,9 +76,11 @@ pub async fn switch_to_sms(
     phone_e164: &str,
     method: TwoFactorMethod,
     first_backup_codes: Option<FirstBackupCodes<'_>>,
+    notice: Option<email_outbox::Model>,
     now: i64,
 ) -> Result<(), StoreError> {
     let txn = db.begin().await?;
+    queue(&txn, notice).await?;
     users::set_phone_number(&txn, user_id, Some(phone_e164), now).await?;
     users::set_two_factor_method(&txn, user_id, Some(method), now).await?;
     // The app or keys stop working when the method changes away from them.
@@ -82,10 +100,12 @@ pub async fn add_security_key(
     key: security_key::Model,
     new_method: Option<TwoFactorMethod>,
     first_backup_codes: Option<FirstBackupCodes<'_>>,
+    notice: Option<email_outbox::Model>,
     now: i64,
 ) -> Result<(), StoreError> {
     let user_id = key.user_id.clone();
     let txn = db.begin().await?;
+    queue(&txn, notice).await?;
     security_keys::insert(&txn, key).await?;
     if let Some(method) = new_method {
         users::set_two_factor_method(&txn, &user_id, Some(method), now).await?;
@@ -114,6 +134,7 @@ pub async fn remove_security_key(
     user_id: &str,
     key_id: &str,
     last_key_stays: bool,
+    notice: Option<email_outbox::Model>,
     now: i64,
 ) -> Result<KeyRemoval, StoreError> {
     let txn = db.begin().await?;
@@ -130,6 +151,18 @@ pub async fn remove_security_key(
     if !security_keys::delete(&txn, user_id, key_id).await? {
         return Ok(KeyRemoval::NotFound);
     }
+    queue(&txn, notice).await?;
     txn.commit().await?;
     Ok(KeyRemoval::Removed(key))
+}
+
+/// The notice email of a change, written in its transaction.
+async fn queue(
+    txn: &impl sea_orm::ConnectionTrait,
+    notice: Option<email_outbox::Model>,
+) -> Result<(), StoreError> {
+    if let Some(notice) = notice {
+        outbox::insert(txn, notice).await?;
+    }
+    Ok(())
 }

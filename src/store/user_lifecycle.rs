@@ -3,9 +3,9 @@
 //! factor, disabling and enabling them, and erasing them.
 
 use entity::{
-    access_token, audit_event, authorization_code, backup_code, consent, login_attempt, login_throttle,
-    logout_delivery, refresh_token, security_key, session, session_client, sms_code, sms_send,
-    totp_credential, trusted_device, user, webauthn_ceremony,
+    access_token, audit_event, authorization_code, backup_code, consent, email_link, email_outbox,
+    login_attempt, login_throttle, logout_delivery, refresh_token, security_key, session, session_client,
+    sms_code, sms_send, totp_credential, trusted_device, user, webauthn_ceremony,
 };
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
@@ -90,6 +90,7 @@ pub async fn reset_two_factor(
     user_id: &str,
     deliveries: Vec<logout_delivery::Model>,
     audit: audit_event::Model,
+    notice: Option<email_outbox::Model>,
     now: i64,
 ) -> Result<Ended, StoreError> {
     let txn = db.begin().await?;
@@ -103,6 +104,9 @@ pub async fn reset_two_factor(
         .await?;
     let ended = end_sign_ins(&txn, user_id, deliveries, now).await?;
     audit_events::insert(&txn, audit).await?;
+    if let Some(notice) = notice {
+        super::email_outbox::insert(&txn, notice).await?;
+    }
     txn.commit().await?;
     Ok(ended)
 }
@@ -148,6 +152,8 @@ pub async fn disable(
         return Ok(None);
     }
     let ended = end_sign_ins(&txn, user_id, deliveries, now).await?;
+    // A reset or invitation link must not set a disabled person's password either.
+    email_link::Entity::delete_many().filter(email_link::Column::UserId.eq(user_id)).exec(&txn).await?;
     audit_events::insert(&txn, audit).await?;
     txn.commit().await?;
     Ok(Some(ended))
@@ -178,6 +184,8 @@ pub async fn enable(db: &Db, user_id: &str, audit: audit_event::Model, now: i64)
 pub struct Erasure<'a> {
     pub tenant_id: &'a str,
     pub user_id: &'a str,
+    /// Their address: email still waiting in the outbox for it goes too.
+    pub email: &'a str,
     /// Prefix of the password counters of their address (`account:<tenant>:<sha256(email)>`).
     pub account_throttle: &'a str,
     /// Counters keyed by their user id (`factor:...`, `device:...`, `session-user:...`).
@@ -217,6 +225,12 @@ pub async fn erase(
         .exec(&txn)
         .await?;
     consent::Entity::delete_many().filter(consent::Column::UserId.eq(user_id)).exec(&txn).await?;
+    email_link::Entity::delete_many().filter(email_link::Column::UserId.eq(user_id)).exec(&txn).await?;
+    email_outbox::Entity::delete_many()
+        .filter(email_outbox::Column::TenantId.eq(erasure.tenant_id))
+        .filter(email_outbox::Column::ToAddress.eq(erasure.email))
+        .exec(&txn)
+        .await?;
     // The tenant's daily count of text messages (a cost ceiling) keeps the sends, not the number.
     sms_send::Entity::update_many()
         .col_expr(sms_send::Column::PhoneNumber, Expr::value(""))

@@ -174,3 +174,59 @@ pub async fn set_phone_number(
         .await?;
     Ok(())
 }
+
+/// Uses an email-verification link and marks the address verified, together (one conditional
+/// UPDATE decides whether the link was still usable).
+pub async fn verify_email_with_link(
+    db: &super::Db,
+    link_id: &str,
+    user_id: &str,
+    now: i64,
+) -> Result<bool, StoreError> {
+    use sea_orm::TransactionTrait;
+    let txn = db.begin().await?;
+    if !super::email_links::consume(&txn, link_id, now).await? {
+        txn.rollback().await?;
+        return Ok(false);
+    }
+    set_email_verified(&txn, user_id, true, now).await?;
+    txn.commit().await?;
+    Ok(true)
+}
+
+/// Marks the address verified (or not): a link followed, or `user create --email-verified`.
+pub async fn set_email_verified(
+    db: &impl ConnectionTrait,
+    user_id: &str,
+    verified: bool,
+    now: i64,
+) -> Result<(), StoreError> {
+    user::Entity::update_many()
+        .col_expr(user::Column::EmailVerified, Expr::value(verified))
+        .col_expr(user::Column::UpdatedAt, Expr::value(now))
+        .filter(user::Column::Id.eq(user_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Accepts an invitation: uses the link (one conditional UPDATE), stores the password and marks
+/// the address verified (the link reached it), together.
+pub async fn accept_invitation(
+    db: &super::Db,
+    link_id: &str,
+    user_id: &str,
+    hash: String,
+    now: i64,
+) -> Result<bool, StoreError> {
+    use sea_orm::TransactionTrait;
+    let txn = db.begin().await?;
+    if !super::email_links::consume(&txn, link_id, now).await? {
+        txn.rollback().await?;
+        return Ok(false);
+    }
+    set_password_hash(&txn, user_id, hash, now).await?;
+    set_email_verified(&txn, user_id, true, now).await?;
+    txn.commit().await?;
+    Ok(true)
+}

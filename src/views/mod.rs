@@ -23,7 +23,7 @@ pub use i18n::I18n;
 /// A page context as the templates see it (made once, before the render leaves the async worker).
 pub use minijinja::Value as PageContext;
 
-pub(crate) const TEMPLATES: [(&str, &str); 19] = [
+pub(crate) const TEMPLATES: [(&str, &str); 26] = [
     ("base.html", include_str!("../../themes/default/templates/base.html")),
     ("_error_summary.html", include_str!("../../themes/default/templates/_error_summary.html")),
     ("login.html", include_str!("../../themes/default/templates/login.html")),
@@ -43,6 +43,14 @@ pub(crate) const TEMPLATES: [(&str, &str); 19] = [
     ("sms_confirm.html", include_str!("../../themes/default/templates/sms_confirm.html")),
     ("_passkey.html", include_str!("../../themes/default/templates/_passkey.html")),
     ("security_keys.html", include_str!("../../themes/default/templates/security_keys.html")),
+    ("password_forgot.html", include_str!("../../themes/default/templates/password_forgot.html")),
+    ("password_reset.html", include_str!("../../themes/default/templates/password_reset.html")),
+    // Emails: plain text, not escaped (`new_environment`); a theme overrides them in templates/email/.
+    ("email/security_notice.txt", include_str!("../../themes/default/templates/email/security_notice.txt")),
+    ("email/password_reset.txt", include_str!("../../themes/default/templates/email/password_reset.txt")),
+    ("email/verify_email.txt", include_str!("../../themes/default/templates/email/verify_email.txt")),
+    ("email/invitation.txt", include_str!("../../themes/default/templates/email/invitation.txt")),
+    ("invitation.html", include_str!("../../themes/default/templates/invitation.html")),
 ];
 
 pub const STYLESHEET: &str = include_str!("../../themes/default/static/style.css");
@@ -63,7 +71,10 @@ impl ViewError {
 /// An environment with the settings every theme shares.
 pub(crate) fn new_environment(catalogue: Arc<I18n>) -> Environment<'static> {
     let mut env = Environment::new();
-    env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
+    // Plain-text emails are not HTML: escaping would show `&amp;` in a link.
+    env.set_auto_escape_callback(|name| {
+        if name.ends_with(".txt") { minijinja::AutoEscape::None } else { minijinja::AutoEscape::Html }
+    });
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
     env.set_fuel(Some(themes::FUEL));
     env.add_filter("join", budget::join);
@@ -254,7 +265,8 @@ impl Views {
         let mut failures = Vec::new();
         for lang in i18n::SUPPORTED {
             let frame = pages::Frame::sample(lang, self.links(theme));
-            for (template, context) in samples::pages(frame) {
+            let emails = crate::email::messages::samples(lang, theme);
+            for (template, context) in samples::pages(frame).into_iter().chain(emails) {
                 if let Err(err) = self.render(template, context) {
                     let line = err.line().map(|l| format!(" line {l}")).unwrap_or_default();
                     failures.push(format!("theme {theme}, {template}{line} ({lang}): {}", err.source));

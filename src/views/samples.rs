@@ -21,6 +21,37 @@ pub fn pages(frame: Frame) -> Vec<(&'static str, Value)> {
                     action: "/p".into(),
                     script: "/assets/webauthn.js".into(),
                 }),
+                forgot_url: Some("/t/x/password/forgot?attempt=abc".into()),
+            }),
+        ),
+        (
+            "password_forgot.html",
+            Value::from_serialize(PasswordForgotPage {
+                frame: f(),
+                action: "/t/x/password/forgot".into(),
+                csrf_token: "c".into(),
+                email: "a@b.example".into(),
+                error: Some("e".into()),
+                sent: Some("s".into()),
+                back_url: Some("/t/x/login/abc".into()),
+            }),
+        ),
+        (
+            "invitation.html",
+            Value::from_serialize(PasswordResetPage {
+                frame: f(),
+                action: "/t/x/invitation/abc".into(),
+                csrf_token: "c".into(),
+                error: Some("e".into()),
+            }),
+        ),
+        (
+            "password_reset.html",
+            Value::from_serialize(PasswordResetPage {
+                frame: f(),
+                action: "/t/x/password/reset/abc".into(),
+                csrf_token: "c".into(),
+                error: Some("e".into()),
             }),
         ),
         (
@@ -149,6 +180,7 @@ pub fn pages(frame: Frame) -> Vec<(&'static str, Value)> {
                 base: "/t/x".into(),
                 csrf_token: "c".into(),
                 email: "a@b.example".into(),
+                email_verified: false,
                 two_factor_on: true,
                 method_label: Some("App".into()),
                 phone_masked: Some("+31 6 •••• ••78".into()),
@@ -173,6 +205,7 @@ pub fn pages(frame: Frame) -> Vec<(&'static str, Value)> {
                 base: "/t/x".into(),
                 csrf_token: "c".into(),
                 email: "a@b.example".into(),
+                email_verified: true,
                 two_factor_on: true,
                 method_label: Some("App".into()),
                 phone_masked: None,

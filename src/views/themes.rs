@@ -169,10 +169,15 @@ fn build(name: &str, folder: Option<&Path>, i18n: &Arc<I18n>) -> Result<Theme, T
     let mut stylesheet = super::STYLESHEET.as_bytes().to_vec();
     let mut meta = ThemeToml::default();
     if let Some(folder) = folder {
-        for (file, source) in read_dir_files(&folder.join("templates"), name)? {
-            if !file.ends_with(".html") {
-                continue;
-            }
+        let pages = read_dir_files(&folder.join("templates"), name)?
+            .into_iter()
+            .filter(|(f, _)| f.ends_with(".html"));
+        // Emails live in templates/email/ and are plain text.
+        let emails = read_dir_files(&folder.join("templates").join("email"), name)?
+            .into_iter()
+            .filter(|(f, _)| f.ends_with(".txt"))
+            .map(|(f, source)| (format!("email/{f}"), source));
+        for (file, source) in pages.chain(emails) {
             let path = format!("templates/{file}");
             if source.len() > super::budget::MAX_TEMPLATE_BYTES {
                 let limit = super::budget::MAX_TEMPLATE_BYTES;

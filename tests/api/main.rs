@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod helpers;
+mod smtp_sink;
 
 mod account;
 mod authorize_errors;
@@ -13,10 +14,13 @@ mod cli;
 mod code_flow;
 mod consent;
 mod discovery;
+mod email;
 mod factor_binding;
 mod hardening_review;
 mod keys;
 mod login_page;
+mod notifications;
+mod password_reset;
 mod password_throttle;
 mod private_key_jwt;
 mod refresh_and_tokens;

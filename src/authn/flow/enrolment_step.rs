@@ -42,7 +42,16 @@ pub async fn confirm(
         Ok(ready) => ready,
         Err(outcome) => return Ok(EnrolOutcome::Step(outcome)),
     };
-    let confirmed = totp_enrolment::confirm(state, tenant, &user, code, visitor.ip, now).await?;
+    let confirmed = totp_enrolment::confirm(
+        state,
+        tenant,
+        &user,
+        code,
+        visitor.ip,
+        crate::email::Seen { user_agent: Some(visitor.user_agent), lang: Some(visitor.lang) },
+        now,
+    )
+    .await?;
     let Some(backup_codes) = confirmed else {
         let factor = Factor::EnrolmentCode(CodeFrom::App);
         let outcome = wrong_code(state, tenant, attempt, &user.id, factor, tries, visitor, now).await?;
@@ -115,7 +124,17 @@ pub async fn confirm_sms(
         return Ok(EnrolOutcome::Step(outcome));
     };
     passed(state, tenant, &user.id).await?;
-    let codes = account::enable_sms(state, tenant, &user, &phone, visitor.ip, now).await?.unwrap_or_default();
+    let codes = account::enable_sms(
+        state,
+        tenant,
+        &user,
+        &phone,
+        visitor.ip,
+        crate::email::Seen { user_agent: Some(visitor.user_agent), lang: Some(visitor.lang) },
+        now,
+    )
+    .await?
+    .unwrap_or_default();
     to_notice(state, attempt, &user.id, AuthContext::password_and_sms()).await?;
     Ok(EnrolOutcome::Confirmed { backup_codes: codes })
 }

@@ -14,6 +14,8 @@ use crate::authn::sms::{self, SendOutcome};
 use crate::authn::trusted_device;
 use crate::authn::webauthn::{self, KeyUse, Refused};
 use crate::domain::auth_context::AuthContext;
+use crate::email::Seen;
+use crate::email::messages::{self, SecurityEvent};
 use crate::state::AppState;
 use crate::store;
 use crate::tenants::Tenant;
@@ -200,6 +202,8 @@ async fn finish_with_factor(
                 ip: Some(visitor.ip),
             };
             audit::record(&state.db, event, now).await?;
+            let seen = Seen { user_agent: Some(visitor.user_agent), lang: Some(visitor.lang) };
+            messages::tell(state, tenant, user_id, seen.notice(SecurityEvent::DeviceRemembered, now)).await;
         }
         device
     } else {
@@ -252,6 +256,9 @@ pub async fn submit_backup_code(
         ip: Some(visitor.ip),
     };
     audit::record(&state.db, event, now).await?;
+    let seen = Seen { user_agent: Some(visitor.user_agent), lang: Some(visitor.lang) };
+    let used = SecurityEvent::BackupCodeUsed { remaining: left };
+    messages::tell(state, tenant, &user_id, seen.notice(used, now)).await;
     let notice = Notice { context: AuthContext::password_and_otp(), backup_codes_left: Some(left) };
     store::attempts::set_stage(
         &state.db,

@@ -2,6 +2,7 @@
 //! Every page needs a session (`signed_in`); changing what protects the account needs a fresh
 //! sign-in.
 
+mod email;
 mod overview;
 mod password;
 mod security_keys;
@@ -24,6 +25,7 @@ use signed_in::SignedIn;
 pub fn router() -> Router<AppState> {
     Router::new()
         .merge(overview::router())
+        .merge(email::router())
         .merge(password::router())
         .merge(two_factor::router())
         .merge(sms::router())

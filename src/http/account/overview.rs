@@ -32,7 +32,8 @@ pub fn router() -> Router<AppState> {
 }
 
 /// `?done=` keys and the confirmation each shows (unknown keys show nothing).
-const DONE_MESSAGES: [(&str, &str); 9] = [
+const DONE_MESSAGES: [(&str, &str); 10] = [
+    ("verification-sent", "account-verification-sent"),
     ("security-key-on", "account-security-key-method"),
     ("phone-changed", "account-phone-changed"),
     ("app-revoked", "account-app-revoked"),
@@ -86,6 +87,7 @@ async fn overview(
         base: tenant.path(&state, ""),
         csrf_token: me.csrf_token(),
         email: user.email.clone(),
+        email_verified: user.email_verified,
         two_factor_on,
         method_label,
         phone_masked,

@@ -58,6 +58,7 @@ async fn change_password(
     State(state): State<AppState>,
     me: SignedIn,
     ClientIp(ip): ClientIp,
+    headers: axum::http::HeaderMap,
     PageForm(body): PageForm<PasswordBody>,
 ) -> Result<Response, PageError> {
     me.check_csrf(&body.csrf_token)?;
@@ -65,8 +66,20 @@ async fn change_password(
         current: SecretString::from(body.current_password),
         new: SecretString::from(body.new_password),
     };
-    let result =
-        account::change_password(&state, &me.tenant, &me.user, &me.session, change, &ip, state.now()).await;
+    let result = account::change_password(
+        &state,
+        &me.tenant,
+        &me.user,
+        &me.session,
+        change,
+        &ip,
+        crate::email::Seen {
+            user_agent: Some(&crate::http::browser::user_agent(&headers)),
+            lang: Some(me.lang),
+        },
+        state.now(),
+    )
+    .await;
     let (status, message) = match result {
         Ok(()) => return Ok(back_to_overview(&me, &state, "password-changed")),
         Err(AccountError::Throttled(seconds)) => (

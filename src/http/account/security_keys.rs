@@ -138,6 +138,7 @@ async fn add(
     State(state): State<AppState>,
     FreshlySignedIn(me): FreshlySignedIn,
     ClientIp(ip): ClientIp,
+    headers: axum::http::HeaderMap,
     PageForm(body): PageForm<AddBody>,
 ) -> Result<Response, PageError> {
     me.check_csrf(&body.csrf_token)?;
@@ -164,7 +165,21 @@ async fn add(
         }
     };
     let was_method = me.user.two_factor_method;
-    match account::add_security_key(&state, tenant, &me.user, key, &name, &ip, now).await {
+    match account::add_security_key(
+        &state,
+        tenant,
+        &me.user,
+        key,
+        &name,
+        &ip,
+        crate::email::Seen {
+            user_agent: Some(&crate::http::browser::user_agent(&headers)),
+            lang: Some(me.lang),
+        },
+        now,
+    )
+    .await
+    {
         Ok(Some(codes)) => show_codes(&state, &me, codes, "two-factor-on").await,
         Ok(None) if was_method == Some(Method::SecurityKey) => {
             Ok(Redirect::to(&format!("{}?done=added", tenant.path(&state, PATH))).into_response())
@@ -182,13 +197,25 @@ async fn remove(
     State(state): State<AppState>,
     FreshlySignedIn(me): FreshlySignedIn,
     ClientIp(ip): ClientIp,
+    headers: axum::http::HeaderMap,
     IdParam(id): IdParam,
     PageForm(body): PageForm<CsrfBody>,
 ) -> Result<Response, PageError> {
     me.check_csrf(&body.csrf_token)?;
-    let removed = account::remove_security_key(&state, &me.tenant, &me.user, &id, &ip, state.now())
-        .await
-        .map_err(account_error)?;
+    let removed = account::remove_security_key(
+        &state,
+        &me.tenant,
+        &me.user,
+        &id,
+        &ip,
+        crate::email::Seen {
+            user_agent: Some(&crate::http::browser::user_agent(&headers)),
+            lang: Some(me.lang),
+        },
+        state.now(),
+    )
+    .await
+    .map_err(account_error)?;
     let done = match removed {
         KeyRemoval::Removed => "removed",
         KeyRemoval::LastKey => "last",

@@ -131,6 +131,7 @@ async fn confirm(
     State(state): State<AppState>,
     FreshlySignedIn(me): FreshlySignedIn,
     ClientIp(ip): ClientIp,
+    headers: axum::http::HeaderMap,
     PageForm(body): PageForm<CodeBody>,
 ) -> Result<Response, PageError> {
     me.check_csrf(&body.csrf_token)?;
@@ -142,7 +143,21 @@ async fn confirm(
         let message = state.views.message(me.lang, "sms-wrong-code");
         return render_confirm(&state, &me, Some(message), StatusCode::UNAUTHORIZED).await;
     };
-    match account::enable_sms(&state, &me.tenant, &me.user, &phone, &ip, now).await.map_err(account_error)? {
+    match account::enable_sms(
+        &state,
+        &me.tenant,
+        &me.user,
+        &phone,
+        &ip,
+        crate::email::Seen {
+            user_agent: Some(&crate::http::browser::user_agent(&headers)),
+            lang: Some(me.lang),
+        },
+        now,
+    )
+    .await
+    .map_err(account_error)?
+    {
         Some(codes) => show_codes(&state, &me, codes, "two-factor-on").await,
         None => Ok(back_to_overview(&me, &state, "phone-changed")),
     }

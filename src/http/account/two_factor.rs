@@ -116,13 +116,25 @@ async fn confirm_app(
     State(state): State<AppState>,
     FreshlySignedIn(me): FreshlySignedIn,
     ClientIp(ip): ClientIp,
+    headers: axum::http::HeaderMap,
     PageForm(body): PageForm<CodeBody>,
 ) -> Result<Response, PageError> {
     me.check_csrf(&body.csrf_token)?;
     let was_on = me.user.two_factor_method.is_some();
-    let confirmed = totp_enrolment::confirm(&state, &me.tenant, &me.user, &body.code, &ip, state.now())
-        .await
-        .map_err(PageError::internal)?;
+    let confirmed = totp_enrolment::confirm(
+        &state,
+        &me.tenant,
+        &me.user,
+        &body.code,
+        &ip,
+        crate::email::Seen {
+            user_agent: Some(&crate::http::browser::user_agent(&headers)),
+            lang: Some(me.lang),
+        },
+        state.now(),
+    )
+    .await
+    .map_err(PageError::internal)?;
     match confirmed {
         None => {
             let message = state.views.message(me.lang, "second-factor-wrong-code");
@@ -164,12 +176,23 @@ async fn switch_off(
     State(state): State<AppState>,
     FreshlySignedIn(me): FreshlySignedIn,
     ClientIp(ip): ClientIp,
+    headers: axum::http::HeaderMap,
     PageForm(body): PageForm<CsrfBody>,
 ) -> Result<Response, PageError> {
     me.check_csrf(&body.csrf_token)?;
-    account::switch_off_two_factor(&state, &me.tenant, &me.user, &ip, state.now())
-        .await
-        .map_err(account_error)?;
+    account::switch_off_two_factor(
+        &state,
+        &me.tenant,
+        &me.user,
+        &ip,
+        crate::email::Seen {
+            user_agent: Some(&crate::http::browser::user_agent(&headers)),
+            lang: Some(me.lang),
+        },
+        state.now(),
+    )
+    .await
+    .map_err(account_error)?;
     Ok(back_to_overview(&me, &state, "two-factor-off"))
 }
 
@@ -191,14 +214,25 @@ async fn new_codes(
     State(state): State<AppState>,
     FreshlySignedIn(me): FreshlySignedIn,
     ClientIp(ip): ClientIp,
+    headers: axum::http::HeaderMap,
     PageForm(body): PageForm<CsrfBody>,
 ) -> Result<Response, PageError> {
     me.check_csrf(&body.csrf_token)?;
     if me.user.two_factor_method.is_none() {
         return Err(PageError::bad_request("error-bad-request"));
     }
-    let codes = account::regenerate_backup_codes(&state, &me.tenant, &me.user, &ip, state.now())
-        .await
-        .map_err(account_error)?;
+    let codes = account::regenerate_backup_codes(
+        &state,
+        &me.tenant,
+        &me.user,
+        &ip,
+        crate::email::Seen {
+            user_agent: Some(&crate::http::browser::user_agent(&headers)),
+            lang: Some(me.lang),
+        },
+        state.now(),
+    )
+    .await
+    .map_err(account_error)?;
     show_codes(&state, &me, codes, "codes-renewed").await
 }

@@ -49,6 +49,7 @@ pub async fn render(
                 email,
                 error: shown.error,
                 passkey: Some(webauthn_form("/passkey")),
+                forgot_url: Some(tenant.path(state, &format!("/password/forgot?attempt={}", request.token))),
             };
             page::render(state, "login.html", context, status).await
         }

@@ -11,6 +11,8 @@ pub struct AccountPage {
     pub base: String,
     pub csrf_token: String,
     pub email: String,
+    /// The address was proven by a link (or by the provider); otherwise "Send verification email".
+    pub email_verified: bool,
     pub two_factor_on: bool,
     pub method_label: Option<String>,
     /// The masked number when text messages are the method.

@@ -18,7 +18,7 @@ pub use factor_setup::{
     BackupCodesPage, MethodChoicePage, MethodOption, SmsConfirmPage, SmsSetupPage, TotpSetupPage,
 };
 pub use frame::{Frame, LanguageLink};
-pub use login::LoginPage;
+pub use login::{LoginPage, PasswordForgotPage, PasswordResetPage};
 pub use messages::{ConfirmPage, ErrorPage, HiddenField, MessagePage};
 pub use second_factor::{BackupCodePage, NoticePage, SecondFactorPage};
 pub use security_keys::{KeyRow, SecurityKeysPage};

@@ -30,6 +30,7 @@ fn every_template_renders_in_every_language() {
                     email: "a@b.example".into(),
                     error: Some("<script>".into()),
                     passkey: None,
+                    forgot_url: None,
                 },
             )
             .unwrap();
@@ -41,7 +42,7 @@ fn every_template_renders_in_every_language() {
             .unwrap();
         assert!(error.contains("role=\"alert\""));
     }
-    assert_eq!(Views::template_names().count(), 19);
+    assert_eq!(Views::template_names().count(), 26);
 }
 
 #[test]
@@ -118,6 +119,7 @@ fn login_page_has_the_accessible_names() {
                 email: String::new(),
                 error: None,
                 passkey: None,
+                forgot_url: None,
             },
         )
         .unwrap();

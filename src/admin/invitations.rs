@@ -1,0 +1,75 @@
+//! `tessera user invite`: a person created without a password of their own gets a link (7 days,
+//! once, stored hashed) to set it; inviting again sends a new link and the old one stops working.
+
+use secrecy::SecretString;
+use serde_json::json;
+
+use super::AdminError;
+use crate::audit::{self, AuditEvent, Event};
+use crate::crypto::{random_token, sha256_hex};
+use crate::domain::Email;
+use crate::email::{messages, outbox};
+use crate::state::AppState;
+use crate::store;
+use crate::tenants::Tenant;
+
+pub const PURPOSE: &str = "invitation";
+pub const LINK_SECONDS: i64 = messages::INVITE_LINK_MINUTES * 60;
+
+/// Invites `email` (creating the person when new); returns the person.
+pub async fn invite_user(
+    state: &AppState,
+    tenant: &Tenant,
+    email: &str,
+    name: Option<&str>,
+) -> Result<entity::user::Model, AdminError> {
+    let email = Email::parse(email)?;
+    let now = state.now();
+    let user = match store::users::find_by_email(&state.db, tenant.id(), &email).await? {
+        Some(user)
+            if store::email_links::has_used(&state.db, &user.id, PURPOSE).await? || user.email_verified =>
+        {
+            return Err(AdminError::Invalid(format!(
+                "{} already has an account with a password; use \"Forgot your password?\"",
+                email.as_str()
+            )));
+        }
+        Some(user) => user,
+        None => {
+            // A hash of a secret nobody knows: the account cannot be signed in to until the link
+            // is used, and a try costs what any wrong password costs.
+            let unusable = state.passwords.hash(SecretString::from(random_token(32))).await?;
+            let name = name.map(str::trim).filter(|n| !n.is_empty());
+            let user = store::users::insert(&state.db, tenant.id(), &email, name, unusable, now).await?;
+            let event = AuditEvent {
+                tenant_id: Some(tenant.id()),
+                user_id: Some(&user.id),
+                event: Event::UserCreated,
+                detail: json!({ "invited": true }),
+                ip: None,
+            };
+            audit::record(&state.db, event, now).await?;
+            user
+        }
+    };
+    let token = random_token(32);
+    let link_url = tenant.url(&format!("/invitation/{token}"));
+    let lang = messages::language(None, tenant);
+    let message = messages::invitation(state, tenant, &user, lang, &link_url, now)
+        .await
+        .map_err(|e| AdminError::Invalid(e.to_string()))?;
+    let link = entity::email_link::Model {
+        id: uuid::Uuid::new_v4().to_string(),
+        tenant_id: tenant.id().to_string(),
+        user_id: user.id.clone(),
+        purpose: PURPOSE.to_string(),
+        token_hash: sha256_hex(&token),
+        attempt_id: None,
+        created_at: now,
+        expires_at: now + LINK_SECONDS,
+        used_at: None,
+    };
+    store::email_links::replace_and_send(&state.db, link, message.clone()).await?;
+    outbox::start(state, message);
+    Ok(user)
+}

@@ -136,11 +136,32 @@ pub enum Event {
     /// Users were imported (`tessera user import`), written in the import's own transaction.
     /// Detail: `users`, `with_totp` (how many came with an authenticator-app seed).
     UsersImported,
+    /// A client's redirect URIs, logout URIs, scopes or token settings were changed (admin API).
+    /// Detail: `client_id`, `by` (`cli` or `client:<client_id>` of the caller).
+    ClientUpdated,
+    /// A client got a new secret; the previous one works until `previous_valid_until` (admin API).
+    /// Detail: `client_id`, `previous_valid_until` (Unix seconds), `by`.
+    ClientSecretRotated,
+    /// A client was deleted; its access and refresh tokens were revoked (admin API).
+    /// Detail: `client_id`, `by`.
+    ClientDeleted,
+    /// A user's name or email address was changed by an administrator (admin API); a new
+    /// address is not verified.
+    /// Detail: `email_changed`, `name_changed`, `by`.
+    UserUpdated,
+    /// A tenant's policy (second factor, trusted devices, text messages, theme, host) was changed
+    /// in one write (admin API).
+    /// Detail: `changed` (the names of the settings that changed), `by`.
+    TenantSettingsChanged,
+    /// An admin API call with a valid token, whatever its outcome (also refused for scope).
+    /// Detail: `client` (the calling `client_id`), `method`, `route` (the path template),
+    /// `status` (the HTTP status answered).
+    AdminApiCall,
 }
 
 impl Event {
     /// Every event, in the order declared above.
-    pub const ALL: [Event; 37] = [
+    pub const ALL: [Event; 43] = [
         Event::LoginSucceeded,
         Event::LoginPasswordFailed,
         Event::LoginPasskeyFailed,
@@ -178,6 +199,12 @@ impl Event {
         Event::ClientCreated,
         Event::UserCreated,
         Event::UsersImported,
+        Event::ClientUpdated,
+        Event::ClientSecretRotated,
+        Event::ClientDeleted,
+        Event::UserUpdated,
+        Event::TenantSettingsChanged,
+        Event::AdminApiCall,
     ];
 
     /// The stored name: `area.action` (`logout` predates that form and keeps its name).
@@ -220,6 +247,12 @@ impl Event {
             Self::ClientCreated => "client.created",
             Self::UserCreated => "user.created",
             Self::UsersImported => "users.imported",
+            Self::ClientUpdated => "client.updated",
+            Self::ClientSecretRotated => "client.secret_rotated",
+            Self::ClientDeleted => "client.deleted",
+            Self::UserUpdated => "user.updated",
+            Self::TenantSettingsChanged => "tenant.settings_changed",
+            Self::AdminApiCall => "admin_api.call",
         }
     }
 }
@@ -299,6 +332,12 @@ mod tests {
             Event::ClientCreated => 34,
             Event::UserCreated => 35,
             Event::UsersImported => 36,
+            Event::ClientUpdated => 37,
+            Event::ClientSecretRotated => 38,
+            Event::ClientDeleted => 39,
+            Event::UserUpdated => 40,
+            Event::TenantSettingsChanged => 41,
+            Event::AdminApiCall => 42,
         }
     }
 

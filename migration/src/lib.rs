@@ -17,6 +17,7 @@ mod m20261126_000012_logout_outbox;
 mod m20261126_000013_security_keys;
 mod m20261127_000001_resource_servers;
 mod m20261127_000002_logout_claims;
+mod m20261128_000004_admin_api;
 
 pub struct Migrator;
 
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000013_security_keys::Migration),
             Box::new(m20261127_000001_resource_servers::Migration),
             Box::new(m20261127_000002_logout_claims::Migration),
+            Box::new(m20261128_000004_admin_api::Migration),
         ]
     }
 }

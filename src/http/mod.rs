@@ -3,6 +3,7 @@
 //! `router()`; `login/` and `account/` are folders of their pages.
 
 mod account;
+mod admin_api;
 mod assets;
 mod authorize;
 mod browser;
@@ -39,6 +40,8 @@ use crate::state::AppState;
 /// Form posts are small; anything larger is refused before a handler sees it.
 const BODY_LIMIT_BYTES: usize = 64 * 1024;
 
+pub use admin_api::{ALL_SCOPES as ADMIN_SCOPES, openapi as admin_openapi};
+
 /// `/metrics` alone, for the operators' listener (`metrics_listen`), never the public one.
 pub fn metrics_router(state: AppState) -> Router {
     metrics::router(state)
@@ -59,7 +62,8 @@ pub fn router(state: AppState) -> Router {
         .merge(authorize::router())
         .merge(login::router())
         .merge(account::router())
-        .merge(logout::router());
+        .merge(logout::router())
+        .merge(admin_api::router(state.clone()));
     Router::new()
         .nest("/t/{tenant}", tenant_routes.clone())
         // The same routes at the root serve tenants on a host name of their own.

@@ -40,7 +40,7 @@ use crate::state::AppState;
 /// Form posts are small; anything larger is refused before a handler sees it.
 const BODY_LIMIT_BYTES: usize = 64 * 1024;
 
-pub use admin_api::{ALL_SCOPES as ADMIN_SCOPES, openapi as admin_openapi};
+pub use admin_api::openapi as admin_openapi;
 
 /// `/metrics` alone, for the operators' listener (`metrics_listen`), never the public one.
 pub fn metrics_router(state: AppState) -> Router {

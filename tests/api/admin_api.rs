@@ -444,6 +444,31 @@ async fn users_are_listed_created_read_and_changed(backend: Backend) {
         .await;
     taken.assert_problem(409, "conflict");
     assert_eq!(api.users().await, after);
+    // Another tenant's user is not found here, and cannot be changed from here.
+    let other = admin::create_tenant(&api.app.state, "other", "Other Clinic").await.unwrap();
+    let stranger = admin::create_user(
+        &api.app.state,
+        &other,
+        "stranger@example.org",
+        None,
+        secrecy::SecretString::from(PASSWORD),
+    )
+    .await
+    .unwrap();
+    api.get("/users/{user_id}", &[("user_id", &stranger.id)]).await.assert_problem(404, "not-found");
+    api.call(
+        Method::PATCH,
+        "/users/{user_id}",
+        &[("user_id", &stranger.id)],
+        token,
+        Some(json!({ "name": "Taken Over" })),
+        &[("if-match", "*")],
+    )
+    .await
+    .assert_problem(404, "not-found");
+    let listed = api.call(Method::GET, "/users?email_prefix=stranger", &[], token, None, &[]).await;
+    assert_eq!(listed.body["items"], json!([]));
+    assert_eq!(admin::user(&api.app.state, &other, &stranger.id).await.unwrap(), stranger);
     let updates = api.events("user.updated").await;
     assert_eq!(updates.len(), 1);
     assert!(updates[0].detail.contains("client:backoffice"));
@@ -775,5 +800,4 @@ async fn the_audit_log_is_read_newest_first_with_filters(backend: Backend) {
     let calls = api.events("admin_api.call").await;
     assert!(calls.len() >= 8);
     assert!(calls.iter().all(|e| e.detail.contains("\"client\":\"backoffice\"")));
-    let _ = PASSWORD;
 }

@@ -30,8 +30,6 @@ use crate::error::PageError;
 use crate::http::tenant::CurrentTenant;
 use crate::state::AppState;
 
-pub use self::auth::ALL_SCOPES;
-
 /// JSON bodies larger than this are refused (413) before they are parsed.
 pub const BODY_LIMIT_BYTES: usize = 16 * 1024;
 

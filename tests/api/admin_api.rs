@@ -288,6 +288,14 @@ async fn tokens_that_are_refused(backend: Backend) {
         "Bearer realm=\"tessera\", error=\"insufficient_scope\", scope=\"admin.users.write\""
     );
 
+    // A scope taken from the client stops counting at once, in tokens issued before too.
+    let acme = admin::tenant(&app.state, "acme").await.unwrap();
+    let change = admin::ClientChange { allowed_scopes: Some(vec![]), ..Default::default() };
+    admin::update_client(&app.state, &acme, "reader", change, None, admin::Actor::Cli).await.unwrap();
+    api.call(Method::GET, "/users", &[], Some(&reader), None, &[])
+        .await
+        .assert_problem(403, "insufficient-scope");
+
     // Revoked (RFC 7009) and expired tokens.
     let secret = register(app, "acme", "revoked", ALL).await;
     let revoked = client_token(app, &app.issuer, "revoked", &secret, None).await;
@@ -712,6 +720,18 @@ async fn the_tenant_policy_is_read_and_changed_in_one_write(backend: Backend) {
     stale.assert_problem(412, "precondition-failed");
     let row = tenant_row().await;
     assert!(row.require_2fa && row.trusted_device_days == 7 && row.sms_daily_cap == 100);
+    // The same API at the root of the tenant's own host.
+    let own_host = reqwest::Client::new()
+        .get(format!("{}/admin/v1/tenant", api.app.address))
+        .header("host", "login.acme.example")
+        .bearer_auth(&api.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(own_host.status(), 200);
+    let body: Value = own_host.json().await.unwrap();
+    assert_eq!(body["slug"], "acme");
+    assert!(body["issuer"].as_str().unwrap().starts_with("http://login.acme.example"), "{body}");
     // `null` removes the host.
     let removed = api
         .call(

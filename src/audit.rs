@@ -153,7 +153,8 @@ pub enum Event {
     /// in one write (admin API).
     /// Detail: `changed` (the names of the settings that changed), `by`.
     TenantSettingsChanged,
-    /// An admin API call with a valid token, whatever its outcome (also refused for scope).
+    /// An admin API call with a valid token, whatever its outcome (also refused for scope), with
+    /// the caller's address.
     /// Detail: `client` (the calling `client_id`), `method`, `route` (the path template),
     /// `status` (the HTTP status answered).
     AdminApiCall,

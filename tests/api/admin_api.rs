@@ -820,4 +820,5 @@ async fn the_audit_log_is_read_newest_first_with_filters(backend: Backend) {
     let calls = api.events("admin_api.call").await;
     assert!(calls.len() >= 8);
     assert!(calls.iter().all(|e| e.detail.contains("\"client\":\"backoffice\"")));
+    assert!(calls.iter().all(|e| e.ip.as_deref() == Some("127.0.0.1")), "the caller's address is kept");
 }

@@ -14,6 +14,7 @@ use crate::audit::{self, AuditEvent, Event};
 use crate::crypto::sha256_hex;
 use crate::domain::Scope;
 use crate::error::PageError;
+use crate::http::client_ip::ClientIp;
 use crate::http::tenant::CurrentTenant;
 use crate::state::AppState;
 use crate::store;
@@ -71,6 +72,7 @@ fn invalid_token(detail: &str) -> Problem {
 pub async fn authenticate(
     State(state): State<AppState>,
     tenant: Result<CurrentTenant, PageError>,
+    ClientIp(ip): ClientIp,
     mut request: Request,
     next: Next,
 ) -> Response {
@@ -100,7 +102,7 @@ pub async fn authenticate(
             "route": route,
             "status": response.status().as_u16(),
         }),
-        ip: None,
+        ip: Some(&ip),
     };
     if let Err(err) = audit::record(&state.db, event, now).await {
         // The call has happened; its answer goes out, and the failed record is loud in the log.

@@ -70,7 +70,9 @@ pub async fn create_client(
 ) -> Result<(entity::client::Model, Option<SecretString>), AdminError> {
     let client_id = ClientId::parse(&request.client_id)?;
     if request.redirect_uris.is_empty() {
-        return Err(AdminError::Invalid("at least one --redirect-uri is required".into()));
+        return Err(AdminError::Invalid(
+            "at least one redirect URI (--redirect-uri, redirect_uris) is required".into(),
+        ));
     }
     let redirect_uris = parse_uris(&request.redirect_uris)?;
     let post_logout_redirect_uris = parse_uris(&request.post_logout_redirect_uris)?;
@@ -168,7 +170,9 @@ fn check_scopes(scopes: &[String], public: bool) -> Result<(), AdminError> {
         }
     }
     if public && !scopes.is_empty() {
-        return Err(AdminError::Invalid("public clients cannot use client_credentials (--scope)".into()));
+        return Err(AdminError::Invalid(
+            "public clients cannot use client_credentials (--scope, allowed_scopes)".into(),
+        ));
     }
     Ok(())
 }

@@ -33,7 +33,8 @@ impl SmsPolicy {
         let region = self.region.map(|r| r.trim().to_ascii_uppercase());
         if region.as_deref().is_some_and(|r| !region_ok(r)) {
             return Err(AdminError::Invalid(
-                "--sms-region must be a two-letter region code such as NL".into(),
+                "the SMS region (--sms-region, sms_region) must be a two-letter region code such as NL"
+                    .into(),
             ));
         }
         let countries = self.countries.map(|c| {
@@ -46,14 +47,18 @@ impl SmsPolicy {
         if countries.as_deref().is_some_and(|c| c.split(',').filter(|x| !x.is_empty()).any(|x| !region_ok(x)))
         {
             return Err(AdminError::Invalid(
-                "--sms-countries must be two-letter region codes, comma-separated".into(),
+                "the SMS countries (--sms-countries, sms_countries) must be two-letter region codes, comma-separated".into(),
             ));
         }
         if self.daily_cap.is_some_and(|cap| cap < 0) {
-            return Err(AdminError::Invalid("--sms-daily-cap must be 0 or more".into()));
+            return Err(AdminError::Invalid(
+                "the SMS daily cap (--sms-daily-cap, sms_daily_cap) must be 0 or more".into(),
+            ));
         }
         if self.code_minutes.is_some_and(|m| !(1..=60).contains(&m)) {
-            return Err(AdminError::Invalid("--sms-code-minutes must be between 1 and 60".into()));
+            return Err(AdminError::Invalid(
+                "the SMS code minutes (--sms-code-minutes, sms_code_minutes) must be between 1 and 60".into(),
+            ));
         }
         Ok(CheckedSmsPolicy {
             region,

@@ -102,7 +102,10 @@ pub(super) fn check_trusted_device_days(days: i32) -> Result<(), AdminError> {
     if (0..=365).contains(&days) {
         Ok(())
     } else {
-        Err(AdminError::Invalid("--trusted-device-days must be between 0 and 365".into()))
+        Err(AdminError::Invalid(
+            "the trusted-device days (--trusted-device-days, trusted_device_days) must be between 0 and 365"
+                .into(),
+        ))
     }
 }
 

@@ -822,3 +822,29 @@ async fn the_audit_log_is_read_newest_first_with_filters(backend: Backend) {
     assert!(calls.iter().all(|e| e.detail.contains("\"client\":\"backoffice\"")));
     assert!(calls.iter().all(|e| e.ip.as_deref() == Some("127.0.0.1")), "the caller's address is kept");
 }
+
+both_backends!(two_updates_from_one_etag_at_once_one_wins);
+async fn two_updates_from_one_etag_at_once_one_wins(backend: Backend) {
+    let Some(api) = api(backend).await else { return };
+    let token = Some(api.token.as_str());
+    for round in 0..3 {
+        let read = api.get("/clients/{client_id}", &[("client_id", PORTAL)]).await;
+        let etag = read.header("etag");
+        let patch = |uri: &str| json!({ "redirect_uris": [uri] });
+        let first = format!("https://portal.example.org/first-{round}");
+        let second = format!("https://portal.example.org/second-{round}");
+        let (body_a, body_b) = (patch(&first), patch(&second));
+        let if_match = [("if-match", etag.as_str())];
+        let path = [("client_id", PORTAL)];
+        let (a, b) = tokio::join!(
+            api.call(Method::PATCH, "/clients/{client_id}", &path, token, Some(body_a), &if_match),
+            api.call(Method::PATCH, "/clients/{client_id}", &path, token, Some(body_b), &if_match),
+        );
+        let mut statuses = [a.status, b.status];
+        statuses.sort();
+        assert_eq!(statuses, [200, 412], "round {round}: {} {}", a.body, b.body);
+        let winner = if a.status == 200 { &first } else { &second };
+        let now = api.get("/clients/{client_id}", &[("client_id", PORTAL)]).await;
+        assert_eq!(now.body["redirect_uris"], json!([winner]));
+    }
+}

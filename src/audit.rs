@@ -172,11 +172,33 @@ pub enum Event {
     /// devices were forgotten, and the person was told by email.
     /// Detail: `sessions` (how many ended).
     PasswordReset,
+    /// A client's redirect URIs, logout URIs, scopes or token settings were changed (admin API).
+    /// Detail: `client_id`, `by` (`cli` or `client:<client_id>` of the caller).
+    ClientUpdated,
+    /// A client got a new secret; the previous one works until `previous_valid_until` (admin API).
+    /// Detail: `client_id`, `previous_valid_until` (Unix seconds), `by`.
+    ClientSecretRotated,
+    /// A client was deleted; its access and refresh tokens were revoked (admin API).
+    /// Detail: `client_id`, `by`.
+    ClientDeleted,
+    /// A user's name or email address was changed by an administrator (admin API); a new
+    /// address is not verified.
+    /// Detail: `email_changed`, `name_changed`, `by`.
+    UserUpdated,
+    /// A tenant's policy (second factor, trusted devices, text messages, theme, host) was changed
+    /// in one write (admin API).
+    /// Detail: `changed` (the names of the settings that changed), `by`.
+    TenantSettingsChanged,
+    /// An admin API call with a valid token, whatever its outcome (also refused for scope), with
+    /// the caller's address.
+    /// Detail: `client` (the calling `client_id`), `method`, `route` (the path template),
+    /// `status` (the HTTP status answered).
+    AdminApiCall,
 }
 
 impl Event {
     /// Every event, in the order declared above.
-    pub const ALL: [Event; 45] = [
+    pub const ALL: [Event; 51] = [
         Event::LoginSucceeded,
         Event::LoginPasswordFailed,
         Event::LoginPasskeyFailed,
@@ -222,6 +244,12 @@ impl Event {
         Event::UserDeleted,
         Event::PasswordResetRequested,
         Event::PasswordReset,
+        Event::ClientUpdated,
+        Event::ClientSecretRotated,
+        Event::ClientDeleted,
+        Event::UserUpdated,
+        Event::TenantSettingsChanged,
+        Event::AdminApiCall,
     ];
 
     /// The stored name: `area.action` (`logout` predates that form and keeps its name).
@@ -272,6 +300,12 @@ impl Event {
             Self::UserDeleted => "user.deleted",
             Self::PasswordResetRequested => "password.reset_requested",
             Self::PasswordReset => "password.reset",
+            Self::ClientUpdated => "client.updated",
+            Self::ClientSecretRotated => "client.secret_rotated",
+            Self::ClientDeleted => "client.deleted",
+            Self::UserUpdated => "user.updated",
+            Self::TenantSettingsChanged => "tenant.settings_changed",
+            Self::AdminApiCall => "admin_api.call",
         }
     }
 }
@@ -359,6 +393,12 @@ mod tests {
             Event::UserDeleted => 42,
             Event::PasswordResetRequested => 43,
             Event::PasswordReset => 44,
+            Event::ClientUpdated => 45,
+            Event::ClientSecretRotated => 46,
+            Event::ClientDeleted => 47,
+            Event::UserUpdated => 48,
+            Event::TenantSettingsChanged => 49,
+            Event::AdminApiCall => 50,
         }
     }
 

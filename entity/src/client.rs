@@ -35,6 +35,9 @@ pub struct Model {
     pub jwt_access_tokens: bool,
     /// May introspect every access token of the tenant; other clients see only their own.
     pub resource_server: bool,
+    /// SHA-256 of the secret before the last rotation, accepted until `previous_secret_expires_at`.
+    pub previous_secret_hash: Option<String>,
+    pub previous_secret_expires_at: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -19,6 +19,7 @@ mod m20261127_000001_resource_servers;
 mod m20261127_000002_logout_claims;
 mod m20261128_000001_email;
 mod m20261128_000002_user_lifecycle;
+mod m20261128_000004_admin_api;
 
 pub struct Migrator;
 
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000002_logout_claims::Migration),
             Box::new(m20261128_000001_email::Migration),
             Box::new(m20261128_000002_user_lifecycle::Migration),
+            Box::new(m20261128_000004_admin_api::Migration),
         ]
     }
 }

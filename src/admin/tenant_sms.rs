@@ -19,41 +19,69 @@ pub struct SmsPolicy {
     pub code_minutes: Option<i64>,
 }
 
+/// An `SmsPolicy` after its checks: codes upper-cased, countries joined, minutes in seconds.
+pub(super) struct CheckedSmsPolicy {
+    pub region: Option<String>,
+    pub countries: Option<String>,
+    pub daily_cap: Option<i32>,
+    pub code_seconds: Option<i64>,
+}
+
+impl SmsPolicy {
+    pub(super) fn check(self) -> Result<CheckedSmsPolicy, AdminError> {
+        let region_ok = |r: &str| r.len() == 2 && r.chars().all(|c| c.is_ascii_alphabetic());
+        let region = self.region.map(|r| r.trim().to_ascii_uppercase());
+        if region.as_deref().is_some_and(|r| !region_ok(r)) {
+            return Err(AdminError::Invalid(
+                "the SMS region (--sms-region, sms_region) must be a two-letter region code such as NL"
+                    .into(),
+            ));
+        }
+        let countries = self.countries.map(|c| {
+            c.split(',')
+                .map(|x| x.trim().to_ascii_uppercase())
+                .filter(|x| !x.is_empty())
+                .collect::<Vec<_>>()
+                .join(",")
+        });
+        if countries.as_deref().is_some_and(|c| c.split(',').filter(|x| !x.is_empty()).any(|x| !region_ok(x)))
+        {
+            return Err(AdminError::Invalid(
+                "the SMS countries (--sms-countries, sms_countries) must be two-letter region codes, comma-separated".into(),
+            ));
+        }
+        if self.daily_cap.is_some_and(|cap| cap < 0) {
+            return Err(AdminError::Invalid(
+                "the SMS daily cap (--sms-daily-cap, sms_daily_cap) must be 0 or more".into(),
+            ));
+        }
+        if self.code_minutes.is_some_and(|m| !(1..=60).contains(&m)) {
+            return Err(AdminError::Invalid(
+                "the SMS code minutes (--sms-code-minutes, sms_code_minutes) must be between 1 and 60".into(),
+            ));
+        }
+        Ok(CheckedSmsPolicy {
+            region,
+            countries,
+            daily_cap: self.daily_cap,
+            code_seconds: self.code_minutes.map(|m| m * 60),
+        })
+    }
+}
+
 pub async fn update_sms_policy(
     state: &AppState,
     tenant: &Tenant,
     policy: SmsPolicy,
 ) -> Result<Tenant, AdminError> {
-    let region_ok = |r: &str| r.len() == 2 && r.chars().all(|c| c.is_ascii_alphabetic());
-    let region = policy.region.map(|r| r.trim().to_ascii_uppercase());
-    if region.as_deref().is_some_and(|r| !region_ok(r)) {
-        return Err(AdminError::Invalid("--sms-region must be a two-letter region code such as NL".into()));
-    }
-    let countries = policy.countries.map(|c| {
-        c.split(',')
-            .map(|x| x.trim().to_ascii_uppercase())
-            .filter(|x| !x.is_empty())
-            .collect::<Vec<_>>()
-            .join(",")
-    });
-    if countries.as_deref().is_some_and(|c| c.split(',').filter(|x| !x.is_empty()).any(|x| !region_ok(x))) {
-        return Err(AdminError::Invalid(
-            "--sms-countries must be two-letter region codes, comma-separated".into(),
-        ));
-    }
-    if policy.daily_cap.is_some_and(|cap| cap < 0) {
-        return Err(AdminError::Invalid("--sms-daily-cap must be 0 or more".into()));
-    }
-    if policy.code_minutes.is_some_and(|m| !(1..=60).contains(&m)) {
-        return Err(AdminError::Invalid("--sms-code-minutes must be between 1 and 60".into()));
-    }
+    let CheckedSmsPolicy { region, countries, daily_cap, code_seconds } = policy.check()?;
     store::tenants::update_sms_policy(
         &state.db,
         tenant.id(),
         region.as_deref(),
         countries.as_deref(),
-        policy.daily_cap,
-        policy.code_minutes.map(|m| m * 60),
+        daily_cap,
+        code_seconds,
     )
     .await?;
     state.tenant_memory.forget_all();

@@ -55,10 +55,8 @@ pub async fn update_tenant_policy(
             "nothing to update: give --require-2fa and/or --trusted-device-days".into(),
         ));
     }
-    if let Some(days) = trusted_device_days
-        && !(0..=365).contains(&days)
-    {
-        return Err(AdminError::Invalid("--trusted-device-days must be between 0 and 365".into()));
+    if let Some(days) = trusted_device_days {
+        check_trusted_device_days(days)?;
     }
     store::tenants::update_policy(&state.db, tenant.id(), require_2fa, trusted_device_days).await?;
     state.tenant_memory.forget_all();
@@ -85,36 +83,13 @@ pub async fn update_tenant_branding(
     theme: Option<&str>,
     host: Option<&str>,
 ) -> Result<Tenant, AdminError> {
-    if let Some(theme) = theme
-        && !state.views.has_theme(theme)
-    {
-        return Err(AdminError::Invalid(format!(
-            "unknown theme {theme:?}; known: {}",
-            state.views.theme_names().join(", ")
-        )));
+    if let Some(theme) = theme {
+        check_theme(state, theme)?;
     }
     let host = match host {
         None => None,
         Some("none") => Some(None),
-        Some(host) => {
-            let host = host.trim().to_ascii_lowercase();
-            let valid = !host.is_empty()
-                && host.len() <= 253
-                && host.split('.').all(|label| {
-                    !label.is_empty()
-                        && label.len() <= 63
-                        && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-                        && !label.starts_with('-')
-                });
-            if !valid || !host.contains('.') && host != "localhost" {
-                return Err(AdminError::Invalid(format!("invalid host name {host:?}")));
-            }
-            // The public URL's host serves every tenant below /t/{slug}; no tenant can own it.
-            if state.settings.public_url.host_str() == Some(host.as_str()) {
-                return Err(AdminError::Invalid(format!("{host:?} is the public URL's own host")));
-            }
-            Some(Some(host))
-        }
+        Some(host) => Some(Some(parse_host(state, host)?)),
     };
     store::tenants::update_branding(&state.db, tenant.id(), theme, host.as_ref().map(|h| h.as_deref()))
         .await?;
@@ -142,4 +117,48 @@ pub async fn set_tenant_email_from(
     store::tenants::set_email_from(&state.db, tenant.id(), from).await?;
     state.tenant_memory.forget_all();
     self::tenant(state, tenant.slug()).await
+}
+
+/// 0-365 days; 0 turns trusted devices off.
+pub(super) fn check_trusted_device_days(days: i32) -> Result<(), AdminError> {
+    if (0..=365).contains(&days) {
+        Ok(())
+    } else {
+        Err(AdminError::Invalid(
+            "the trusted-device days (--trusted-device-days, trusted_device_days) must be between 0 and 365"
+                .into(),
+        ))
+    }
+}
+
+pub(super) fn check_theme(state: &AppState, theme: &str) -> Result<(), AdminError> {
+    if state.views.has_theme(theme) {
+        Ok(())
+    } else {
+        Err(AdminError::Invalid(format!(
+            "unknown theme {theme:?}; known: {}",
+            state.views.theme_names().join(", ")
+        )))
+    }
+}
+
+/// A tenant's own host name, lower-cased; never the public URL's host.
+pub(super) fn parse_host(state: &AppState, host: &str) -> Result<String, AdminError> {
+    let host = host.trim().to_ascii_lowercase();
+    let valid = !host.is_empty()
+        && host.len() <= 253
+        && host.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                && !label.starts_with('-')
+        });
+    if !valid || !host.contains('.') && host != "localhost" {
+        return Err(AdminError::Invalid(format!("invalid host name {host:?}")));
+    }
+    // The public URL's host serves every tenant below /t/{slug}; no tenant can own it.
+    if state.settings.public_url.host_str() == Some(host.as_str()) {
+        return Err(AdminError::Invalid(format!("{host:?} is the public URL's own host")));
+    }
+    Ok(host)
 }

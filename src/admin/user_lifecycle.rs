@@ -8,6 +8,7 @@ use entity::two_factor_method::TwoFactorMethod;
 use serde::Serialize;
 use serde_json::json;
 
+use super::Actor;
 use crate::audit::{self, AuditEvent, Event};
 use crate::crypto::sha256_hex;
 use crate::domain::{Email, PhoneNumber};
@@ -16,19 +17,6 @@ use crate::state::AppState;
 use crate::store::user_lifecycle::{Ended, Erasure};
 use crate::store::{self, StoreError};
 use crate::tenants::Tenant;
-
-/// Who asks for a change, for the audit log: `name` (`cli`, or an admin API's caller) and the
-/// client address when there is one.
-#[derive(Clone, Copy, Debug)]
-pub struct Actor<'a> {
-    pub name: &'a str,
-    pub ip: Option<&'a str>,
-}
-
-impl Actor<'static> {
-    /// The command line on the server.
-    pub const CLI: Actor<'static> = Actor { name: "cli", ip: None };
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum LifecycleError {
@@ -128,9 +116,9 @@ fn audit_row(
     mut detail: serde_json::Value,
     now: i64,
 ) -> entity::audit_event::Model {
-    detail["actor"] = json!(actor.name);
+    detail["actor"] = json!(actor.label());
     audit::row(
-        AuditEvent { tenant_id: Some(tenant.id()), user_id: Some(user_id), event, detail, ip: actor.ip },
+        AuditEvent { tenant_id: Some(tenant.id()), user_id: Some(user_id), event, detail, ip: None },
         now,
     )
 }

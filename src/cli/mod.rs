@@ -2,6 +2,7 @@
 //! Each command group has its file (tenant, client, user, key, theme, serve); this one parses,
 //! sets up logging and the runtime, and dispatches.
 
+mod audit;
 mod client;
 mod key;
 mod serve;
@@ -15,6 +16,7 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 
+use self::audit::AuditCommand;
 use self::client::ClientCommand;
 use self::key::KeyCommand;
 use self::tenant::TenantCommand;
@@ -59,6 +61,9 @@ enum Command {
     /// Work with themes.
     #[command(subcommand)]
     Theme(ThemeCommand),
+    /// Read the audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
 }
 
 pub fn run() -> ExitCode {
@@ -117,5 +122,6 @@ async fn execute(command: Command, settings: Settings) -> Result<(), String> {
         Command::User(command) => user::run(&state, command).await,
         Command::Key(command) => key::run(&state, command).await,
         Command::Theme(command) => theme::run(&state, command),
+        Command::Audit(command) => audit::run(&state, command).await,
     }
 }

@@ -3,6 +3,7 @@
 //! `router()`; `login/` and `account/` are folders of their pages.
 
 mod account;
+mod admin_api;
 mod assets;
 mod authorize;
 mod browser;
@@ -41,6 +42,8 @@ use crate::state::AppState;
 /// Form posts are small; anything larger is refused before a handler sees it.
 const BODY_LIMIT_BYTES: usize = 64 * 1024;
 
+pub use admin_api::openapi as admin_openapi;
+
 /// `/metrics` alone, for the operators' listener (`metrics_listen`), never the public one.
 pub fn metrics_router(state: AppState) -> Router {
     metrics::router(state)
@@ -63,7 +66,8 @@ pub fn router(state: AppState) -> Router {
         .merge(account::router())
         .merge(password_reset::router())
         .merge(invitation::router())
-        .merge(logout::router());
+        .merge(logout::router())
+        .merge(admin_api::router(state.clone()));
     Router::new()
         .nest("/t/{tenant}", tenant_routes.clone())
         // The same routes at the root serve tenants on a host name of their own.

@@ -144,11 +144,22 @@ pub async fn authenticate(
     match (presented, &client.secret_hash, client.is_public) {
         (Presented::None { .. }, None, true) => Ok(client),
         (Presented::Basic { secret, .. } | Presented::Post { secret, .. }, Some(hash), false)
-            if constant_time_eq(&sha256_hex(secret), hash) =>
+            if constant_time_eq(&sha256_hex(secret), hash)
+                || previous_secret_matches(state, &client, secret) =>
         {
             Ok(client)
         }
         _ => Err(refuse()),
+    }
+}
+
+/// The secret before the last rotation, during its grace period (`admin::rotate_client_secret`).
+fn previous_secret_matches(state: &AppState, client: &entity::client::Model, secret: &str) -> bool {
+    match (&client.previous_secret_hash, client.previous_secret_expires_at) {
+        (Some(hash), Some(expires_at)) => {
+            state.now() < expires_at && constant_time_eq(&sha256_hex(secret), hash)
+        }
+        _ => false,
     }
 }
 

@@ -1,7 +1,11 @@
 use entity::client;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    TransactionTrait,
+};
 
-use super::{StoreError, duplicate_as};
+use super::{Db, StoreError, duplicate_as};
 use crate::domain::{ClientId, RedirectUri};
 
 pub struct NewClient<'a> {
@@ -56,6 +60,8 @@ pub async fn insert(
         backchannel_logout_uri: Set(new.backchannel_logout_uri),
         jwt_access_tokens: Set(new.jwt_access_tokens),
         resource_server: Set(new.resource_server),
+        previous_secret_hash: Set(None),
+        previous_secret_expires_at: Set(None),
     };
     model.insert(db).await.map_err(duplicate_as("a client with this client id"))
 }
@@ -105,4 +111,157 @@ pub async fn find_by_row_id(
     id: &str,
 ) -> Result<Option<client::Model>, StoreError> {
     Ok(client::Entity::find_by_id(id.to_string()).one(db).await?)
+}
+
+/// One page of a tenant's clients in `client_id` order, starting after `after`.
+pub async fn list_page(
+    db: &impl ConnectionTrait,
+    tenant_id: &str,
+    after: Option<&str>,
+    limit: u64,
+) -> Result<Vec<client::Model>, StoreError> {
+    let mut query = client::Entity::find().filter(client::Column::TenantId.eq(tenant_id));
+    if let Some(after) = after {
+        query = query.filter(client::Column::ClientId.gt(after));
+    }
+    Ok(query.order_by_asc(client::Column::ClientId).limit(limit).all(db).await?)
+}
+
+/// The settings an administrator may change after registration (already checked).
+pub struct ClientSettings {
+    pub redirect_uris: Vec<RedirectUri>,
+    pub post_logout_redirect_uris: Vec<RedirectUri>,
+    pub allowed_scopes: Vec<String>,
+    pub refresh_without_offline_access: bool,
+    pub jwt_access_tokens: bool,
+    pub backchannel_logout_uri: Option<String>,
+    pub refresh_idle_seconds: i64,
+    pub refresh_absolute_seconds: i64,
+}
+
+/// Writes `new` over the client only while its changeable columns still hold what `old` read
+/// (a compare-and-set, so two administrators cannot overwrite each other), with the audit event in
+/// the same transaction. False, with nothing written, when the row changed or is gone.
+pub async fn update_settings(
+    db: &Db,
+    old: &client::Model,
+    new: &ClientSettings,
+    audit: entity::audit_event::Model,
+) -> Result<bool, StoreError> {
+    let as_json = |uris: &[RedirectUri]| {
+        let uris: Vec<&str> = uris.iter().map(RedirectUri::as_str).collect();
+        serde_json::to_string(&uris).map_err(|e| StoreError::Corrupt(e.to_string()))
+    };
+    let scopes =
+        serde_json::to_string(&new.allowed_scopes).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let txn = db.begin().await?;
+    let mut update = client::Entity::update_many()
+        .col_expr(client::Column::RedirectUris, Expr::value(as_json(&new.redirect_uris)?))
+        .col_expr(
+            client::Column::PostLogoutRedirectUris,
+            Expr::value(as_json(&new.post_logout_redirect_uris)?),
+        )
+        .col_expr(client::Column::AllowedScopes, Expr::value(scopes))
+        .col_expr(
+            client::Column::RefreshWithoutOfflineAccess,
+            Expr::value(new.refresh_without_offline_access),
+        )
+        .col_expr(client::Column::JwtAccessTokens, Expr::value(new.jwt_access_tokens))
+        .col_expr(client::Column::BackchannelLogoutUri, Expr::value(new.backchannel_logout_uri.clone()))
+        .col_expr(client::Column::RefreshIdleSeconds, Expr::value(new.refresh_idle_seconds))
+        .col_expr(client::Column::RefreshAbsoluteSeconds, Expr::value(new.refresh_absolute_seconds))
+        .filter(client::Column::Id.eq(old.id.as_str()))
+        .filter(client::Column::RedirectUris.eq(old.redirect_uris.as_str()))
+        .filter(client::Column::PostLogoutRedirectUris.eq(old.post_logout_redirect_uris.as_str()))
+        .filter(client::Column::AllowedScopes.eq(old.allowed_scopes.as_str()))
+        .filter(client::Column::RefreshWithoutOfflineAccess.eq(old.refresh_without_offline_access))
+        .filter(client::Column::JwtAccessTokens.eq(old.jwt_access_tokens))
+        .filter(client::Column::RefreshIdleSeconds.eq(old.refresh_idle_seconds))
+        .filter(client::Column::RefreshAbsoluteSeconds.eq(old.refresh_absolute_seconds));
+    update = match &old.backchannel_logout_uri {
+        Some(uri) => update.filter(client::Column::BackchannelLogoutUri.eq(uri.as_str())),
+        None => update.filter(client::Column::BackchannelLogoutUri.is_null()),
+    };
+    if update.exec(&txn).await?.rows_affected != 1 {
+        txn.rollback().await?;
+        return Ok(false);
+    }
+    super::audit_events::insert(&txn, audit).await?;
+    txn.commit().await?;
+    Ok(true)
+}
+
+/// Replaces the secret while it is still `old_hash`; the old one stays valid until
+/// `previous_expires_at`. False when another rotation came first.
+pub async fn rotate_secret(
+    db: &Db,
+    client_row_id: &str,
+    old_hash: &str,
+    new_hash: String,
+    previous_expires_at: i64,
+    audit: entity::audit_event::Model,
+) -> Result<bool, StoreError> {
+    let txn = db.begin().await?;
+    let result = client::Entity::update_many()
+        .col_expr(client::Column::SecretHash, Expr::value(new_hash))
+        .col_expr(client::Column::PreviousSecretHash, Expr::value(old_hash))
+        .col_expr(client::Column::PreviousSecretExpiresAt, Expr::value(previous_expires_at))
+        .filter(client::Column::Id.eq(client_row_id))
+        .filter(client::Column::SecretHash.eq(old_hash))
+        .exec(&txn)
+        .await?;
+    if result.rows_affected != 1 {
+        txn.rollback().await?;
+        return Ok(false);
+    }
+    super::audit_events::insert(&txn, audit).await?;
+    txn.commit().await?;
+    Ok(true)
+}
+
+/// Deletes a client in one transaction: its access and refresh tokens are revoked first (so
+/// introspection by a resource server says inactive), its unused codes and consents go with it.
+/// False when there was no such client.
+pub async fn delete(
+    db: &Db,
+    tenant_id: &str,
+    client_row_id: &str,
+    now: i64,
+    audit: entity::audit_event::Model,
+) -> Result<bool, StoreError> {
+    use entity::{access_token, authorization_code, consent, refresh_token, session_client};
+    let txn = db.begin().await?;
+    let deleted = client::Entity::delete_many()
+        .filter(client::Column::Id.eq(client_row_id))
+        .filter(client::Column::TenantId.eq(tenant_id))
+        .exec(&txn)
+        .await?;
+    if deleted.rows_affected != 1 {
+        txn.rollback().await?;
+        return Ok(false);
+    }
+    access_token::Entity::update_many()
+        .col_expr(access_token::Column::RevokedAt, Expr::value(now))
+        .filter(access_token::Column::ClientId.eq(client_row_id))
+        .filter(access_token::Column::RevokedAt.is_null())
+        .exec(&txn)
+        .await?;
+    refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::RevokedAt, Expr::value(now))
+        .filter(refresh_token::Column::ClientId.eq(client_row_id))
+        .filter(refresh_token::Column::RevokedAt.is_null())
+        .exec(&txn)
+        .await?;
+    authorization_code::Entity::delete_many()
+        .filter(authorization_code::Column::ClientId.eq(client_row_id))
+        .exec(&txn)
+        .await?;
+    consent::Entity::delete_many().filter(consent::Column::ClientId.eq(client_row_id)).exec(&txn).await?;
+    session_client::Entity::delete_many()
+        .filter(session_client::Column::ClientId.eq(client_row_id))
+        .exec(&txn)
+        .await?;
+    super::audit_events::insert(&txn, audit).await?;
+    txn.commit().await?;
+    Ok(true)
 }

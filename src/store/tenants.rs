@@ -1,8 +1,11 @@
 use entity::tenant;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+    TransactionTrait,
+};
 
-use super::{StoreError, duplicate_as};
+use super::{Db, StoreError, duplicate_as};
 
 pub async fn insert(
     db: &impl ConnectionTrait,
@@ -135,4 +138,44 @@ pub async fn set_email_from(
         .exec(db)
         .await?;
     Ok(())
+}
+
+/// Writes `new`'s policy columns only while the row still holds `old`'s (a compare-and-set), with
+/// the audit event in the same transaction. False, with nothing written, when it changed meanwhile.
+pub async fn update_settings(
+    db: &Db,
+    old: &tenant::Model,
+    new: &tenant::Model,
+    audit: entity::audit_event::Model,
+) -> Result<bool, StoreError> {
+    let txn = db.begin().await?;
+    let mut update = tenant::Entity::update_many()
+        .col_expr(tenant::Column::Require2fa, Expr::value(new.require_2fa))
+        .col_expr(tenant::Column::TrustedDeviceDays, Expr::value(new.trusted_device_days))
+        .col_expr(tenant::Column::SmsRegion, Expr::value(new.sms_region.as_str()))
+        .col_expr(tenant::Column::SmsCountries, Expr::value(new.sms_countries.as_str()))
+        .col_expr(tenant::Column::SmsDailyCap, Expr::value(new.sms_daily_cap))
+        .col_expr(tenant::Column::SmsCodeSeconds, Expr::value(new.sms_code_seconds))
+        .col_expr(tenant::Column::Theme, Expr::value(new.theme.as_str()))
+        .col_expr(tenant::Column::Host, Expr::value(new.host.clone()))
+        .filter(tenant::Column::Id.eq(old.id.as_str()))
+        .filter(tenant::Column::Require2fa.eq(old.require_2fa))
+        .filter(tenant::Column::TrustedDeviceDays.eq(old.trusted_device_days))
+        .filter(tenant::Column::SmsRegion.eq(old.sms_region.as_str()))
+        .filter(tenant::Column::SmsCountries.eq(old.sms_countries.as_str()))
+        .filter(tenant::Column::SmsDailyCap.eq(old.sms_daily_cap))
+        .filter(tenant::Column::SmsCodeSeconds.eq(old.sms_code_seconds))
+        .filter(tenant::Column::Theme.eq(old.theme.as_str()));
+    update = match &old.host {
+        Some(host) => update.filter(tenant::Column::Host.eq(host.as_str())),
+        None => update.filter(tenant::Column::Host.is_null()),
+    };
+    let result = update.exec(&txn).await.map_err(duplicate_as("a tenant with this host"))?;
+    if result.rows_affected != 1 {
+        txn.rollback().await?;
+        return Ok(false);
+    }
+    super::audit_events::insert(&txn, audit).await?;
+    txn.commit().await?;
+    Ok(true)
 }

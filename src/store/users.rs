@@ -1,10 +1,12 @@
 use entity::user::{self, TwoFactorMethod};
 use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{ExprTrait, LikeExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    TransactionTrait,
 };
 
-use super::{StoreError, duplicate_as};
+use super::{Db, StoreError, duplicate_as};
 use crate::domain::Email;
 
 pub async fn insert(
@@ -227,6 +229,75 @@ pub async fn accept_invitation(
     }
     set_password_hash(&txn, user_id, hash, now).await?;
     set_email_verified(&txn, user_id, true, now).await?;
+    txn.commit().await?;
+    Ok(true)
+}
+
+/// One page of a tenant's users in email order, after `after`, whose address starts with
+/// `prefix` (taken literally: `%` and `_` are not wildcards).
+pub async fn list_page(
+    db: &impl ConnectionTrait,
+    tenant_id: &str,
+    prefix: Option<&str>,
+    after: Option<&str>,
+    limit: u64,
+) -> Result<Vec<user::Model>, StoreError> {
+    let mut query = user::Entity::find().filter(user::Column::TenantId.eq(tenant_id));
+    if let Some(prefix) = prefix {
+        let escaped: String = prefix
+            .chars()
+            .flat_map(|c| match c {
+                '%' | '_' | '\\' => vec!['\\', c],
+                c => vec![c],
+            })
+            .collect();
+        query = query.filter(
+            Expr::col((user::Entity, user::Column::Email))
+                .like(LikeExpr::new(format!("{escaped}%")).escape('\\')),
+        );
+    }
+    if let Some(after) = after {
+        query = query.filter(user::Column::Email.gt(after));
+    }
+    Ok(query.order_by_asc(user::Column::Email).limit(limit).all(db).await?)
+}
+
+pub struct Profile<'a> {
+    pub email: &'a str,
+    pub name: Option<&'a str>,
+    pub email_verified: bool,
+}
+
+/// Writes the name and address only while the row is as `old` read it (a compare-and-set on the
+/// address, name and `updated_at`), with the audit event in the same transaction. False, with
+/// nothing written, when it changed meanwhile; a taken address is `Duplicate`.
+pub async fn update_profile(
+    db: &Db,
+    old: &user::Model,
+    new: Profile<'_>,
+    now: i64,
+    audit: entity::audit_event::Model,
+) -> Result<bool, StoreError> {
+    let txn = db.begin().await?;
+    let mut update = user::Entity::update_many()
+        .col_expr(user::Column::Email, Expr::value(new.email))
+        .col_expr(user::Column::Name, Expr::value(new.name.map(str::to_string)))
+        .col_expr(user::Column::EmailVerified, Expr::value(new.email_verified))
+        .col_expr(user::Column::UpdatedAt, Expr::value(Ord::max(now, old.updated_at + 1)))
+        .filter(user::Column::Id.eq(old.id.as_str()))
+        .filter(user::Column::TenantId.eq(old.tenant_id.as_str()))
+        .filter(user::Column::Email.eq(old.email.as_str()))
+        .filter(user::Column::UpdatedAt.eq(old.updated_at));
+    update = match &old.name {
+        Some(name) => update.filter(user::Column::Name.eq(name.as_str())),
+        None => update.filter(user::Column::Name.is_null()),
+    };
+    let result = update.exec(&txn).await.map_err(duplicate_as("a user with this email address"))?;
+    if result.rows_affected != 1 {
+        txn.rollback().await?;
+        return Ok(false);
+    }
+    super::audit_events::insert(&txn, audit).await?;
     txn.commit().await?;
     Ok(true)
 }

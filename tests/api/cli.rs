@@ -534,3 +534,39 @@ fn user_lifecycle_commands_show_sign_out_reset_disable_enable_and_delete() {
     let bad = cli.fails(&["user", "reset-2fa", "--tenant", "kliniek-west"], None);
     assert!(bad.contains("--email"), "{bad}");
 }
+
+#[test]
+fn the_audit_log_is_listed_newest_first_with_filters() {
+    let cli = Cli::new();
+    cli.ok(&["tenant", "create", "kliniek-west", "--name", "Kliniek West"], None);
+    let create_user = |email: &str| {
+        cli.ok(
+            &["user", "create", "--tenant", "kliniek-west", "--email", email, "--password-stdin"],
+            Some("correct horse battery\n"),
+        )
+    };
+    create_user("a.jansen@example.org");
+    create_user("b.bakker@example.org");
+    let all = cli.ok(&["audit", "list", "--tenant", "kliniek-west"], None);
+    let lines: Vec<&str> = all.lines().skip(1).collect();
+    assert_eq!(lines.len(), 3, "{all}");
+    assert!(lines[2].contains("tenant.created"), "oldest last: {all}");
+    let one = cli.ok(&["audit", "list", "--tenant", "kliniek-west", "--user", "a.jansen@example.org"], None);
+    assert_eq!(one.lines().skip(1).count(), 1, "{one}");
+    assert!(one.contains("user.created"));
+    let created = cli
+        .ok(&["audit", "list", "--tenant", "kliniek-west", "--event", "user.created", "--since", "1d"], None);
+    assert_eq!(created.lines().skip(1).count(), 2, "{created}");
+    let paged = cli.ok(&["audit", "list", "--tenant", "kliniek-west", "--limit", "2"], None);
+    let after = paged.lines().last().unwrap().strip_prefix("more: --after ").expect("a key to continue");
+    let rest = cli.ok(&["audit", "list", "--tenant", "kliniek-west", "--limit", "2", "--after", after], None);
+    assert_eq!(rest.lines().skip(1).count(), 1, "{rest}");
+    assert!(
+        cli.fails(&["audit", "list", "--tenant", "kliniek-west", "--since", "yesterday"], None)
+            .contains("not a time")
+    );
+    assert!(
+        cli.fails(&["audit", "list", "--tenant", "kliniek-west", "--event", "no.such"], None)
+            .contains("unknown event")
+    );
+}

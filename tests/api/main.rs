@@ -7,6 +7,7 @@ mod helpers;
 mod smtp_sink;
 
 mod account;
+mod admin_api;
 mod authorize_errors;
 mod backchannel_logout;
 mod branding;

@@ -325,7 +325,9 @@ pub async fn record(db: &Db, event: AuditEvent<'_>, now: i64) -> Result<(), Stor
 /// The stored form of an event, for a store function that writes it inside its transaction.
 pub fn row(event: AuditEvent<'_>, now: i64) -> entity::audit_event::Model {
     entity::audit_event::Model {
-        id: uuid::Uuid::new_v4().to_string(),
+        // Time-ordered (UUIDv7: milliseconds, then a counter within this process), so events of one
+        // second still list in the order they happened.
+        id: uuid::Uuid::now_v7().to_string(),
         tenant_id: event.tenant_id.map(str::to_string),
         user_id: event.user_id.map(str::to_string),
         event: event.event.name().to_string(),

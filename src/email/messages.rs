@@ -211,6 +211,34 @@ pub async fn notify(
     Ok(())
 }
 
+/// The three emails that carry a single-use link: what each one is called, says and lasts.
+#[derive(Clone, Copy)]
+struct LinkEmail {
+    message: &'static str,
+    subject_key: &'static str,
+    template: &'static str,
+    minutes: i64,
+}
+
+const PASSWORD_RESET: LinkEmail = LinkEmail {
+    message: "password_reset",
+    subject_key: "email-password-reset-subject",
+    template: "email/password_reset.txt",
+    minutes: RESET_LINK_MINUTES,
+};
+const INVITATION: LinkEmail = LinkEmail {
+    message: "invitation",
+    subject_key: "email-invitation-subject",
+    template: "email/invitation.txt",
+    minutes: INVITE_LINK_MINUTES,
+};
+const VERIFY_EMAIL: LinkEmail = LinkEmail {
+    message: "verify_email",
+    subject_key: "email-verify-subject",
+    template: "email/verify_email.txt",
+    minutes: VERIFY_LINK_MINUTES,
+};
+
 /// The email with a password-reset link, as an outbox row.
 pub async fn password_reset(
     state: &AppState,
@@ -220,22 +248,7 @@ pub async fn password_reset(
     link: &str,
     now: i64,
 ) -> Result<email_outbox::Model, EmailError> {
-    let context = LinkContext {
-        lang,
-        theme: &tenant.row.theme,
-        tenant: &tenant.row.display_name,
-        name: user.name.as_deref(),
-        link,
-        minutes: RESET_LINK_MINUTES,
-    };
-    let subject = state.views.message_with(
-        lang,
-        "email-password-reset-subject",
-        &[("tenant", tenant.row.display_name.as_str().into())],
-    );
-    let body = render(state, &tenant.row.theme, "email/password_reset.txt", &context).await?;
-    let draft = Draft { message: "password_reset", to: user.email.clone(), subject, body };
-    outbox::seal(state, tenant, draft, now)
+    link_email(state, tenant, user, lang, link, PASSWORD_RESET, now).await
 }
 
 /// The invitation with its link, as an outbox row.
@@ -247,22 +260,7 @@ pub async fn invitation(
     link: &str,
     now: i64,
 ) -> Result<email_outbox::Model, EmailError> {
-    let context = LinkContext {
-        lang,
-        theme: &tenant.row.theme,
-        tenant: &tenant.row.display_name,
-        name: user.name.as_deref(),
-        link,
-        minutes: INVITE_LINK_MINUTES,
-    };
-    let subject = state.views.message_with(
-        lang,
-        "email-invitation-subject",
-        &[("tenant", tenant.row.display_name.as_str().into())],
-    );
-    let body = render(state, &tenant.row.theme, "email/invitation.txt", &context).await?;
-    let draft = Draft { message: "invitation", to: user.email.clone(), subject, body };
-    outbox::seal(state, tenant, draft, now)
+    link_email(state, tenant, user, lang, link, INVITATION, now).await
 }
 
 /// The email with an address-verification link, as an outbox row.
@@ -274,21 +272,33 @@ pub async fn verify_email(
     link: &str,
     now: i64,
 ) -> Result<email_outbox::Model, EmailError> {
+    link_email(state, tenant, user, lang, link, VERIFY_EMAIL, now).await
+}
+
+async fn link_email(
+    state: &AppState,
+    tenant: &Tenant,
+    user: &entity::user::Model,
+    lang: &'static str,
+    link: &str,
+    kind: LinkEmail,
+    now: i64,
+) -> Result<email_outbox::Model, EmailError> {
     let context = LinkContext {
         lang,
         theme: &tenant.row.theme,
         tenant: &tenant.row.display_name,
         name: user.name.as_deref(),
         link,
-        minutes: VERIFY_LINK_MINUTES,
+        minutes: kind.minutes,
     };
     let subject = state.views.message_with(
         lang,
-        "email-verify-subject",
+        kind.subject_key,
         &[("tenant", tenant.row.display_name.as_str().into())],
     );
-    let body = render(state, &tenant.row.theme, "email/verify_email.txt", &context).await?;
-    let draft = Draft { message: "verify_email", to: user.email.clone(), subject, body };
+    let body = render(state, &tenant.row.theme, kind.template, &context).await?;
+    let draft = Draft { message: kind.message, to: user.email.clone(), subject, body };
     outbox::seal(state, tenant, draft, now)
 }
 

@@ -84,6 +84,7 @@ async fn build(settings: Settings, clock: Arc<dyn Clock>, wait: bool) -> Result<
         .build()
         .map_err(|e| StartupError::Io("cannot build the HTTP client".into(), std::io::Error::other(e)))?;
     Ok(AppState::new(Inner {
+        token_writer: crate::store::token_writer::TokenWriter::new(db.clone()),
         db,
         settings,
         clock,
@@ -97,6 +98,7 @@ async fn build(settings: Settings, clock: Arc<dyn Clock>, wait: bool) -> Result<
         client_jwks: Default::default(),
         discovery: Default::default(),
         tenant_memory: Default::default(),
+        client_memory: Default::default(),
     }))
 }
 

@@ -15,6 +15,8 @@ pub struct AppState(Arc<Inner>);
 
 pub struct Inner {
     pub db: Db,
+    /// Stores the token endpoint's grants, many in one commit (see `store::token_writer`).
+    pub token_writer: crate::store::token_writer::TokenWriter,
     pub settings: Settings,
     pub clock: Arc<dyn Clock>,
     pub keys: KeyStore,
@@ -31,6 +33,8 @@ pub struct Inner {
     pub client_jwks: crate::oauth::client_jwks::ClientJwks,
     /// Tenant rows by slug for a few seconds (see `tenants::memory`).
     pub tenant_memory: crate::tenants::memory::Memory,
+    /// Client rows for a few seconds (see `oauth::client_memory`).
+    pub client_memory: crate::oauth::client_memory::Memory,
     /// Serialised discovery documents of path-mounted tenants.
     pub discovery: crate::oidc::discovery::Documents,
 }

@@ -1,13 +1,13 @@
 use sea_orm::entity::prelude::*;
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "clients")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: String,
     pub tenant_id: String,
     pub client_id: String,
-    /// Argon2id PHC string of the secret; `None` for public clients.
+    /// SHA-256 (hex) of the secret (256 random bits, so no slow hash is needed); `None` for public clients.
     pub secret_hash: Option<String>,
     pub is_public: bool,
     pub first_party: bool,

@@ -330,6 +330,7 @@ pub async fn update_client(
     if !store::clients::update_settings(&state.db, &old, &settings, event).await? {
         return Err(AdminError::Stale);
     }
+    state.client_memory.forget_all();
     client(state, tenant, client_id).await
 }
 
@@ -362,6 +363,7 @@ pub async fn rotate_client_secret(
     if !store::clients::rotate_secret(&state.db, &old.id, &old_hash, new_hash, expires_at, event).await? {
         return Err(AdminError::Stale);
     }
+    state.client_memory.forget_all();
     Ok((client(state, tenant, client_id).await?, secret))
 }
 
@@ -389,5 +391,6 @@ pub async fn delete_client(
     if !store::clients::delete(&state.db, tenant.id(), &old.id, now, event).await? {
         return Err(AdminError::NotFound("client"));
     }
+    state.client_memory.forget_all();
     Ok(())
 }

@@ -2,9 +2,11 @@
 //! of its own (one per core). Unknown emails are checked against a dummy hash so they take the same
 //! time.
 //!
-//! Each hashing thread keeps one 19 MiB Argon2 memory for the life of the process. Hashing on
-//! tokio's blocking pool instead let every pool thread's malloc arena keep a freed 19 MiB block, so
-//! a burst of sign-ins left the server at hundreds of MiB (measured with tessera-bench).
+//! Each hashing thread keeps one 19 MiB Argon2 memory while sign-ins keep coming, and gives it back
+//! after `IDLE` without one: a server busy with tokens, not sign-ins, need not carry it (issue 17:
+//! peak RSS under 32 MiB outside sign-ins). Hashing on tokio's blocking pool instead let every pool
+//! thread's malloc arena keep a freed 19 MiB block, so a burst of sign-ins left the server at
+//! hundreds of MiB (measured with tessera-bench).
 
 use std::sync::{Arc, Mutex, mpsc};
 
@@ -122,6 +124,9 @@ impl PasswordHasher {
     }
 }
 
+/// A hashing thread with no sign-in for this long gives its Argon2 memory back.
+const IDLE: std::time::Duration = std::time::Duration::from_secs(2);
+
 fn start_threads(count: usize, blocks: usize) -> Result<mpsc::Sender<Job>, PasswordError> {
     let (sender, receiver) = mpsc::channel::<Job>();
     let receiver = Arc::new(Mutex::new(receiver));
@@ -133,18 +138,20 @@ fn start_threads(count: usize, blocks: usize) -> Result<mpsc::Sender<Job>, Passw
                 let mut memory = Vec::new();
                 loop {
                     let job = match receiver.lock() {
-                        Ok(receiver) => receiver.recv(),
+                        Ok(receiver) => receiver.recv_timeout(IDLE),
                         Err(_) => return,
                     };
                     match job {
                         Ok(job) => {
-                            // Allocated at the first sign-in, then kept.
+                            // Allocated at the first sign-in of a busy spell, then kept.
                             if memory.is_empty() {
                                 memory.resize(blocks, Block::default());
                             }
                             job(&mut memory)
                         }
-                        Err(_) => return, // every sender is gone
+                        // Idle: the memory goes back (a 19 MiB block is its own mapping).
+                        Err(mpsc::RecvTimeoutError::Timeout) => memory = Vec::new(),
+                        Err(mpsc::RecvTimeoutError::Disconnected) => return, // every sender is gone
                     }
                 }
             })

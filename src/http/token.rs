@@ -38,7 +38,7 @@ async fn authenticated_client(
     tenant: &crate::tenants::Tenant,
     headers: &HeaderMap,
     form: &HashMap<String, String>,
-) -> Result<entity::client::Model, OAuthError> {
+) -> Result<std::sync::Arc<entity::client::Model>, OAuthError> {
     let authorization = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
     let presented = client_auth::presented(authorization, form)?;
     client_auth::authenticate(state, tenant, &presented).await

@@ -3,14 +3,15 @@
 
 use std::collections::HashMap;
 
+use std::sync::Arc;
+
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
 use crate::crypto::{constant_time_eq, sha256_hex};
 use crate::error::OAuthError;
-use crate::oauth::client_assertion;
+use crate::oauth::{client_assertion, client_memory};
 use crate::state::AppState;
-use crate::store;
 use crate::tenants::Tenant;
 
 #[derive(PartialEq, Eq)]
@@ -123,10 +124,10 @@ pub async fn authenticate(
     state: &AppState,
     tenant: &Tenant,
     presented: &Presented,
-) -> Result<entity::client::Model, OAuthError> {
+) -> Result<Arc<entity::client::Model>, OAuthError> {
     let basic = matches!(presented, Presented::Basic { .. });
     let refuse = || OAuthError::invalid_client("client authentication failed", basic);
-    let client = store::clients::find(&state.db, tenant.id(), presented.client_id())
+    let client = client_memory::find(state, tenant.id(), presented.client_id())
         .await
         .map_err(OAuthError::internal)?
         .ok_or_else(refuse)?;

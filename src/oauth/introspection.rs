@@ -20,18 +20,16 @@ pub async fn introspect(
     now: i64,
 ) -> Result<Value, StoreError> {
     let hash = sha256_hex(token);
-    if let Some(row) = store::access_tokens::find(&state.db, tenant.id(), &hash).await?
+    if let Some(row) =
+        store::access_tokens::find_active_of_enabled(&state.db, tenant.id(), &hash, now).await?
         && (row.client_id == caller.id || caller.resource_server)
-        && row.revoked_at.is_none()
-        && row.expires_at > now
-        && user_enabled(state, tenant, row.user_id.as_deref()).await?
     {
-        let client = store::clients::find_by_row_id(&state.db, &row.client_id).await?;
+        let client = crate::oauth::client_memory::find_by_row_id(state, &row.client_id).await?;
         let mut answer = json!({
             "active": true,
             "token_type": "Bearer",
             "scope": row.scope,
-            "client_id": client.map(|c| c.client_id),
+            "client_id": client.map(|c| c.client_id.clone()),
             "exp": row.expires_at,
             "iat": row.created_at,
             "iss": tenant.issuer,
@@ -49,12 +47,12 @@ pub async fn introspect(
         && now < row.idle_expires_at
         && user_enabled(state, tenant, Some(&row.user_id)).await?
     {
-        let client = store::clients::find_by_row_id(&state.db, &row.client_id).await?;
+        let client = crate::oauth::client_memory::find_by_row_id(state, &row.client_id).await?;
         return Ok(json!({
             "active": true,
             "token_type": "refresh_token",
             "scope": row.scope,
-            "client_id": client.map(|c| c.client_id),
+            "client_id": client.map(|c| c.client_id.clone()),
             "sub": row.user_id,
             "exp": row.idle_expires_at.min(row.expires_at),
             "iat": row.created_at,

@@ -6,6 +6,7 @@ pub mod authorize_request;
 pub mod client_assertion;
 pub mod client_auth;
 pub mod client_jwks;
+pub mod client_memory;
 pub mod introspection;
 pub mod pkce;
 pub mod revocation;

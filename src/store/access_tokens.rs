@@ -1,6 +1,6 @@
-use entity::access_token;
-use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use entity::{access_token, user};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter};
 
 use super::StoreError;
 
@@ -21,6 +21,35 @@ pub async fn find_active(
         .filter(access_token::Column::TenantId.eq(tenant_id))
         .filter(access_token::Column::ExpiresAt.gt(now))
         .filter(access_token::Column::RevokedAt.is_null())
+        .one(db)
+        .await?)
+}
+
+/// What introspection describes, in one query: the token with this hash at this tenant, if it is
+/// neither expired nor revoked and its person (if it has one) is not disabled.
+pub async fn find_active_of_enabled(
+    db: &impl ConnectionTrait,
+    tenant_id: &str,
+    token_hash: &str,
+    now: i64,
+) -> Result<Option<access_token::Model>, StoreError> {
+    // Correlated, so it is one primary-key probe of the token's user.
+    let user_enabled = Query::select()
+        .expr(Expr::val(1))
+        .from(user::Entity)
+        .and_where(
+            Expr::col((user::Entity, user::Column::Id))
+                .equals((access_token::Entity, access_token::Column::UserId)),
+        )
+        .and_where(Expr::col((user::Entity, user::Column::DisabledAt)).is_null())
+        .to_owned();
+    let person_enabled =
+        Condition::any().add(access_token::Column::UserId.is_null()).add(Expr::exists(user_enabled));
+    Ok(access_token::Entity::find_by_id(token_hash.to_string())
+        .filter(access_token::Column::TenantId.eq(tenant_id))
+        .filter(access_token::Column::ExpiresAt.gt(now))
+        .filter(access_token::Column::RevokedAt.is_null())
+        .filter(person_enabled)
         .one(db)
         .await?)
 }

@@ -1,7 +1,7 @@
 //! Queries over `entity::*`. Every single-use secret is consumed with one conditional UPDATE or
 //! DELETE whose affected-row count decides who won, so two instances can never both use it.
 //! Writes that must happen together are one function here that runs its own transaction
-//! (`tokens::issue`, `two_factor::*`, `passwords::change`, `user_import::insert_all`): nothing above
+//! (`tokens::issue`, with `token_writer` committing many grants' together, `two_factor::*`, `passwords::change`, `user_import::insert_all`): nothing above
 //! the store opens a transaction or sees sea-orm.
 
 pub mod access_tokens;
@@ -26,6 +26,7 @@ pub mod signing_keys;
 pub mod sms;
 pub mod tenants;
 pub mod throttles;
+pub mod token_writer;
 pub mod tokens;
 pub mod totp_credentials;
 pub mod trusted_devices;

@@ -1,7 +1,10 @@
-use entity::refresh_token;
+use entity::{refresh_token, session};
 use sea_orm::ExprTrait;
-use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::sea_query::{Expr, Query};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QuerySelect,
+    QueryTrait,
+};
 
 use super::{StoreError, access_tokens};
 
@@ -20,6 +23,40 @@ pub async fn find(
         .filter(refresh_token::Column::TenantId.eq(tenant_id))
         .one(db)
         .await?)
+}
+
+/// `find`, and in the same query whether the token's sign-in session still lives (what a refresh
+/// token without offline access needs, on the token endpoint's busiest path).
+pub async fn find_with_session(
+    db: &impl ConnectionTrait,
+    tenant_id: &str,
+    token_hash: &str,
+    now: i64,
+) -> Result<Option<(refresh_token::Model, bool)>, StoreError> {
+    // As `sessions::is_live`, correlated: one probe of the session's index.
+    let live = Query::select()
+        .expr(Expr::val(1))
+        .from(session::Entity)
+        .and_where(
+            Expr::col((session::Entity, session::Column::Sid))
+                .equals((refresh_token::Entity, refresh_token::Column::Sid)),
+        )
+        .and_where(Expr::col((session::Entity, session::Column::ExpiresAt)).gt(now))
+        .to_owned();
+    let statement = refresh_token::Entity::find_by_id(token_hash.to_string())
+        .filter(refresh_token::Column::TenantId.eq(tenant_id))
+        .expr_as(Expr::exists(live), "session_live")
+        .build(db.get_database_backend());
+    let Some(result) = db.query_one_raw(statement).await? else {
+        return Ok(None);
+    };
+    let row = refresh_token::Model::from_query_result(&result, "")?;
+    // SQLite answers EXISTS with an integer, PostgreSQL with a boolean.
+    let live = match result.try_get::<bool>("", "session_live") {
+        Ok(live) => live,
+        Err(_) => result.try_get::<i64>("", "session_live")? != 0,
+    };
+    Ok(Some((row, live)))
 }
 
 /// Marks the token used. True only for the one caller whose UPDATE found it unused and live.

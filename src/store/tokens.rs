@@ -1,13 +1,21 @@
 //! A grant's writes in one transaction: the code or refresh token it uses up, and its new tokens.
+//! `issue_many` stores the writes of many grants in one transaction (the group commit of
+//! `token_writer`), deciding each grant's use exactly as `issue` would.
 
-use entity::{access_token, refresh_token};
-use sea_orm::TransactionTrait;
+use std::collections::HashSet;
+
+use entity::{access_token, authorization_code, refresh_token};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::{ConnectionTrait, EntityTrait, TransactionTrait};
 
 use super::{Db, StoreError, access_tokens, authorization_codes, refresh_tokens};
 
 /// What a grant uses up. It is consumed in the same transaction that stores the new tokens:
 /// either the code or refresh token is used and its successors exist, or neither happened.
+#[derive(Clone, Copy)]
 pub enum Consume<'a> {
+    /// Nothing (client_credentials).
+    Nothing,
     /// The hash of an authorization code.
     Code(&'a str),
     /// The hash of a refresh token.
@@ -15,6 +23,45 @@ pub enum Consume<'a> {
     /// Nothing: a retry within the refresh grace, given again the successor with this hash, which
     /// must still be unused and unrevoked when the new access token is stored.
     Unused(&'a str),
+}
+
+/// One grant's writes, owned, for `issue_many`.
+pub struct GrantWrite {
+    pub consume: OwnedConsume,
+    pub access: access_token::Model,
+    pub refresh: Option<refresh_token::Model>,
+    pub now: i64,
+}
+
+/// `Consume` with owned hashes, to cross to the writer task.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub enum OwnedConsume {
+    Nothing,
+    Code(String),
+    RefreshToken(String),
+    Unused(String),
+}
+
+impl From<Consume<'_>> for OwnedConsume {
+    fn from(consume: Consume<'_>) -> Self {
+        match consume {
+            Consume::Nothing => Self::Nothing,
+            Consume::Code(hash) => Self::Code(hash.to_string()),
+            Consume::RefreshToken(hash) => Self::RefreshToken(hash.to_string()),
+            Consume::Unused(hash) => Self::Unused(hash.to_string()),
+        }
+    }
+}
+
+impl OwnedConsume {
+    fn borrowed(&self) -> Consume<'_> {
+        match self {
+            Self::Nothing => Consume::Nothing,
+            Self::Code(hash) => Consume::Code(hash),
+            Self::RefreshToken(hash) => Consume::RefreshToken(hash),
+            Self::Unused(hash) => Consume::Unused(hash),
+        }
+    }
 }
 
 /// Uses up `consume` and stores the new tokens. False, with nothing written, when another request
@@ -29,6 +76,7 @@ pub async fn issue(
 ) -> Result<bool, StoreError> {
     let txn = db.begin().await?;
     let used = match consume {
+        Consume::Nothing => Ok(true),
         Consume::Code(hash) => authorization_codes::consume(&txn, hash, now).await,
         Consume::RefreshToken(hash) => refresh_tokens::consume(&txn, hash, now).await,
         Consume::Unused(hash) => refresh_tokens::hold_unused(&txn, hash).await,
@@ -43,4 +91,135 @@ pub async fn issue(
     }
     txn.commit().await?;
     Ok(true)
+}
+
+/// `issue` for one grant at a time, for `token_writer`'s fallback.
+pub async fn issue_one(db: &Db, write: GrantWrite) -> Result<bool, StoreError> {
+    issue(db, write.consume.borrowed(), write.access, write.refresh, write.now).await
+}
+
+/// The writes of many grants in one transaction, in a handful of statements whatever their
+/// number: one conditional UPDATE ... RETURNING per kind of use, then one INSERT per table.
+/// The answer says, grant by grant, whether its use won (and its tokens were stored).
+///
+/// Equivalent to running the grants one by one in this order: every retry's hold, then every
+/// use, each use going to the first grant that names it. Holds first is a valid serial order
+/// (a hold only reads), so single use and the retry rule keep their meaning.
+pub async fn issue_many(db: &Db, writes: &[GrantWrite]) -> Result<Vec<bool>, StoreError> {
+    let txn = db.begin().await?;
+    let held = hold_unused_many(&txn, writes).await?;
+    let codes = consume_many(&txn, writes, Kind::Code).await?;
+    let refreshed = consume_many(&txn, writes, Kind::RefreshToken).await?;
+    let mut taken: HashSet<&OwnedConsume> = HashSet::new();
+    let won: Vec<bool> = writes
+        .iter()
+        .map(|write| match &write.consume {
+            OwnedConsume::Nothing => true,
+            // Any number of retries may be given the same unused successor.
+            OwnedConsume::Unused(hash) => held.contains(hash),
+            OwnedConsume::Code(hash) => codes.contains(hash) && taken.insert(&write.consume),
+            OwnedConsume::RefreshToken(hash) => refreshed.contains(hash) && taken.insert(&write.consume),
+        })
+        .collect();
+    let stored = || writes.iter().zip(&won).filter(|(_, won)| **won).map(|(write, _)| write);
+    let access: Vec<access_token::ActiveModel> = stored().map(|w| w.access.clone().into()).collect();
+    if !access.is_empty() {
+        access_token::Entity::insert_many(access).exec_without_returning(&txn).await?;
+    }
+    let refresh: Vec<refresh_token::ActiveModel> =
+        stored().filter_map(|w| w.refresh.clone()).map(Into::into).collect();
+    if !refresh.is_empty() {
+        refresh_token::Entity::insert_many(refresh).exec_without_returning(&txn).await?;
+    }
+    txn.commit().await?;
+    Ok(won)
+}
+
+#[derive(Clone, Copy)]
+enum Kind {
+    Code,
+    RefreshToken,
+}
+
+/// Marks the named codes or refresh tokens used, grouped by the grants' times (one group almost
+/// always); the hashes whose UPDATE found them unused (and, for refresh tokens, unrevoked).
+async fn consume_many(
+    db: &impl ConnectionTrait,
+    writes: &[GrantWrite],
+    kind: Kind,
+) -> Result<HashSet<String>, StoreError> {
+    let mut times: Vec<i64> = writes.iter().map(|w| w.now).collect();
+    times.sort_unstable();
+    times.dedup();
+    let mut won = HashSet::new();
+    for now in times {
+        let hashes: Vec<&str> = writes
+            .iter()
+            .filter(|w| w.now == now)
+            .filter_map(|w| match (&w.consume, kind) {
+                (OwnedConsume::Code(hash), Kind::Code) => Some(hash.as_str()),
+                (OwnedConsume::RefreshToken(hash), Kind::RefreshToken) => Some(hash.as_str()),
+                _ => None,
+            })
+            .collect();
+        if hashes.is_empty() {
+            continue;
+        }
+        let statement = match kind {
+            Kind::Code => Query::update()
+                .table(authorization_code::Entity)
+                .value(authorization_code::Column::ConsumedAt, now)
+                .and_where(Expr::col(authorization_code::Column::CodeHash).is_in(hashes))
+                .and_where(Expr::col(authorization_code::Column::ConsumedAt).is_null())
+                .returning_col(authorization_code::Column::CodeHash)
+                .to_owned(),
+            Kind::RefreshToken => Query::update()
+                .table(refresh_token::Entity)
+                .value(refresh_token::Column::UsedAt, now)
+                .and_where(Expr::col(refresh_token::Column::TokenHash).is_in(hashes))
+                .and_where(Expr::col(refresh_token::Column::UsedAt).is_null())
+                .and_where(Expr::col(refresh_token::Column::RevokedAt).is_null())
+                .returning_col(refresh_token::Column::TokenHash)
+                .to_owned(),
+        };
+        let column = match kind {
+            Kind::Code => "code_hash",
+            Kind::RefreshToken => "token_hash",
+        };
+        for row in db.query_all(&statement).await? {
+            won.insert(row.try_get::<String>("", column)?);
+        }
+    }
+    Ok(won)
+}
+
+/// The retries' successors that are still unused and unrevoked, held like
+/// `refresh_tokens::hold_unused` (a no-op UPDATE: on PostgreSQL a concurrent use waits for it).
+async fn hold_unused_many(
+    db: &impl ConnectionTrait,
+    writes: &[GrantWrite],
+) -> Result<HashSet<String>, StoreError> {
+    let hashes: Vec<&str> = writes
+        .iter()
+        .filter_map(|w| match &w.consume {
+            OwnedConsume::Unused(hash) => Some(hash.as_str()),
+            _ => None,
+        })
+        .collect();
+    if hashes.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let statement = Query::update()
+        .table(refresh_token::Entity)
+        .value(refresh_token::Column::TokenHash, Expr::col(refresh_token::Column::TokenHash))
+        .and_where(Expr::col(refresh_token::Column::TokenHash).is_in(hashes))
+        .and_where(Expr::col(refresh_token::Column::UsedAt).is_null())
+        .and_where(Expr::col(refresh_token::Column::RevokedAt).is_null())
+        .returning_col(refresh_token::Column::TokenHash)
+        .to_owned();
+    let mut held = HashSet::new();
+    for row in db.query_all(&statement).await? {
+        held.insert(row.try_get::<String>("", "token_hash")?);
+    }
+    Ok(held)
 }

@@ -37,23 +37,23 @@ pub async fn grant(
     let expires_in = state.settings.tokens.access_token_seconds;
     let access_token =
         super::access_token::mint(state, tenant, client, &scope, None, now, expires_in).await?;
-    store::access_tokens::insert(
-        &state.db,
-        entity::access_token::Model {
-            token_hash: sha256_hex(&access_token),
-            tenant_id: tenant.id().to_string(),
-            client_id: client.id.clone(),
-            user_id: None,
-            scope: scope.clone(),
-            code_hash: None,
-            created_at: now,
-            expires_at: now + expires_in,
-            revoked_at: None,
-            family_id: None,
-        },
-    )
-    .await
-    .map_err(OAuthError::internal)?;
+    let access = entity::access_token::Model {
+        token_hash: sha256_hex(&access_token),
+        tenant_id: tenant.id().to_string(),
+        client_id: client.id.clone(),
+        user_id: None,
+        scope: scope.clone(),
+        code_hash: None,
+        created_at: now,
+        expires_at: now + expires_in,
+        revoked_at: None,
+        family_id: None,
+    };
+    state
+        .token_writer
+        .issue(store::tokens::Consume::Nothing, access, None, now)
+        .await
+        .map_err(OAuthError::internal)?;
     Ok(TokenResponse {
         access_token,
         token_type: "Bearer",

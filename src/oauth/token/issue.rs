@@ -8,7 +8,6 @@ use crate::domain::{AuthContext, Scope};
 use crate::error::OAuthError;
 use crate::oidc::id_token::{self, IdTokenInput};
 use crate::state::AppState;
-use crate::store;
 pub use crate::store::tokens::Consume;
 use crate::tenants::Tenant;
 
@@ -77,7 +76,7 @@ pub async fn user_tokens(
         Refresh::Again { family_id, token } => (Some(family_id), None, Some(token)),
     };
     // Everything is minted and signed first (signing may create a tenant's first key), so the
-    // transaction of `store::tokens::issue` holds its locks only for the writes.
+    // transaction of `store::tokens::issue_many` holds its locks only for the writes.
     let expires_in = state.settings.tokens.access_token_seconds;
     let subject = Subject { user_id: &grant.user.id, auth_time: grant.auth_time, context: grant.context };
     let scope = grant.scope.as_string();
@@ -133,10 +132,7 @@ pub async fn user_tokens(
 
     let (refresh_token, refresh_row) = refresh.unzip();
     let refresh_token = refresh_token.or(again);
-    if !store::tokens::issue(&state.db, consume, access_row, refresh_row, now)
-        .await
-        .map_err(OAuthError::internal)?
-    {
+    if !state.token_writer.issue(consume, access_row, refresh_row, now).await.map_err(OAuthError::internal)? {
         return Ok(Issued::AlreadyUsed);
     }
     Ok(Issued::Tokens(TokenResponse {

@@ -29,7 +29,7 @@ pub async fn grant(
         .filter(|t| !t.is_empty())
         .ok_or_else(|| OAuthError::invalid_request("refresh_token is required"))?;
     let hash = sha256_hex(token);
-    let row = store::refresh_tokens::find(&state.db, tenant.id(), &hash)
+    let (row, session_live) = store::refresh_tokens::find_with_session(&state.db, tenant.id(), &hash, now)
         .await
         .map_err(OAuthError::internal)?
         .ok_or_else(|| OAuthError::invalid_grant("the refresh token is invalid"))?;
@@ -50,7 +50,8 @@ pub async fn grant(
         offline: row.offline,
         token: successor,
     };
-    match answer(state, tenant, client, form, &row, refresh, Consume::RefreshToken(&hash), now).await? {
+    let consume = Consume::RefreshToken(&hash);
+    match answer(state, tenant, client, form, &row, Some(session_live), refresh, consume, now).await? {
         Issued::Tokens(tokens) => Ok(tokens),
         // Another request rotated it first (a retry that overtook the first try, or a copy).
         Issued::AlreadyUsed => {
@@ -67,7 +68,8 @@ pub async fn grant(
 }
 
 /// The checks every refresh makes of the token it answers for (`row`: the presented token, or
-/// on a retry its successor), then the tokens minted and stored with `consume`.
+/// on a retry its successor), then the tokens minted and stored with `consume`. `session_live`:
+/// whether `row`'s session lives, when the caller read it with the row; `None`: read it here.
 #[allow(clippy::too_many_arguments)]
 async fn answer(
     state: &AppState,
@@ -75,6 +77,7 @@ async fn answer(
     client: &entity::client::Model,
     form: &HashMap<String, String>,
     row: &entity::refresh_token::Model,
+    session_live: Option<bool>,
     refresh: Refresh,
     consume: Consume<'_>,
     now: i64,
@@ -83,9 +86,12 @@ async fn answer(
         return Err(OAuthError::invalid_grant("the refresh token has expired"));
     }
     // Without offline_access a refresh token lives only as long as its sign-in session.
-    if !row.offline
-        && !store::sessions::is_live(&state.db, &row.sid, now).await.map_err(OAuthError::internal)?
-    {
+    let session_live = match session_live {
+        Some(live) => live,
+        None if row.offline => true,
+        None => store::sessions::is_live(&state.db, &row.sid, now).await.map_err(OAuthError::internal)?,
+    };
+    if !row.offline && !session_live {
         revoke_family(state, &row.family_id, now).await.map_err(OAuthError::internal)?;
         return Err(OAuthError::invalid_grant("the session of this refresh token has ended"));
     }
@@ -176,7 +182,8 @@ async fn again_or_reused(
         return Err(reused(state, tenant, row, now).await);
     };
     let refresh = Refresh::Again { family_id: next.family_id.clone(), token: successor };
-    match answer(state, tenant, client, form, &next, refresh, Consume::Unused(&successor_hash), now).await? {
+    let consume = Consume::Unused(&successor_hash);
+    match answer(state, tenant, client, form, &next, None, refresh, consume, now).await? {
         Issued::Tokens(tokens) => {
             let event = AuditEvent {
                 tenant_id: Some(tenant.id()),

@@ -31,6 +31,7 @@ mod second_factor;
 mod security_keys;
 mod sms;
 mod sso_and_logout;
+mod token_batch;
 mod token_errors;
 mod trusted_devices;
 mod user_import;

@@ -170,6 +170,14 @@ impl Report {
         let _ = writeln!(out, "- taken: {}", command_output("date", &["-u", "+%Y-%m-%d %H:%M UTC"]));
         let _ = writeln!(out, "- command: `{}`", std::env::args().collect::<Vec<_>>().join(" "));
         let _ = writeln!(out, "- tessera binary: `{}`", self.binary);
+        // The bench passes this variable on to the server (server.rs); full is tessera's default.
+        let synchronous =
+            std::env::var("TESSERA_DATABASE__SQLITE_SYNCHRONOUS").unwrap_or_else(|_| "full".into());
+        let _ = writeln!(
+            out,
+            "- tessera's SQLite durability: `database.sqlite_synchronous = {synchronous}`{}",
+            if self.peer.is_some() { "; the peer keeps its state in memory only" } else { "" }
+        );
         match &self.peer {
             Some(peer) => {
                 let _ = writeln!(

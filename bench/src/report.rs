@@ -287,7 +287,9 @@ impl Report {
                 .as_ref()
                 .filter(|p| p.errors == 0 && p.per_second > 0.0)
                 .map(|p| m.per_second / p.per_second);
-            let floor_ms = little_floor_ms(self.connections, m.per_second);
+            // Logins keep `login_users` in flight, everything else `connections`.
+            let in_flight = if scenario.name == "login" { self.login_users } else { self.connections };
+            let floor_ms = little_floor_ms(in_flight, m.per_second);
             let rss = mib(m.peak_rss_kib);
             let mut targets = Vec::new();
             let mut misses = Vec::new();

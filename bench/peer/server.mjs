@@ -44,7 +44,7 @@ const ttl = {
 const configuration = {
   clients: [
     {
-      // Machine to machine, like tessera's `portal` with client_credentials for api.read.
+      // Machine to machine: client_credentials for api.read (tessera's `portal` is allowed it too).
       client_id: 'service',
       client_secret: process.env.PEER_SERVICE_SECRET,
       grant_types: ['client_credentials'],
@@ -73,7 +73,8 @@ const configuration = {
     clientCredentials: { enabled: true },
     devInteractions: { enabled: false },
     introspection: { enabled: true, allowedPolicy: async () => true },
-    revocation: { enabled: false },
+    // As tessera's /revoke: a client revokes its own tokens.
+    revocation: { enabled: true, allowedPolicy: async (ctx, client, token) => token.clientId === client.clientId },
     userinfo: { enabled: true },
   },
   // Opaque access tokens (no resource indicators, so no JWT access tokens), rotated refresh tokens.

@@ -1,6 +1,6 @@
 //! Multi-step load that wrk cannot do: whole interactive logins (authorize, password, TOTP,
-//! redirect, code exchange) with a cookie jar per virtual user, and refresh-token chains where
-//! each request needs the token the previous one returned.
+//! redirect, code exchange) with a cookie jar per virtual user, the peer's sign-in by redirects,
+//! and refresh-token chains where each request needs the token the previous one returned.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -173,36 +173,106 @@ pub async fn refresh_families(
     Ok(families)
 }
 
-/// Each family refreshes in a loop, always with the token the previous answer returned.
-pub async fn refresh_load(target: &Target, families: Vec<Tokens>, duration: Duration) -> Measured {
+/// Each family refreshes in a loop, always with the token the previous answer returned; the
+/// families that are still usable afterwards are left in `families` for the next run.
+pub async fn refresh_load(target: &Target, families: &mut Vec<Tokens>, duration: Duration) -> Measured {
     let http = reqwest::Client::builder().pool_max_idle_per_host(families.len()).build().unwrap_or_default();
     let deadline = Instant::now() + duration;
     let start = Instant::now();
     let mut tasks = Vec::new();
-    for family in families {
-        let (target, http) = (target.clone(), http.clone());
+    let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel();
+    for family in families.drain(..) {
+        let (target, http, sender) = (target.clone(), http.clone(), sender.clone());
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
             let mut errors = Vec::new();
-            let mut refresh_token = family.refresh_token;
+            let mut tokens = family;
             while Instant::now() < deadline {
                 let began = Instant::now();
-                let form = [("grant_type", "refresh_token"), ("refresh_token", refresh_token.as_str())];
+                let form =
+                    [("grant_type", "refresh_token"), ("refresh_token", tokens.refresh_token.as_str())];
                 match token_request(&http, &target, &form).await {
-                    Ok(tokens) => {
+                    Ok(next) => {
                         latencies.push(began.elapsed());
-                        refresh_token = tokens.refresh_token;
+                        tokens = next;
                     }
                     Err(err) => {
                         errors.push(err);
-                        break; // the family is unusable now
+                        return (latencies, errors); // the family is unusable now
                     }
                 }
             }
+            let _ = sender.send(tokens);
             (latencies, errors)
         }));
     }
-    collect(tasks, start).await
+    drop(sender);
+    let measured = collect(tasks, start).await;
+    while let Some(tokens) = receiver.recv().await {
+        families.push(tokens);
+    }
+    measured
+}
+
+/// One sign-in at the peer: its login completes with redirects only (bench/peer/server.mjs signs
+/// the fixed account in and grants the scopes), so the browser follows them to the client's
+/// redirect URI and the code is exchanged. `prompt=consent` because oidc-provider drops
+/// `offline_access` (no refresh token) without it, as OpenID Connect Core 11 allows.
+pub async fn redirect_login(target: &Target) -> Fallible<Tokens> {
+    let browser = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(Policy::none())
+        .build()
+        .map_err(|e| e.to_string())?;
+    let verifier = format!("bench-verifier-{}", uuid::Uuid::new_v4().simple());
+    let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+    let mut url = url::Url::parse(&format!("{}/auth", target.issuer)).map_err(|e| e.to_string())?;
+    url.query_pairs_mut()
+        .append_pair("response_type", "code")
+        .append_pair("client_id", &target.client_id)
+        .append_pair("redirect_uri", REDIRECT_URI)
+        .append_pair("scope", "openid email offline_access")
+        .append_pair("prompt", "consent")
+        .append_pair("state", "bench-state")
+        .append_pair("nonce", "bench-nonce")
+        .append_pair("code_challenge", &challenge)
+        .append_pair("code_challenge_method", "S256");
+    let mut next = url.to_string();
+    // authorize -> interaction -> authorize (resumed) -> redirect URI: a few hops, never a loop.
+    for _ in 0..6 {
+        let response = browser.get(&next).send().await.map_err(|e| format!("{next}: {e}"))?;
+        next = absolute(&target.base_url, &expect_redirect(response, "peer sign-in")?);
+        if next.starts_with(REDIRECT_URI) {
+            let redirect = url::Url::parse(&next).map_err(|e| format!("{next}: {e}"))?;
+            let code = redirect
+                .query_pairs()
+                .find(|(name, _)| name == "code")
+                .map(|(_, value)| value.into_owned())
+                .ok_or_else(|| format!("no code in the redirect {redirect}"))?;
+            let form = [
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", REDIRECT_URI),
+                ("code_verifier", &verifier),
+            ];
+            return token_request(&browser, target, &form).await;
+        }
+    }
+    Err(format!("the peer's sign-in did not reach the redirect URI (last at {next})"))
+}
+
+/// `chains` refresh-token families at the peer, one sign-in each.
+pub async fn redirect_families(target: &Target, chains: usize) -> Fallible<Vec<Tokens>> {
+    let mut tasks = Vec::new();
+    for _ in 0..chains {
+        let target = target.clone();
+        tasks.push(tokio::spawn(async move { redirect_login(&target).await }));
+    }
+    let mut families = Vec::new();
+    for task in tasks {
+        families.push(task.await.map_err(|e| e.to_string())??);
+    }
+    Ok(families)
 }
 
 type Outcome = (Vec<Duration>, Vec<String>);

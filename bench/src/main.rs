@@ -1,26 +1,26 @@
 //! tessera-bench: starts a release build of tessera on loopback with a fresh, seeded database,
 //! loads it scenario by scenario, and reports throughput, p50/p99 latency and the server's peak
-//! RSS, each as a ratio to this machine's ceiling measured in the same run. See
-//! docs/benchmarks.md.
+//! RSS, each as a ratio to this machine's ceiling measured in the same run and, with `--peer`,
+//! beside panva's oidc-provider measured the same way. See docs/benchmarks.md.
 
 mod ceilings;
+mod configuration;
 mod driver;
+mod peer;
 mod report;
+mod runs;
 mod seed;
 mod server;
 mod wrk;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
-use std::sync::atomic::AtomicUsize;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use base64::Engine;
 use clap::{Parser, Subcommand};
 
-use crate::report::{Ceilings, Configuration, Report, Scenario};
-use crate::server::{Backend, Instance, Pinned};
+use crate::report::{Ceilings, Configuration, PeerInfo, Report};
+use crate::server::{Backend, Pinned};
 
 pub type Fallible<T> = Result<T, String>;
 
@@ -54,9 +54,16 @@ struct Args {
     /// Users seeded, comma-separated (default 1000,100000; 300 with --smoke).
     #[arg(long, value_delimiter = ',')]
     users: Vec<usize>,
-    /// Seconds per scenario (default 10; 2 with --smoke).
+    /// Seconds per run of a scenario (default 10; 2 with --smoke).
     #[arg(long)]
     seconds: Option<u64>,
+    /// Runs per scenario; the report takes the median (default 3; 1 with --smoke).
+    #[arg(long)]
+    runs: Option<usize>,
+    /// Also measure panva's oidc-provider (installed from the npm registry into a temporary
+    /// folder) with the same scenarios, pinning and load, beside each configuration.
+    #[arg(long)]
+    peer: bool,
     /// Connections (and refresh chains) for the request-level scenarios.
     #[arg(long, default_value_t = 64)]
     connections: usize,
@@ -179,15 +186,33 @@ async fn run(args: Args, cores: Cores) -> Fallible<Report> {
         ceilings.trivial = wrk::run(&wrk::Request::get(&url), connections, duration, &work_dir)?;
     }
 
+    let peer = if args.peer {
+        eprintln!("installing {} from the npm registry...", peer::PACKAGE);
+        Some(peer::Installation::install()?)
+    } else {
+        None
+    };
     let password_hash = ceilings::hash_password(seed::Users::new(0, 0).password())?;
+    let runs = args.runs.unwrap_or(if smoke { 1 } else { 3 }).max(1);
+    let plan = configuration::Plan {
+        bin: &bin,
+        postgres_url: &args.postgres_url,
+        smoke,
+        cores,
+        duration,
+        runs,
+        connections,
+        login_users: args.login_users,
+        password_hash: &password_hash,
+        peer: peer.as_ref(),
+    };
     let mut configurations = Vec::new();
     for &backend in &backends {
         for &count in &sizes {
             eprintln!("{} with {count} users...", backend.name());
-            let configuration =
-                run_configuration(&args, &bin, backend, count, &password_hash, cores, duration)
-                    .await
-                    .unwrap_or_else(|err| Configuration::failed(backend, count, err));
+            let configuration = configuration::run(&plan, backend, count)
+                .await
+                .unwrap_or_else(|err| Configuration::failed(backend, count, err));
             configurations.push(configuration);
         }
     }
@@ -197,9 +222,13 @@ async fn run(args: Args, cores: Cores) -> Fallible<Report> {
         binary: bin.display().to_string(),
         cores,
         duration,
+        runs,
         connections,
         login_users: args.login_users,
         ceilings,
+        peer: peer
+            .as_ref()
+            .map(|p| PeerInfo { package: peer::PACKAGE, node_version: p.node_version.clone() }),
         configurations,
     };
     let markdown = report.markdown();
@@ -216,136 +245,4 @@ fn default_binary(smoke: bool) -> Fallible<PathBuf> {
         None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"),
     };
     Ok(target.join(if smoke { "debug" } else { "release" }).join("tessera"))
-}
-
-async fn run_configuration(
-    args: &Args,
-    bin: &std::path::Path,
-    backend: Backend,
-    count: usize,
-    password_hash: &str,
-    cores: Cores,
-    duration: Duration,
-) -> Fallible<Configuration> {
-    let smoke = args.smoke;
-    let connections = if smoke { args.connections.min(8) } else { args.connections };
-    let mut instance = Instance::create(bin, backend, &args.postgres_url)?;
-    let portal = instance.create_client("portal", None)?;
-    let eddsa = instance.create_client("portal-eddsa", Some("EdDSA"))?;
-    // Enough people with an app for every login of the run: each may sign in once per 30-s step.
-    let with_totp = if smoke { 150 } else { 4_000 };
-    let users = Arc::new(seed::Users::new(count, with_totp));
-    let file = instance.dir.join("users.jsonl");
-    std::fs::write(&file, users.jsonl(password_hash)).map_err(|e| e.to_string())?;
-    let began = Instant::now();
-    let file_arg = file.display().to_string();
-    instance.cli(&["user", "import", "--tenant", server::TENANT, "--file", &file_arg], None)?;
-    let import_seconds = began.elapsed().as_secs_f64();
-    let pid = instance.start(cores.server).await?;
-
-    let issuer = instance.issuer.clone();
-    let next_user = Arc::new(AtomicUsize::new(0));
-    let rs256 = driver::Target::new(&instance.base_url, &issuer, &portal);
-    let ed = driver::Target::new(&instance.base_url, &issuer, &eddsa);
-    let basic = format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", portal.id, portal.secret))
-    );
-    let form = ("Content-Type", "application/x-www-form-urlencoded".to_string());
-    let mut scenarios = Vec::new();
-    let mut measure = |name: &'static str, result: Fallible<Measured>| {
-        let mut measured =
-            result.unwrap_or_else(|err| Measured { errors: 1, first_error: Some(err), ..Default::default() });
-        measured.peak_rss_kib = server::peak_rss_kib(pid);
-        server::reset_peak_rss(pid);
-        scenarios.push(Scenario { name, measured });
-    };
-    let dir = instance.dir.clone();
-    server::reset_peak_rss(pid);
-
-    let url = format!("{issuer}/.well-known/openid-configuration");
-    measure("discovery", wrk::run(&wrk::Request::get(&url), connections, duration, &dir));
-    let url = format!("{issuer}/jwks.json");
-    measure("jwks", wrk::run(&wrk::Request::get(&url), connections, duration, &dir));
-    measure("login", Ok(driver::login_load(&rs256, &users, &next_user, args.login_users, duration).await));
-
-    let families = driver::refresh_families(&rs256, &users, &next_user, connections).await;
-    let access_token = families.as_ref().ok().and_then(|f| f.first()).map(|t| t.access_token.clone());
-    server::reset_peak_rss(pid);
-    measure(
-        "refresh_rs256",
-        match families {
-            Ok(families) => Ok(driver::refresh_load(&rs256, families, duration).await),
-            Err(err) => Err(err),
-        },
-    );
-    let families = driver::refresh_families(&ed, &users, &next_user, connections).await;
-    server::reset_peak_rss(pid);
-    measure(
-        "refresh_eddsa",
-        match families {
-            Ok(families) => Ok(driver::refresh_load(&ed, families, duration).await),
-            Err(err) => Err(err),
-        },
-    );
-
-    let url = format!("{issuer}/token");
-    let request = wrk::Request {
-        method: "POST",
-        url: &url,
-        headers: vec![("Authorization", basic.clone()), form.clone()],
-        body: Some("grant_type=client_credentials&scope=api.read".into()),
-    };
-    measure("client_credentials", wrk::run(&request, connections, duration, &dir));
-
-    let access_token = access_token.ok_or("no access token from the refresh set-up")?;
-    let url = format!("{issuer}/introspect");
-    let request = wrk::Request {
-        method: "POST",
-        url: &url,
-        headers: vec![("Authorization", basic.clone()), form.clone()],
-        body: Some(format!("token={access_token}")),
-    };
-    // wrk sees only status codes: check once that the token is active and userinfo answers.
-    let checked = token_is_active(&issuer, &portal, &access_token).await;
-    measure("introspection", checked.and_then(|()| wrk::run(&request, connections, duration, &dir)));
-    let url = format!("{issuer}/userinfo");
-    let request = wrk::Request {
-        method: "GET",
-        url: &url,
-        headers: vec![("Authorization", format!("Bearer {access_token}"))],
-        body: None,
-    };
-    measure("userinfo", wrk::run(&request, connections, duration, &dir));
-
-    let failed = scenarios.iter().any(|s| s.measured.errors > 0);
-    if failed {
-        let log = instance.server_log();
-        let tail: Vec<&str> = log.lines().rev().take(20).collect();
-        eprintln!("server log (last lines):\n{}", tail.into_iter().rev().collect::<Vec<_>>().join("\n"));
-    }
-    Ok(Configuration { backend, users: count, import_seconds, scenarios, error: None })
-}
-
-async fn token_is_active(issuer: &str, client: &server::Client, token: &str) -> Fallible<()> {
-    let http = reqwest::Client::new();
-    let introspected: serde_json::Value = http
-        .post(format!("{issuer}/introspect"))
-        .basic_auth(&client.id, Some(&client.secret))
-        .form(&[("token", token)])
-        .send()
-        .await
-        .map_err(|e| e.to_string())?
-        .json()
-        .await
-        .map_err(|e| e.to_string())?;
-    if introspected["active"] != serde_json::json!(true) {
-        return Err(format!("introspection of the benchmark's access token: {introspected}"));
-    }
-    let userinfo =
-        http.get(format!("{issuer}/userinfo")).bearer_auth(token).send().await.map_err(|e| e.to_string())?;
-    if !userinfo.status().is_success() {
-        return Err(format!("userinfo with the benchmark's access token: {}", userinfo.status()));
-    }
-    Ok(())
 }

@@ -1,5 +1,6 @@
-//! The Markdown report: the machine, the ceilings, every scenario with its ratio to its ceiling,
-//! and each target of issue 8 met or missed.
+//! The Markdown report: the machine, the ceilings, every scenario beside the peer (when measured)
+//! with its ratios to its ceiling and to the Little's-law floor, and each target of issue 17 met
+//! or missed by how much.
 
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -15,9 +16,13 @@ pub struct Ceilings {
     pub trivial: Measured,
 }
 
+/// One scenario: the median of its runs against tessera at the full connection count, at
+/// `LATENCY_CONNECTIONS` where the latency target asks for it, and against the peer.
 pub struct Scenario {
     pub name: &'static str,
     pub measured: Measured,
+    pub at_latency_connections: Option<Measured>,
+    pub peer: Option<Measured>,
 }
 
 pub struct Configuration {
@@ -26,12 +31,27 @@ pub struct Configuration {
     pub import_seconds: f64,
     pub scenarios: Vec<Scenario>,
     pub error: Option<String>,
+    /// Why the peer did not run beside this configuration (it was asked for).
+    pub peer_error: Option<String>,
 }
 
 impl Configuration {
     pub fn failed(backend: Backend, users: usize, error: String) -> Self {
-        Self { backend, users, import_seconds: 0.0, scenarios: Vec::new(), error: Some(error) }
+        Self {
+            backend,
+            users,
+            import_seconds: 0.0,
+            scenarios: Vec::new(),
+            error: Some(error),
+            peer_error: None,
+        }
     }
+}
+
+/// What was compared with: the package and the runtime.
+pub struct PeerInfo {
+    pub package: &'static str,
+    pub node_version: String,
 }
 
 pub struct Report {
@@ -39,50 +59,104 @@ pub struct Report {
     pub binary: String,
     pub cores: Cores,
     pub duration: Duration,
+    pub runs: usize,
     pub connections: usize,
     pub login_users: usize,
     pub ceilings: Ceilings,
+    pub peer: Option<PeerInfo>,
     pub configurations: Vec<Configuration>,
 }
 
+/// The connections of the second latency target (p99 under 10 ms).
+pub const LATENCY_CONNECTIONS: usize = 8;
 const RSS_TARGET_MIB: f64 = 32.0;
-const P99_TARGET_MS: f64 = 10.0;
+/// tessera's Argon2id memory (m=19456 KiB), kept by each hashing thread.
+const ARGON2_MEMORY_MIB: f64 = 19_456.0 / 1024.0;
+const P99_AT_LATENCY_CONNECTIONS_MS: f64 = 10.0;
+const P99_TO_FLOOR: f64 = 1.5;
+const TIMES_PEER: f64 = 2.0;
+/// Below this trivial-endpoint ceiling the machine cannot reach the absolute discovery and JWKS
+/// targets, and 65% of the ceiling counts instead.
+const SLOW_MACHINE_CEILING: f64 = 120_000.0;
+const SHARE_OF_SLOW_CEILING: f64 = 0.65;
 
-/// What a scenario is compared with, and the issue's target for it.
+/// The token-endpoint scenarios: at least twice the peer, and the two latency targets.
+pub fn is_token_endpoint(scenario: &str) -> bool {
+    matches!(scenario, "client_credentials" | "introspection" | "refresh_rs256")
+}
+
+/// What a scenario is compared with, and issue 17's targets for it.
 struct Goal {
     ceiling_name: &'static str,
     ceiling: f64,
     min_ratio: Option<f64>,
     min_per_second: Option<f64>,
-    p99_bound: bool,
+    min_times_peer: Option<f64>,
+    latency: bool,
+    rss_mib: f64,
 }
 
 impl Report {
     pub fn failed(&self) -> bool {
         self.ceilings.trivial.errors > 0
-            || self
-                .configurations
-                .iter()
-                .any(|c| c.error.is_some() || c.scenarios.iter().any(|s| s.measured.errors > 0))
+            || self.configurations.iter().any(|c| {
+                c.error.is_some()
+                    || c.peer_error.is_some()
+                    || c.scenarios.iter().any(|s| {
+                        s.measured.errors > 0
+                            || s.at_latency_connections.as_ref().is_some_and(|m| m.errors > 0)
+                            || s.peer.as_ref().is_some_and(|m| m.errors > 0)
+                    })
+            })
+    }
+
+    /// The runs at `LATENCY_CONNECTIONS`: separate ones, or the main ones when they use no more.
+    fn at_latency_connections<'a>(&self, scenario: &'a Scenario) -> Option<&'a Measured> {
+        match &scenario.at_latency_connections {
+            Some(measured) => Some(measured),
+            None if self.connections <= LATENCY_CONNECTIONS && is_token_endpoint(scenario.name) => {
+                Some(&scenario.measured)
+            }
+            None => None,
+        }
+    }
+
+    /// Hashing threads of a tessera pinned to one core: one (src/authn/password.rs makes one per
+    /// core it may run on).
+    fn hashing_threads(&self) -> f64 {
+        if self.cores.server.is_some() { 1.0 } else { self.cores.total as f64 }
     }
 
     fn goal(&self, scenario: &str) -> Goal {
         let c = &self.ceilings;
-        let goal = |ceiling_name, ceiling, min_ratio, min_per_second, p99_bound| Goal {
-            ceiling_name,
-            ceiling,
-            min_ratio,
-            min_per_second,
-            p99_bound,
+        let mut goal = Goal {
+            ceiling_name: "trivial endpoint",
+            ceiling: c.trivial.per_second,
+            min_ratio: None,
+            min_per_second: None,
+            min_times_peer: None,
+            latency: false,
+            rss_mib: RSS_TARGET_MIB,
         };
+        let slow_machine = c.trivial.per_second < SLOW_MACHINE_CEILING;
         match scenario {
-            "discovery" | "jwks" => goal("trivial endpoint", c.trivial.per_second, Some(0.80), None, false),
-            "login" => goal("Argon2id", c.argon2, Some(0.85), None, false),
-            "refresh_rs256" => goal("RS256 signing", c.rs256, Some(0.70), None, true),
-            "refresh_eddsa" => goal("EdDSA signing", c.eddsa, None, Some(5_000.0), true),
-            "client_credentials" => goal("trivial endpoint", c.trivial.per_second, None, Some(5_000.0), true),
-            _ => goal("trivial endpoint", c.trivial.per_second, None, None, false),
+            "discovery" | "jwks" if slow_machine => goal.min_ratio = Some(SHARE_OF_SLOW_CEILING),
+            "discovery" => goal.min_per_second = Some(78_000.0),
+            "jwks" => goal.min_per_second = Some(91_000.0),
+            "login" => {
+                (goal.ceiling_name, goal.ceiling) = ("Argon2id", c.argon2);
+                goal.min_ratio = Some(0.85);
+                goal.rss_mib = RSS_TARGET_MIB + ARGON2_MEMORY_MIB * self.hashing_threads();
+            }
+            "refresh_rs256" => (goal.ceiling_name, goal.ceiling) = ("RS256 signing", c.rs256),
+            "refresh_eddsa" => (goal.ceiling_name, goal.ceiling) = ("EdDSA signing", c.eddsa),
+            _ => {}
         }
+        if is_token_endpoint(scenario) {
+            goal.min_times_peer = Some(TIMES_PEER);
+            goal.latency = true;
+        }
+        goal
     }
 
     pub fn markdown(&self) -> String {
@@ -96,6 +170,26 @@ impl Report {
         let _ = writeln!(out, "- taken: {}", command_output("date", &["-u", "+%Y-%m-%d %H:%M UTC"]));
         let _ = writeln!(out, "- command: `{}`", std::env::args().collect::<Vec<_>>().join(" "));
         let _ = writeln!(out, "- tessera binary: `{}`", self.binary);
+        // The bench passes this variable on to the server (server.rs); full is tessera's default.
+        let synchronous =
+            std::env::var("TESSERA_DATABASE__SQLITE_SYNCHRONOUS").unwrap_or_else(|_| "full".into());
+        let _ = writeln!(
+            out,
+            "- tessera's SQLite durability: `database.sqlite_synchronous = {synchronous}`{}",
+            if self.peer.is_some() { "; the peer keeps its state in memory only" } else { "" }
+        );
+        match &self.peer {
+            Some(peer) => {
+                let _ = writeln!(
+                    out,
+                    "- peer: `{}` on Node.js {} (NODE_ENV=production, its in-memory store; bench/peer/server.mjs), started fresh beside each configuration",
+                    peer.package, peer.node_version
+                );
+            }
+            None => {
+                let _ = writeln!(out, "- peer: not measured (`--peer` compares with oidc-provider)");
+            }
+        }
         let _ = writeln!(
             out,
             "- machine: {} ({} cores), {} RAM, Linux {}",
@@ -108,7 +202,7 @@ impl Report {
             Some(core) => {
                 let _ = writeln!(
                     out,
-                    "- server pinned to core {core} (1 core: every figure is per core); load generator and ceilings on core {}",
+                    "- server (tessera and the peer, one at a time) pinned to core {core} (1 core: every figure is per core); load generator and ceilings on core {}",
                     self.cores.total - 1
                 );
             }
@@ -122,9 +216,20 @@ impl Report {
         }
         let _ = writeln!(
             out,
-            "- {} s per scenario; wrk and the refresh driver with {} connections; {} virtual users signing in at once\n",
+            "- {} s per run, {} run{} per scenario (the median run by throughput, with its p50/p99; the highest peak RSS of the runs); tessera and the peer take turns run by run",
             self.duration.as_secs(),
+            self.runs,
+            if self.runs == 1 { "" } else { "s" }
+        );
+        let _ = writeln!(
+            out,
+            "- wrk and the refresh driver with {} connections{}; {} virtual users signing in at once\n",
             self.connections,
+            if self.connections > LATENCY_CONNECTIONS {
+                format!(", the token-endpoint scenarios also with {LATENCY_CONNECTIONS}")
+            } else {
+                String::new()
+            },
             self.login_users
         );
         let _ = writeln!(out, "## Ceilings (one core, same libraries and parameters as tessera)\n");
@@ -140,96 +245,10 @@ impl Report {
         );
         let mut missed = Vec::new();
         for configuration in &self.configurations {
-            let _ = writeln!(out, "## {}, {} users\n", configuration.backend.name(), configuration.users);
-            if let Some(error) = &configuration.error {
-                let _ = writeln!(out, "FAILED: {error}\n");
-                missed.push(format!(
-                    "{} {} users: did not run",
-                    configuration.backend.name(),
-                    configuration.users
-                ));
-                continue;
-            }
-            let _ = writeln!(
-                out,
-                "Seeded with `tessera user import` in {:.1} s.\n",
-                configuration.import_seconds
-            );
-            let _ = writeln!(
-                out,
-                "| scenario | per second | p50 ms | p99 ms | peak RSS MiB | ratio to ceiling | target | result |\n|---|---:|---:|---:|---:|---|---|---|"
-            );
-            for scenario in &configuration.scenarios {
-                let m = &scenario.measured;
-                let goal = self.goal(scenario.name);
-                let ratio = if goal.ceiling > 0.0 { m.per_second / goal.ceiling } else { 0.0 };
-                let rss = m.peak_rss_kib.map(|k| k as f64 / 1024.0);
-                let mut targets = Vec::new();
-                let mut misses = Vec::new();
-                if let Some(min) = goal.min_ratio {
-                    targets.push(format!("≥ {:.0}% of ceiling", min * 100.0));
-                    if ratio < min {
-                        misses.push(format!("{:.0}% of ceiling, not {:.0}%", ratio * 100.0, min * 100.0));
-                    }
-                }
-                if let Some(min) = goal.min_per_second {
-                    targets.push(format!("≥ {min:.0}/s"));
-                    if m.per_second < min {
-                        misses.push(format!(
-                            "{:.0}/s, {:.0}% short of {min:.0}/s",
-                            m.per_second,
-                            (1.0 - m.per_second / min) * 100.0
-                        ));
-                    }
-                }
-                if goal.p99_bound {
-                    targets.push(format!("p99 < {P99_TARGET_MS:.0} ms"));
-                    if m.p99_ms >= P99_TARGET_MS {
-                        misses.push(format!("p99 {:.1} ms", m.p99_ms));
-                    }
-                }
-                targets.push(format!("RSS < {RSS_TARGET_MIB:.0} MiB"));
-                if let Some(rss) = rss
-                    && rss >= RSS_TARGET_MIB
-                {
-                    misses.push(format!("peak RSS {rss:.1} MiB"));
-                }
-                let result = if m.errors > 0 {
-                    format!(
-                        "FAILED: {} errors ({})",
-                        m.errors,
-                        m.first_error.clone().unwrap_or_default().replace('|', "/").replace('\n', " ")
-                    )
-                } else if misses.is_empty() {
-                    "met".to_string()
-                } else {
-                    format!("missed: {}", misses.join("; "))
-                };
-                if m.errors > 0 || !misses.is_empty() {
-                    missed.push(format!(
-                        "{} {} users, {}: {result}",
-                        configuration.backend.name(),
-                        configuration.users,
-                        scenario.name
-                    ));
-                }
-                let _ = writeln!(
-                    out,
-                    "| {} | {:.1} | {:.2} | {:.2} | {} | {:.1}% of {} | {} | {result} |",
-                    scenario.name,
-                    m.per_second,
-                    m.p50_ms,
-                    m.p99_ms,
-                    rss.map(|r| format!("{r:.1}")).unwrap_or_else(|| "-".into()),
-                    ratio * 100.0,
-                    goal.ceiling_name,
-                    targets.join(", "),
-                );
-            }
-            out.push('\n');
+            self.configuration(&mut out, &mut missed, configuration);
         }
-        self.scaling(&mut out, &mut missed);
-        let _ = writeln!(out, "## Targets\n");
+        self.scaling(&mut out);
+        let _ = writeln!(out, "## Targets (issue 17)\n");
         if missed.is_empty() {
             let _ = writeln!(out, "Every target is met.");
         } else {
@@ -241,8 +260,144 @@ impl Report {
         out
     }
 
-    /// Throughput with the most users against the fewest, per backend (target: at most 10% less).
-    fn scaling(&self, out: &mut String, missed: &mut Vec<String>) {
+    fn configuration(&self, out: &mut String, missed: &mut Vec<String>, configuration: &Configuration) {
+        let label = format!("{} {} users", configuration.backend.name(), configuration.users);
+        let _ = writeln!(out, "## {}, {} users\n", configuration.backend.name(), configuration.users);
+        if let Some(error) = &configuration.error {
+            let _ = writeln!(out, "FAILED: {error}\n");
+            missed.push(format!("{label}: did not run"));
+            return;
+        }
+        let _ =
+            writeln!(out, "Seeded with `tessera user import` in {:.1} s.\n", configuration.import_seconds);
+        if let Some(error) = &configuration.peer_error {
+            let _ = writeln!(out, "The peer FAILED: {}\n", one_line(error));
+            missed.push(format!("{label}: the peer did not run"));
+        }
+        let _ = writeln!(
+            out,
+            "| scenario | tessera /s | peer /s | tessera / peer | ratio to ceiling | p50 ms | p99 ms | p99 / floor | p99 ms at {LATENCY_CONNECTIONS} | peak RSS MiB | peer p99 ms | peer peak RSS MiB | target | result |\n|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---|---|"
+        );
+        for scenario in &configuration.scenarios {
+            let m = &scenario.measured;
+            let goal = self.goal(scenario.name);
+            let ratio = if goal.ceiling > 0.0 { m.per_second / goal.ceiling } else { 0.0 };
+            let times_peer = scenario
+                .peer
+                .as_ref()
+                .filter(|p| p.errors == 0 && p.per_second > 0.0)
+                .map(|p| m.per_second / p.per_second);
+            // Logins keep `login_users` in flight, everything else `connections`.
+            let in_flight = if scenario.name == "login" { self.login_users } else { self.connections };
+            let floor_ms = little_floor_ms(in_flight, m.per_second);
+            let rss = mib(m.peak_rss_kib);
+            let mut targets = Vec::new();
+            let mut misses = Vec::new();
+            if let Some(min) = goal.min_times_peer {
+                targets.push(format!("≥ {min:.0}x peer"));
+                match (times_peer, &scenario.peer) {
+                    (Some(times), Some(peer)) if times < min => misses.push(format!(
+                        "{times:.2}x peer, not {min:.0}x (needs {:.0}/s, {:.0}% more)",
+                        peer.per_second * min,
+                        (peer.per_second * min / m.per_second.max(f64::MIN_POSITIVE) - 1.0) * 100.0
+                    )),
+                    (Some(_), _) => {}
+                    (None, None) => targets.push("(peer not measured)".into()),
+                    (None, Some(_)) => {} // the peer's failure is reported in its column
+                }
+            }
+            if let Some(min) = goal.min_ratio {
+                targets.push(format!("≥ {:.0}% of ceiling", min * 100.0));
+                if ratio < min {
+                    misses.push(format!("{:.0}% of ceiling, not {:.0}%", ratio * 100.0, min * 100.0));
+                }
+            }
+            if let Some(min) = goal.min_per_second {
+                targets.push(format!("≥ {min:.0}/s"));
+                if m.per_second < min {
+                    misses.push(format!(
+                        "{:.0}/s, {:.0}% short of {min:.0}/s",
+                        m.per_second,
+                        (1.0 - m.per_second / min) * 100.0
+                    ));
+                }
+            }
+            if goal.latency {
+                targets.push(format!("p99 ≤ {P99_TO_FLOOR}x floor"));
+                if m.p99_ms > P99_TO_FLOOR * floor_ms {
+                    misses.push(format!(
+                        "p99 {:.1} ms = {:.1}x floor {floor_ms:.1} ms, not {P99_TO_FLOOR}x",
+                        m.p99_ms,
+                        m.p99_ms / floor_ms
+                    ));
+                }
+                targets.push(format!("p99 < {P99_AT_LATENCY_CONNECTIONS_MS:.0} ms at {LATENCY_CONNECTIONS}"));
+                if let Some(at) = self.at_latency_connections(scenario)
+                    && at.p99_ms >= P99_AT_LATENCY_CONNECTIONS_MS
+                {
+                    misses.push(format!("p99 {:.1} ms at {LATENCY_CONNECTIONS} connections", at.p99_ms));
+                }
+            }
+            targets.push(format!("RSS < {:.0} MiB", goal.rss_mib));
+            if let Some(rss) = rss
+                && rss >= goal.rss_mib
+            {
+                misses.push(format!("peak RSS {rss:.1} MiB, not < {:.0}", goal.rss_mib));
+            }
+            let failures: Vec<String> = [
+                ("", Some(m)),
+                (" at the latency connections", scenario.at_latency_connections.as_ref()),
+                (" (peer)", scenario.peer.as_ref()),
+            ]
+            .into_iter()
+            .filter_map(|(what, m)| m.filter(|m| m.errors > 0).map(|m| (what, m)))
+            .map(|(what, m)| {
+                format!(
+                    "{} errors{what} ({})",
+                    m.errors,
+                    one_line(&m.first_error.clone().unwrap_or_default())
+                )
+            })
+            .collect();
+            let result = if !failures.is_empty() {
+                format!("FAILED: {}", failures.join("; "))
+            } else if misses.is_empty() {
+                "met".to_string()
+            } else {
+                format!("missed: {}", misses.join("; "))
+            };
+            if !failures.is_empty() || !misses.is_empty() {
+                missed.push(format!("{label}, {}: {result}", scenario.name));
+            }
+            let dash = || "-".to_string();
+            let peer = scenario.peer.as_ref();
+            let _ = writeln!(
+                out,
+                "| {} | {:.1} | {} | {} | {:.1}% of {} | {:.2} | {:.2} | {:.2} | {} | {} | {} | {} | {} | {result} |",
+                scenario.name,
+                m.per_second,
+                peer.map(|p| format!("{:.1}", p.per_second)).unwrap_or_else(dash),
+                times_peer.map(|t| format!("{t:.2}x")).unwrap_or_else(dash),
+                ratio * 100.0,
+                goal.ceiling_name,
+                m.p50_ms,
+                m.p99_ms,
+                if floor_ms > 0.0 { m.p99_ms / floor_ms } else { 0.0 },
+                self.at_latency_connections(scenario)
+                    .map(|a| format!("{:.2}", a.p99_ms))
+                    .unwrap_or_else(dash),
+                rss.map(|r| format!("{r:.1}")).unwrap_or_else(dash),
+                peer.map(|p| format!("{:.2}", p.p99_ms)).unwrap_or_else(dash),
+                peer.and_then(|p| mib(p.peak_rss_kib)).map(|r| format!("{r:.1}")).unwrap_or_else(dash),
+                targets.join(", "),
+            );
+        }
+        out.push('\n');
+    }
+
+    /// Throughput with the most users against the fewest, per backend: issue 8's target, kept as
+    /// information (issue 17 does not name it), so not in the list of targets.
+    fn scaling(&self, out: &mut String) {
         for backend in [Backend::Sqlite, Backend::Postgres] {
             let mut runs: Vec<&Configuration> =
                 self.configurations.iter().filter(|c| c.backend == backend && c.error.is_none()).collect();
@@ -253,14 +408,14 @@ impl Report {
             }
             let _ = writeln!(
                 out,
-                "## {}: {} users against {} users (target: at most 10% less throughput)\n",
+                "## {}: {} users against {} users (for information)\n",
                 backend.name(),
                 large.users,
                 small.users
             );
             let _ = writeln!(
                 out,
-                "| scenario | {} users /s | {} users /s | ratio | result |\n|---|---:|---:|---:|---|",
+                "| scenario | {} users /s | {} users /s | ratio |\n|---|---:|---:|---:|",
                 small.users, large.users
             );
             for scenario in &small.scenarios {
@@ -270,23 +425,30 @@ impl Report {
                 } else {
                     0.0
                 };
-                let result = if ratio >= 0.90 {
-                    "met".to_string()
-                } else {
-                    format!("missed: {:.0}% less", (1.0 - ratio) * 100.0)
-                };
-                if ratio < 0.90 {
-                    missed.push(format!("{} scaling, {}: {result}", backend.name(), scenario.name));
-                }
                 let _ = writeln!(
                     out,
-                    "| {} | {:.1} | {:.1} | {:.2} | {result} |",
+                    "| {} | {:.1} | {:.1} | {:.2} |",
                     scenario.name, scenario.measured.per_second, other.measured.per_second, ratio
                 );
             }
             out.push('\n');
         }
     }
+}
+
+/// Little's law: with `connections` requests always in flight, the mean latency is
+/// connections / throughput; no p99 can be lower than that mean.
+pub fn little_floor_ms(connections: usize, per_second: f64) -> f64 {
+    if per_second > 0.0 { connections as f64 * 1000.0 / per_second } else { 0.0 }
+}
+
+fn mib(kib: Option<u64>) -> Option<f64> {
+    kib.map(|k| k as f64 / 1024.0)
+}
+
+/// A table cell holds one line and no column separator.
+fn one_line(text: &str) -> String {
+    text.replace('|', "/").replace('\n', " ")
 }
 
 fn command_output(program: &str, args: &[&str]) -> String {
@@ -322,4 +484,89 @@ fn mem_total() -> String {
 
 fn kernel() -> String {
     std::fs::read_to_string("/proc/sys/kernel/osrelease").map(|s| s.trim().to_string()).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn measured(per_second: f64, p99_ms: f64, rss_mib: u64) -> Measured {
+        Measured { per_second, p99_ms, peak_rss_kib: Some(rss_mib * 1024), requests: 1, ..Default::default() }
+    }
+
+    fn report(trivial: f64, scenarios: Vec<Scenario>) -> Report {
+        Report {
+            smoke: false,
+            binary: "tessera".into(),
+            cores: Cores { total: 2, server: Some(0) },
+            duration: Duration::from_secs(10),
+            runs: 3,
+            connections: 64,
+            login_users: 8,
+            ceilings: Ceilings {
+                argon2: 60.0,
+                rs256: 4_000.0,
+                es256: 60_000.0,
+                eddsa: 90_000.0,
+                trivial: Measured { per_second: trivial, ..Default::default() },
+            },
+            peer: Some(PeerInfo { package: "oidc-provider@9.13.3", node_version: "v20".into() }),
+            configurations: vec![Configuration {
+                backend: Backend::Sqlite,
+                users: 1000,
+                import_seconds: 0.1,
+                scenarios,
+                error: None,
+                peer_error: None,
+            }],
+        }
+    }
+
+    fn scenario(
+        name: &'static str,
+        tessera: Measured,
+        at_8: Option<Measured>,
+        peer: Option<Measured>,
+    ) -> Scenario {
+        Scenario { name, measured: tessera, at_latency_connections: at_8, peer }
+    }
+
+    #[test]
+    fn token_endpoints_need_twice_the_peer_and_both_latency_bounds() {
+        // 64 / 8,000 per s = 8 ms floor: a p99 of 12 ms is 1.5x, met; 13 ms is not.
+        let met = scenario(
+            "client_credentials",
+            measured(8_000.0, 12.0, 20),
+            Some(measured(7_000.0, 9.0, 20)),
+            Some(measured(4_000.0, 30.0, 150)),
+        );
+        let missed = scenario(
+            "introspection",
+            measured(6_000.0, 13.0, 20),
+            Some(measured(6_000.0, 10.0, 20)),
+            Some(measured(4_000.0, 30.0, 150)),
+        );
+        let text = report(130_000.0, vec![met, missed]).markdown();
+        assert!(text.contains("| client_credentials | 8000.0 | 4000.0 | 2.00x |"), "{text}");
+        let line = text.lines().find(|l| l.starts_with("| client_credentials")).unwrap_or_default();
+        assert!(line.ends_with("| met |"), "{line}");
+        let line =
+            text.lines().find(|l| l.starts_with("- SQLite 1000 users, introspection")).unwrap_or_default();
+        assert!(line.contains("1.50x peer, not 2x (needs 8000/s, 33% more)"), "{line}");
+        // 13 ms against a floor of 10.7 ms (64 / 6,000 per s) is within 1.5x.
+        assert!(!line.contains("floor"), "{line}");
+        assert!(line.contains("p99 10.0 ms at 8 connections"), "{line}");
+    }
+
+    #[test]
+    fn discovery_counts_against_the_ceiling_only_on_a_slow_machine_and_logins_may_hold_argon2() {
+        let discovery =
+            || scenario("discovery", measured(70_000.0, 2.0, 20), None, Some(measured(8_000.0, 9.0, 90)));
+        let login = || scenario("login", measured(55.0, 200.0, 45), None, None);
+        let fast = report(130_000.0, vec![discovery(), login()]).markdown();
+        assert!(fast.contains("discovery: missed: 70000/s, 10% short of 78000/s"), "{fast}");
+        assert!(fast.contains("| login |") && !fast.contains("login: missed"), "{fast}");
+        let slow = report(100_000.0, vec![discovery()]).markdown();
+        assert!(slow.contains("Every target is met."), "{slow}");
+    }
 }

@@ -108,8 +108,10 @@ pub async fn run(plan: &Plan<'_>, backend: Backend, count: usize) -> Fallible<Co
         }),
         _ => None,
     };
+    settle_after_sign_ins().await;
     scenarios.push(bench.refresh("refresh_rs256", pid, &rs256, families, peer_refresh).await);
     let families = driver::refresh_families(&ed, &users, &next_user, plan.connections).await;
+    settle_after_sign_ins().await;
     scenarios.push(bench.refresh("refresh_eddsa", pid, &ed, families, None).await);
 
     let form = ("Content-Type", "application/x-www-form-urlencoded".to_string());
@@ -370,4 +372,11 @@ async fn token_is_active(introspect: &str, userinfo: &str, client: &Client, toke
         return Err(format!("userinfo with the benchmark's access token: {}", answer.status()));
     }
     Ok(())
+}
+
+/// tessera gives its hashing threads' Argon2 memory back after 2 s without a sign-in
+/// (`src/authn/password.rs`, `IDLE`): a token scenario measured right after the sign-ins of its
+/// set-up would count that memory, which a server busy with tokens alone does not hold.
+async fn settle_after_sign_ins() {
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
 }

@@ -35,9 +35,9 @@ pub use user_directory::{
     UserChange, UserFilter, list_users, statuses, update_user, user, user_at_revision, user_revision,
 };
 pub use user_lifecycle::{
-    Disabled, Done, Enabled, Factor, FactorKind, LifecycleError, Person, SessionSummary, SignedOut,
-    Status, TwoFactorReset, UserOverview, delete_user, disable_user, enable_user, end_session,
-    reset_two_factor, show_user, sign_out, status_of,
+    Disabled, Done, Enabled, Factor, FactorKind, LifecycleError, Person, SessionSummary, SignedOut, Status,
+    TwoFactorReset, UserOverview, delete_user, disable_user, enable_user, end_session, reset_two_factor,
+    show_user, sign_out, status_of,
 };
 pub use users::{create_user, create_user_with_verified};
 

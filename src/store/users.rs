@@ -238,10 +238,14 @@ pub async fn accept_invitation(
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StandingFilter<'a> {
     /// Not disabled, and not waiting to accept an invitation.
-    Active { invitation: &'a str },
+    Active {
+        invitation: &'a str,
+    },
     Disabled,
     /// Not disabled, address not verified, and an unused link of the purpose `invitation`.
-    Invited { invitation: &'a str },
+    Invited {
+        invitation: &'a str,
+    },
 }
 
 /// An unused invitation link (of `purpose`) of the user in the outer query, for an unverified
@@ -261,11 +265,7 @@ fn pending_invitation(purpose: &str) -> sea_orm::sea_query::SimpleExpr {
 }
 
 /// Whether the user has not yet accepted an invitation (see `StandingFilter::Invited`).
-pub async fn is_invited(
-    db: &impl ConnectionTrait,
-    user_id: &str,
-    purpose: &str,
-) -> Result<bool, StoreError> {
+pub async fn is_invited(db: &impl ConnectionTrait, user_id: &str, purpose: &str) -> Result<bool, StoreError> {
     Ok(user::Entity::find_by_id(user_id.to_string())
         .filter(pending_invitation(purpose))
         .one(db)
@@ -304,9 +304,9 @@ pub async fn list_page(
     query = match standing {
         None => query,
         Some(StandingFilter::Disabled) => query.filter(user::Column::DisabledAt.is_not_null()),
-        Some(StandingFilter::Active { invitation }) => query
-            .filter(user::Column::DisabledAt.is_null())
-            .filter(pending_invitation(invitation).not()),
+        Some(StandingFilter::Active { invitation }) => {
+            query.filter(user::Column::DisabledAt.is_null()).filter(pending_invitation(invitation).not())
+        }
         Some(StandingFilter::Invited { invitation }) => {
             query.filter(user::Column::DisabledAt.is_null()).filter(pending_invitation(invitation))
         }

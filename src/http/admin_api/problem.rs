@@ -122,12 +122,9 @@ impl From<AdminError> for Problem {
                 "The resource changed",
                 "it was changed since the ETag given in If-Match; read it again and retry",
             ),
-            AdminError::Conflict(detail) => Self::new(
-                StatusCode::CONFLICT,
-                "invalid-state",
-                "Not possible while it stands so",
-                detail,
-            ),
+            AdminError::Conflict(detail) => {
+                Self::new(StatusCode::CONFLICT, "invalid-state", "Not possible while it stands so", detail)
+            }
             AdminError::Store(StoreError::Duplicate(what)) => Self::new(
                 StatusCode::CONFLICT,
                 "conflict",

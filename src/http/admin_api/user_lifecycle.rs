@@ -27,7 +27,11 @@ pub struct SignedOutView {
 
 impl From<SignedOut> for SignedOutView {
     fn from(ended: SignedOut) -> Self {
-        Self { sessions: ended.sessions, refresh_tokens: ended.refresh_tokens, access_tokens: ended.access_tokens }
+        Self {
+            sessions: ended.sessions,
+            refresh_tokens: ended.refresh_tokens,
+            access_tokens: ended.access_tokens,
+        }
     }
 }
 

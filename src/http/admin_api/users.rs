@@ -84,12 +84,20 @@ impl UserView {
 }
 
 /// The user as they are now, with their ETag (the answer of a read and of every change to them).
-pub(super) async fn current(state: &AppState, caller: &AdminCaller, user_id: &str) -> Result<Response, Problem> {
+pub(super) async fn current(
+    state: &AppState,
+    caller: &AdminCaller,
+    user_id: &str,
+) -> Result<Response, Problem> {
     let row = admin::user(state, &caller.tenant, user_id).await?;
     answer(state, StatusCode::OK, &row).await
 }
 
-async fn answer(state: &AppState, status: StatusCode, row: &entity::user::Model) -> Result<Response, Problem> {
+async fn answer(
+    state: &AppState,
+    status: StatusCode,
+    row: &entity::user::Model,
+) -> Result<Response, Problem> {
     let standing = admin::status_of(state, row).await.map_err(Problem::internal)?;
     Ok(with_etag(status, &admin::user_revision(row), UserView::of(row, standing)))
 }
@@ -204,7 +212,11 @@ pub async fn create(
             let actor = Actor::ApiClient(caller.client_id());
             admin::invite_new_user(&state, tenant, &body.email, name, actor).await?
         }
-        _ => return Err(admin::AdminError::Invalid("give either a password or \"invite\": true".into()).into()),
+        _ => {
+            return Err(
+                admin::AdminError::Invalid("give either a password or \"invite\": true".into()).into()
+            );
+        }
     };
     let mut response = answer(&state, StatusCode::CREATED, &row).await?;
     if let Ok(value) = HeaderValue::from_str(&caller.tenant.url(&format!("/admin/v1/users/{}", row.id))) {

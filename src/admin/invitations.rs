@@ -27,23 +27,31 @@ pub async fn invite_user(
 ) -> Result<entity::user::Model, AdminError> {
     let email = Email::parse(email)?;
     let user = match store::users::find_by_email(&state.db, tenant.id(), &email).await? {
-        Some(user)
-            if store::email_links::has_used(&state.db, &user.id, PURPOSE).await? || user.email_verified =>
-        {
-            return Err(AdminError::Conflict(format!(
-                "{} already has an account with a password; use \"Forgot your password?\"",
-                email.as_str()
-            )));
-        }
-        Some(user) if user.disabled_at.is_some() => {
-            // Disabling removed their links; a new one must not set a disabled person's password.
-            return Err(AdminError::Conflict(format!("{} is disabled; enable them first", email.as_str())));
-        }
         Some(user) => user,
         None => create_invited(state, tenant, &email, name, Actor::CLI).await?,
     };
-    send_invitation(state, tenant, &user).await?;
+    invite_again(state, tenant, &user).await?;
     Ok(user)
+}
+
+/// Sends someone who has not accepted an invitation a new link (the earlier one stops working);
+/// refused once they have a password of their own, or while they are disabled.
+pub async fn invite_again(
+    state: &AppState,
+    tenant: &Tenant,
+    user: &entity::user::Model,
+) -> Result<(), AdminError> {
+    if user.email_verified || store::email_links::has_used(&state.db, &user.id, PURPOSE).await? {
+        return Err(AdminError::Conflict(format!(
+            "{} already has an account with a password; use \"Forgot your password?\"",
+            user.email
+        )));
+    }
+    if user.disabled_at.is_some() {
+        // Disabling removed their links; a new one must not set a disabled person's password.
+        return Err(AdminError::Conflict(format!("{} is disabled; enable them first", user.email)));
+    }
+    send_invitation(state, tenant, user).await
 }
 
 /// Creates a person by invitation only: an address that is taken is `Duplicate` (a conflict),

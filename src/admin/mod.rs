@@ -24,7 +24,7 @@ pub use clients::{
     ClientChange, NewClientRequest, SECRET_GRACE_SECONDS, client, client_revision, create_client,
     delete_client, list_clients, rotate_client_secret, update_client,
 };
-pub use invitations::{invite_new_user, invite_user};
+pub use invitations::{invite_again, invite_new_user, invite_user};
 pub use signing_keys::rotate_key;
 pub use tenant_settings::{TenantChange, tenant_revision, update_tenant_settings};
 pub use tenant_sms::{SmsPolicy, set_tenant_sms_sender, update_sms_policy};

@@ -171,7 +171,7 @@ pub async fn invite_again(
 ) -> Result<Response, Problem> {
     caller.require(USERS_WRITE)?;
     let row = admin::user(&state, &caller.tenant, &path.user_id).await?;
-    admin::invite_user(&state, &caller.tenant, &row.email, None).await?;
+    admin::invite_again(&state, &caller.tenant, &row).await?;
     Ok(StatusCode::ACCEPTED.into_response())
 }
 

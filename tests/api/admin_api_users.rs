@@ -378,7 +378,24 @@ async fn lifecycle_calls_need_the_right_token_and_change_nothing_otherwise(backe
         .await
         .unwrap();
     assert_eq!(response.status(), 404);
-    let after = (api.users().await, api.get("/users/{user_id}/sessions", &params).await.body);
+    // And this tenant's admin does not find a person of the other tenant.
+    let other_tenant = admin::tenant(&app.state, "other").await.unwrap();
+    let stranger =
+        admin::create_user(&app.state, &other_tenant, EMAIL, None, secrecy::SecretString::from(PASSWORD))
+            .await
+            .unwrap();
+    let theirs = [("user_id", stranger.id.as_str()), ("sid", sid.as_str())];
+    for (method, path) in writes.iter().chain(reads.iter()) {
+        let answer = api.call(method.clone(), path, &theirs, Some(&api.token), None, &[]).await;
+        answer.assert_problem(404, "not-found");
+    }
+    assert_eq!(admin::user(&app.state, &other_tenant, &stranger.id).await.unwrap(), stranger);
+    let mut everyone: Vec<_> = before.0.into_iter().chain([stranger]).collect();
+    everyone.sort_by(|a, b| a.id.cmp(&b.id));
+    let before = (everyone, before.1);
+    let mut now = api.users().await;
+    now.sort_by(|a, b| a.id.cmp(&b.id));
+    let after = (now, api.get("/users/{user_id}/sessions", &params).await.body);
     assert_eq!(after, before, "nothing changed");
     for event in ["user.disabled", "user.enabled", "user.two_factor_reset", "user.signed_out", "user.deleted"]
     {

@@ -137,16 +137,19 @@ pub enum Event {
     /// A client was registered (`tessera client create`, `tessera serve --demo`).
     /// Detail: `client_id`, `public`, `first_party`.
     ClientCreated,
-    /// A user was created (`tessera user create`, `tessera serve --demo`).
+    /// A user was created (`tessera user create` or `invite`, `tessera serve --demo`, the admin
+    /// API's `POST /users`).
     /// Detail: `email_verified` (true only when the administrator vouched for the address with
-    /// `--email-verified`; otherwise the detail is `{}`).
+    /// `--email-verified`; otherwise the detail is `{}`); by invitation `invited` (true) and `by`.
     UserCreated,
     /// Users were imported (`tessera user import`), written in the import's own transaction.
     /// Detail: `users`, `with_totp` (how many came with an authenticator-app seed).
     UsersImported,
     /// An administrator ended every session, refresh token and access token of a person
-    /// (`tessera user sign-out`); their apps are told by back-channel logout.
-    /// Detail: `actor` (`cli`, or the admin API's caller), `sessions` (how many were live).
+    /// (`tessera user sign-out`, `DELETE /users/{id}/sessions`), or one session of theirs
+    /// (`DELETE /users/{id}/sessions/{sid}`); their apps are told by back-channel logout.
+    /// Detail: `actor` (`cli`, or the admin API's caller), `sessions` (how many were live), `sid`
+    /// (when one session ended).
     UserSignedOut,
     /// An administrator removed every factor of a person (app, phone number, security keys and
     /// passkeys), their backup codes and trusted devices, and ended every sign-in

@@ -102,8 +102,14 @@ pub async fn create_client(
     if let Some(jwks) = &request.jwks {
         let parsed: serde_json::Value = serde_json::from_str(jwks)
             .map_err(|e| AdminError::Invalid(format!("the JWK Set is not JSON: {e}")))?;
-        if parsed["keys"].as_array().is_none_or(|keys| keys.is_empty()) {
+        let Some(keys) = parsed["keys"].as_array().filter(|keys| !keys.is_empty()) else {
             return Err(AdminError::Invalid("the JWK Set has no keys".into()));
+        };
+        // A private or symmetric key would be a secret stored (and shown) in the clear.
+        if keys.iter().any(|key| key.get("d").is_some() || key.get("k").is_some()) {
+            return Err(AdminError::Invalid(
+                "the JWK Set must hold public keys only (no \"d\" or \"k\")".into(),
+            ));
         }
     }
     for uri in [&request.jwks_uri, &request.backchannel_logout_uri].into_iter().flatten() {

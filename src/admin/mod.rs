@@ -24,18 +24,20 @@ pub use clients::{
     ClientChange, NewClientRequest, SECRET_GRACE_SECONDS, client, client_revision, create_client,
     delete_client, list_clients, rotate_client_secret, update_client,
 };
-pub use invitations::invite_user;
+pub use invitations::{invite_again, invite_new_user, invite_user};
 pub use signing_keys::rotate_key;
 pub use tenant_settings::{TenantChange, tenant_revision, update_tenant_settings};
 pub use tenant_sms::{SmsPolicy, set_tenant_sms_sender, update_sms_policy};
 pub use tenants::{
     create_tenant, set_tenant_email_from, tenant, update_tenant_branding, update_tenant_policy,
 };
-pub use user_directory::{UserChange, UserFilter, list_users, update_user, user, user_revision};
+pub use user_directory::{
+    UserChange, UserFilter, list_users, statuses, update_user, user, user_at_revision, user_revision,
+};
 pub use user_lifecycle::{
-    Disabled, Done, Enabled, Factor, FactorKind, LifecycleError, SessionSummary, SignedOut, Status,
-    TwoFactorReset, UserOverview, delete_user, disable_user, enable_user, reset_two_factor, show_user,
-    sign_out,
+    Disabled, Done, Enabled, Factor, FactorKind, LifecycleError, Person, SessionSummary, SignedOut, Status,
+    TwoFactorReset, UserOverview, delete_user, disable_user, enable_user, end_session, reset_two_factor,
+    show_user, sign_out, status_of,
 };
 pub use users::{create_user, create_user_with_verified};
 
@@ -48,6 +50,10 @@ pub enum AdminError {
     /// The named thing (a client, a user) is not in this tenant.
     #[error("no such {0}")]
     NotFound(&'static str),
+    /// The request conflicts with where the thing stands (an invitation to someone who has a
+    /// password already).
+    #[error("{0}")]
+    Conflict(String),
     /// The caller's revision (an `If-Match` ETag) is not the current one: someone changed it first.
     #[error("it was changed meanwhile; read it again and retry")]
     Stale,

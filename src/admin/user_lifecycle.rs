@@ -1,8 +1,9 @@
 //! An administrator's recovery and lifecycle operations on one person, named by tenant and email
-//! address: sign them out everywhere, reset their second factor, disable and enable them, erase
-//! them (GDPR art. 17), and show where they stand. Typed input, typed results, typed errors and no
-//! printing: the command line and an admin API call the same functions. Every change is one store
-//! transaction together with its audit event, whose `actor` says which administrator acted.
+//! address (the CLI) or id (the admin API): sign them out everywhere or end one session, reset
+//! their second factor, disable and enable them, erase them (GDPR art. 17), and show where they
+//! stand. Typed input, typed results, typed errors and no printing: the command line and the
+//! admin API call the same functions. Every change is one store transaction together with its
+//! audit event, whose `actor` says which administrator acted.
 
 use entity::two_factor_method::TwoFactorMethod;
 use serde::Serialize;
@@ -25,6 +26,9 @@ pub enum LifecycleError {
     InvalidEmail(String),
     #[error("tenant {tenant} has no user with this email address")]
     UnknownUser { tenant: String },
+    /// The person has no live session with this `sid`.
+    #[error("the person has no such session")]
+    UnknownSession,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -82,15 +86,39 @@ pub enum Enabled {
     },
 }
 
+/// Whom an operation is about: the command line names a person by email address (a plain
+/// string converts to that), the admin API by id (their `sub`).
+#[derive(Clone, Copy, Debug)]
+pub enum Person<'a> {
+    Email(&'a str),
+    Id(&'a str),
+}
+
+impl<'a> From<&'a str> for Person<'a> {
+    fn from(email: &'a str) -> Self {
+        Self::Email(email)
+    }
+}
+
+impl<'a> From<&'a String> for Person<'a> {
+    fn from(email: &'a String) -> Self {
+        Self::Email(email)
+    }
+}
+
 async fn find_user(
     state: &AppState,
     tenant: &Tenant,
-    email: &str,
+    who: Person<'_>,
 ) -> Result<entity::user::Model, LifecycleError> {
-    let email = Email::parse(email).map_err(|e| LifecycleError::InvalidEmail(e.0))?;
-    store::users::find_by_email(&state.db, tenant.id(), &email)
-        .await?
-        .ok_or_else(|| LifecycleError::UnknownUser { tenant: tenant.slug().to_string() })
+    let found = match who {
+        Person::Email(email) => {
+            let email = Email::parse(email).map_err(|e| LifecycleError::InvalidEmail(e.0))?;
+            store::users::find_by_email(&state.db, tenant.id(), &email).await?
+        }
+        Person::Id(id) => store::users::find(&state.db, tenant.id(), id).await?,
+    };
+    found.ok_or_else(|| LifecycleError::UnknownUser { tenant: tenant.slug().to_string() })
 }
 
 /// The back-channel logout deliveries for every live session of the user, to be written in the
@@ -125,13 +153,13 @@ fn audit_row(
 
 /// Ends every session, refresh token (offline ones too) and access token of the person; the
 /// clients that registered back-channel logout are told.
-pub async fn sign_out(
+pub async fn sign_out<'a>(
     state: &AppState,
     tenant: &Tenant,
-    email: &str,
+    who: impl Into<Person<'a>>,
     actor: &Actor<'_>,
 ) -> Result<Done, LifecycleError> {
-    let user = find_user(state, tenant, email).await?;
+    let user = find_user(state, tenant, who.into()).await?;
     let now = state.now();
     let deliveries = logout_deliveries(state, tenant, &user.id, now).await?;
     let counted = store::sessions::list_for_user(&state.db, &user.id).await?.len() as u64;
@@ -141,17 +169,45 @@ pub async fn sign_out(
     Ok(Done { user_id: user.id, signed_out: ended.into() })
 }
 
+/// Ends one session of the person (its public `sid`) as their own logout would: its refresh
+/// tokens (not offline ones) and their access tokens end, and the apps it signed in to are told.
+pub async fn end_session<'a>(
+    state: &AppState,
+    tenant: &Tenant,
+    who: impl Into<Person<'a>>,
+    sid: &str,
+    actor: &Actor<'_>,
+) -> Result<Done, LifecycleError> {
+    let user = find_user(state, tenant, who.into()).await?;
+    let now = state.now();
+    let live = store::sessions::list_for_user(&state.db, &user.id)
+        .await?
+        .into_iter()
+        .any(|s| s.sid == sid && s.expires_at > now);
+    if !live {
+        return Err(LifecycleError::UnknownSession);
+    }
+    let deliveries = backchannel::deliveries_for(state, tenant, sid, &user.id, now).await?;
+    let detail = json!({ "sessions": 1, "sid": sid });
+    let audit = audit_row(tenant, &user.id, Event::UserSignedOut, actor, detail, now);
+    let ended = store::user_lifecycle::end_session(&state.db, &user.id, sid, deliveries.clone(), audit, now)
+        .await?
+        .ok_or(LifecycleError::UnknownSession)?;
+    backchannel::dispatch(state, deliveries);
+    Ok(Done { user_id: user.id, signed_out: ended.into() })
+}
+
 /// Removes every factor of the person (authenticator app, phone number, security keys and
 /// passkeys), their backup codes and trusted devices, and ends every sign-in, in one transaction.
 /// At their next sign-in a tenant that requires two-factor authentication has them set it up
 /// again.
-pub async fn reset_two_factor(
+pub async fn reset_two_factor<'a>(
     state: &AppState,
     tenant: &Tenant,
-    email: &str,
+    who: impl Into<Person<'a>>,
     actor: &Actor<'_>,
 ) -> Result<TwoFactorReset, LifecycleError> {
-    let user = find_user(state, tenant, email).await?;
+    let user = find_user(state, tenant, who.into()).await?;
     let now = state.now();
     let deliveries = logout_deliveries(state, tenant, &user.id, now).await?;
     let previous_method = user.two_factor_method;
@@ -188,13 +244,13 @@ pub async fn reset_two_factor(
 
 /// Disables the person: they cannot sign in (they get the answer of a wrong password), and every
 /// session and token of theirs ends.
-pub async fn disable_user(
+pub async fn disable_user<'a>(
     state: &AppState,
     tenant: &Tenant,
-    email: &str,
+    who: impl Into<Person<'a>>,
     actor: &Actor<'_>,
 ) -> Result<Disabled, LifecycleError> {
-    let user = find_user(state, tenant, email).await?;
+    let user = find_user(state, tenant, who.into()).await?;
     if user.disabled_at.is_some() {
         return Ok(Disabled::AlreadyDisabled { user_id: user.id });
     }
@@ -211,13 +267,13 @@ pub async fn disable_user(
 }
 
 /// Lets a disabled person sign in again (their factors are as they were).
-pub async fn enable_user(
+pub async fn enable_user<'a>(
     state: &AppState,
     tenant: &Tenant,
-    email: &str,
+    who: impl Into<Person<'a>>,
     actor: &Actor<'_>,
 ) -> Result<Enabled, LifecycleError> {
-    let user = find_user(state, tenant, email).await?;
+    let user = find_user(state, tenant, who.into()).await?;
     let now = state.now();
     let audit = audit_row(tenant, &user.id, Event::UserEnabled, actor, json!({}), now);
     Ok(if store::user_lifecycle::enable(&state.db, &user.id, audit, now).await? {
@@ -234,13 +290,13 @@ const PERSONAL_DETAIL_FIELDS: [&str; 3] = ["name", "browser", "to"];
 /// Erases the person (GDPR art. 17): their row, factors, sessions, tokens, consents, pending
 /// sign-ins and the throttle counters named after them; their earlier audit events keep only the
 /// pseudonymous user id. Returns that id (the `sub` clients knew them by).
-pub async fn delete_user(
+pub async fn delete_user<'a>(
     state: &AppState,
     tenant: &Tenant,
-    email: &str,
+    who: impl Into<Person<'a>>,
     actor: &Actor<'_>,
 ) -> Result<String, LifecycleError> {
-    let user = find_user(state, tenant, email).await?;
+    let user = find_user(state, tenant, who.into()).await?;
     let now = state.now();
     let deliveries = logout_deliveries(state, tenant, &user.id, now).await?;
     let account_throttle = format!("account:{}:{}", tenant.id(), sha256_hex(&user.email));
@@ -268,6 +324,8 @@ pub async fn delete_user(
 pub enum Status {
     Active,
     Disabled,
+    /// Created by an invitation they have not accepted yet: no password of their own.
+    Invited,
 }
 
 impl Status {
@@ -275,8 +333,25 @@ impl Status {
         match self {
             Self::Active => "active",
             Self::Disabled => "disabled",
+            Self::Invited => "invited",
         }
     }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        [Self::Active, Self::Disabled, Self::Invited].into_iter().find(|s| s.as_str() == value)
+    }
+}
+
+/// Where a person stands: disabled, invited (an invitation not accepted yet) or active.
+pub async fn status_of(state: &AppState, user: &entity::user::Model) -> Result<Status, StoreError> {
+    if user.disabled_at.is_some() {
+        return Ok(Status::Disabled);
+    }
+    Ok(if store::users::is_invited(&state.db, &user.id, super::invitations::PURPOSE).await? {
+        Status::Invited
+    } else {
+        Status::Active
+    })
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -338,12 +413,12 @@ pub struct UserOverview {
     pub last_sign_in: Option<i64>,
 }
 
-pub async fn show_user(
+pub async fn show_user<'a>(
     state: &AppState,
     tenant: &Tenant,
-    email: &str,
+    who: impl Into<Person<'a>>,
 ) -> Result<UserOverview, LifecycleError> {
-    let user = find_user(state, tenant, email).await?;
+    let user = find_user(state, tenant, who.into()).await?;
     let now = state.now();
     let mut factors = Vec::new();
     if let Some(app) = store::totp_credentials::find_with_status(&state.db, &user.id, "active").await? {
@@ -385,7 +460,7 @@ pub async fn show_user(
         .collect();
     sessions.sort_by_key(|s| std::cmp::Reverse(s.signed_in_at));
     Ok(UserOverview {
-        status: if user.disabled_at.is_some() { Status::Disabled } else { Status::Active },
+        status: status_of(state, &user).await?,
         disabled_at: user.disabled_at,
         email_verified: user.email_verified,
         created_at: user.created_at,

@@ -82,6 +82,41 @@ pub async fn sign_out(
     Ok(ended)
 }
 
+/// Ends one session of the user (by its public `sid`) as their own logout would: the session,
+/// the record of the apps it signed in to, its refresh tokens (offline ones survive, as at
+/// logout) and the access tokens they issued; queues `deliveries` and records `audit`. `None`,
+/// with nothing written, when the user has no such session.
+pub async fn end_session(
+    db: &Db,
+    user_id: &str,
+    sid: &str,
+    deliveries: Vec<logout_delivery::Model>,
+    audit: audit_event::Model,
+    now: i64,
+) -> Result<Option<Ended>, StoreError> {
+    let txn = db.begin().await?;
+    let sessions = session::Entity::delete_many()
+        .filter(session::Column::UserId.eq(user_id))
+        .filter(session::Column::Sid.eq(sid))
+        .exec(&txn)
+        .await?;
+    if sessions.rows_affected == 0 {
+        return Ok(None);
+    }
+    session_client::Entity::delete_many().filter(session_client::Column::Sid.eq(sid)).exec(&txn).await?;
+    let mut ended = Ended { sessions: sessions.rows_affected, ..Ended::default() };
+    for family in super::refresh_tokens::session_families(&txn, sid).await? {
+        ended.refresh_tokens += super::refresh_tokens::revoke_family(&txn, &family, now).await?;
+        ended.access_tokens += super::access_tokens::revoke_family(&txn, &family, now).await?;
+    }
+    for delivery in deliveries {
+        logout_deliveries::insert(&txn, delivery).await?;
+    }
+    audit_events::insert(&txn, audit).await?;
+    txn.commit().await?;
+    Ok(Some(ended))
+}
+
 /// Removes every factor of the user (authenticator app, phone number, security keys and
 /// passkeys, pending codes and ceremonies), their backup codes and trusted devices, switches
 /// two-factor authentication off and ends every sign-in; records `audit`.

@@ -1,5 +1,6 @@
+use entity::email_link;
 use entity::user::{self, TwoFactorMethod};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, Query};
 use sea_orm::sea_query::{ExprTrait, LikeExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
@@ -233,16 +234,83 @@ pub async fn accept_invitation(
     Ok(true)
 }
 
+/// Which users a list keeps, by where they stand.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StandingFilter<'a> {
+    /// Not disabled, and not waiting to accept an invitation.
+    Active {
+        invitation: &'a str,
+    },
+    Disabled,
+    /// Not disabled, address not verified, and an unused link of the purpose `invitation`.
+    Invited {
+        invitation: &'a str,
+    },
+}
+
+/// An unused invitation link (of `purpose`) of the user in the outer query, for an unverified
+/// address: the person has not accepted it yet.
+fn pending_invitation(purpose: &str) -> sea_orm::sea_query::SimpleExpr {
+    let link = Query::select()
+        .expr(Expr::val(1))
+        .from(email_link::Entity)
+        .and_where(
+            Expr::col((email_link::Entity, email_link::Column::UserId))
+                .equals((user::Entity, user::Column::Id)),
+        )
+        .and_where(Expr::col((email_link::Entity, email_link::Column::Purpose)).eq(purpose))
+        .and_where(Expr::col((email_link::Entity, email_link::Column::UsedAt)).is_null())
+        .to_owned();
+    Expr::exists(link).and(Expr::col((user::Entity, user::Column::EmailVerified)).eq(false))
+}
+
+/// Whether the user has not yet accepted an invitation (see `StandingFilter::Invited`).
+pub async fn is_invited(db: &impl ConnectionTrait, user_id: &str, purpose: &str) -> Result<bool, StoreError> {
+    Ok(user::Entity::find_by_id(user_id.to_string())
+        .filter(pending_invitation(purpose))
+        .one(db)
+        .await?
+        .is_some())
+}
+
+/// Of `user_ids`, those who have not yet accepted an invitation (one query for a page).
+pub async fn invited_among(
+    db: &impl ConnectionTrait,
+    user_ids: &[&str],
+    purpose: &str,
+) -> Result<std::collections::HashSet<String>, StoreError> {
+    if user_ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let rows = user::Entity::find()
+        .filter(user::Column::Id.is_in(user_ids.iter().copied()))
+        .filter(pending_invitation(purpose))
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(|u| u.id).collect())
+}
+
 /// One page of a tenant's users in email order, after `after`, whose address starts with
-/// `prefix` (taken literally: `%` and `_` are not wildcards).
+/// `prefix` (taken literally: `%` and `_` are not wildcards) and who stand as `standing` says.
 pub async fn list_page(
     db: &impl ConnectionTrait,
     tenant_id: &str,
     prefix: Option<&str>,
+    standing: Option<StandingFilter<'_>>,
     after: Option<&str>,
     limit: u64,
 ) -> Result<Vec<user::Model>, StoreError> {
     let mut query = user::Entity::find().filter(user::Column::TenantId.eq(tenant_id));
+    query = match standing {
+        None => query,
+        Some(StandingFilter::Disabled) => query.filter(user::Column::DisabledAt.is_not_null()),
+        Some(StandingFilter::Active { invitation }) => {
+            query.filter(user::Column::DisabledAt.is_null()).filter(pending_invitation(invitation).not())
+        }
+        Some(StandingFilter::Invited { invitation }) => {
+            query.filter(user::Column::DisabledAt.is_null()).filter(pending_invitation(invitation))
+        }
+    };
     if let Some(prefix) = prefix {
         let escaped: String = prefix
             .chars()

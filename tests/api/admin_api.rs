@@ -10,21 +10,21 @@ use tessera::admin::{self, NewClientRequest};
 use crate::both_backends;
 use crate::helpers::{AuthRequest, Backend, EMAIL, PASSWORD, PORTAL, TestApp, browser, pkce, spawn_app};
 
-const ALL: &str = "admin.users.read admin.users.write admin.clients.read admin.clients.write admin.audit.read admin.tenant.read admin.tenant.write";
+pub(crate) const ALL: &str = "admin.users.read admin.users.write admin.clients.read admin.clients.write admin.audit.read admin.tenant.read admin.tenant.write";
 
-struct Answer {
-    status: u16,
-    headers: reqwest::header::HeaderMap,
-    body: Value,
+pub(crate) struct Answer {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
 }
 
 impl Answer {
-    fn header(&self, name: &str) -> String {
+    pub fn header(&self, name: &str) -> String {
         self.headers.get(name).map(|v| v.to_str().unwrap().to_string()).unwrap_or_default()
     }
 
     /// A problem document of this status and type.
-    fn assert_problem(&self, status: u16, kind: &str) {
+    pub fn assert_problem(&self, status: u16, kind: &str) {
         assert_eq!(self.status, status, "{}", self.body);
         assert_eq!(self.header("content-type"), "application/problem+json");
         assert_eq!(self.body["type"], format!("urn:tessera:problem:{kind}"), "{}", self.body);
@@ -34,14 +34,14 @@ impl Answer {
 }
 
 /// A test's view of the API: the app, the published document, and a token with every scope.
-struct Api {
-    app: TestApp,
-    doc: Value,
-    token: String,
+pub(crate) struct Api {
+    pub app: TestApp,
+    pub doc: Value,
+    pub token: String,
 }
 
 /// Registers a confidential client with these client_credentials scopes; returns its secret.
-async fn register(app: &TestApp, tenant: &str, client_id: &str, scopes: &str) -> String {
+pub(crate) async fn register(app: &TestApp, tenant: &str, client_id: &str, scopes: &str) -> String {
     let tenant = admin::tenant(&app.state, tenant).await.unwrap();
     let (_, secret) = admin::create_client(
         &app.state,
@@ -56,7 +56,7 @@ async fn register(app: &TestApp, tenant: &str, client_id: &str, scopes: &str) ->
     secrecy::ExposeSecret::expose_secret(&secret.unwrap()).to_string()
 }
 
-async fn client_token(
+pub(crate) async fn client_token(
     app: &TestApp,
     issuer: &str,
     client_id: &str,
@@ -81,18 +81,22 @@ async fn client_token(
 }
 
 async fn api(backend: Backend) -> Option<Api> {
-    let app = spawn_app(backend).await?;
+    Some(api_on(spawn_app(backend).await?).await)
+}
+
+/// The API of an app spawned with settings of a test's own (an SMTP sink, say).
+pub(crate) async fn api_on(app: TestApp) -> Api {
     let secret = register(&app, "acme", "backoffice", ALL).await;
     let token = client_token(&app, &app.issuer, "backoffice", &secret, None).await;
     let doc: Value =
         reqwest::get(format!("{}/admin/v1/openapi.json", app.issuer)).await.unwrap().json().await.unwrap();
-    Some(Api { app, doc, token })
+    Api { app, doc, token }
 }
 
 impl Api {
     /// Calls `method template` (its `{name}`s filled from `params`) and checks the answer against
     /// the OpenAPI document: the status is documented for the operation and the body matches.
-    async fn call(
+    pub async fn call(
         &self,
         method: Method,
         template: &str,
@@ -125,15 +129,15 @@ impl Api {
         Answer { status, headers, body }
     }
 
-    async fn get(&self, template: &str, params: &[(&str, &str)]) -> Answer {
+    pub async fn get(&self, template: &str, params: &[(&str, &str)]) -> Answer {
         self.call(Method::GET, template, params, Some(&self.token), None, &[]).await
     }
 
-    async fn users(&self) -> Vec<entity::user::Model> {
+    pub async fn users(&self) -> Vec<entity::user::Model> {
         entity::user::Entity::find().all(&self.app.state.db).await.unwrap()
     }
 
-    async fn events(&self, name: &str) -> Vec<entity::audit_event::Model> {
+    pub async fn events(&self, name: &str) -> Vec<entity::audit_event::Model> {
         entity::audit_event::Entity::find()
             .filter(entity::audit_event::Column::Event.eq(name))
             .all(&self.app.state.db)
@@ -166,7 +170,7 @@ fn conforms(doc: &Value, method: &str, template: &str, status: u16, body: &Value
     assert!(errors.is_empty(), "{method} {template} {status}: {errors:?} in {body}");
 }
 
-const OPERATIONS: [(&str, &str); 12] = [
+const OPERATIONS: [(&str, &str); 21] = [
     ("get", "/tenant"),
     ("patch", "/tenant"),
     ("get", "/clients"),
@@ -179,6 +183,15 @@ const OPERATIONS: [(&str, &str); 12] = [
     ("post", "/users"),
     ("get", "/users/{user_id}"),
     ("patch", "/users/{user_id}"),
+    ("delete", "/users/{user_id}"),
+    ("post", "/users/{user_id}/disable"),
+    ("post", "/users/{user_id}/enable"),
+    ("post", "/users/{user_id}/reset-second-factor"),
+    ("post", "/users/{user_id}/invitation"),
+    ("get", "/users/{user_id}/sessions"),
+    ("delete", "/users/{user_id}/sessions"),
+    ("delete", "/users/{user_id}/sessions/{sid}"),
+    ("get", "/users/{user_id}/factors"),
 ];
 
 both_backends!(every_route_is_in_the_openapi_document);
@@ -209,8 +222,9 @@ async fn every_route_is_in_the_openapi_document(backend: Backend) {
     // 404 or 405; a path that is not documented is not routed.
     for (method, path) in &documented {
         let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
-        let answer =
-            api.call(method, path, &[("client_id", "portal"), ("user_id", "x")], None, None, &[]).await;
+        let answer = api
+            .call(method, path, &[("client_id", "portal"), ("user_id", "x"), ("sid", "y")], None, None, &[])
+            .await;
         answer.assert_problem(401, "missing-token");
         assert_eq!(answer.header("www-authenticate"), "Bearer realm=\"tessera\"");
     }
@@ -353,7 +367,13 @@ async fn users_are_listed_created_read_and_changed(backend: Backend) {
             "invalid-body",
         ),
         (json!({ "email": 42, "password": "a long enough password" }), 422, "invalid-body"),
-        (json!({ "email": "c@example.org" }), 422, "invalid-body"),
+        (json!({ "email": "c@example.org" }), 422, "invalid-value"),
+        (json!({ "email": "c@example.org", "invite": "yes" }), 422, "invalid-body"),
+        (
+            json!({ "email": "c@example.org", "password": "a long enough password", "invite": true }),
+            422,
+            "invalid-value",
+        ),
         (json!({ "email": "c@example.org", "password": "short" }), 422, "invalid-value"),
         (json!({ "email": "not an address", "password": "a long enough password" }), 422, "invalid-value"),
         (json!({ "email": EMAIL, "password": "a long enough password" }), 409, "conflict"),

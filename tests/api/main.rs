@@ -8,6 +8,7 @@ mod smtp_sink;
 
 mod account;
 mod admin_api;
+mod admin_api_users;
 mod authorize_errors;
 mod backchannel_logout;
 mod branding;

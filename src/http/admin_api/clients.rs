@@ -39,6 +39,11 @@ pub struct ClientView {
     /// `client_secret_basic` (or `_post`), `private_key_jwt`, or `none`.
     pub token_endpoint_auth_method: String,
     pub resource_server: bool,
+    /// private_key_jwt: where its JWK Set is fetched from.
+    pub jwks_uri: Option<String>,
+    /// private_key_jwt: its registered JWK Set (public keys).
+    #[schema(value_type = Option<Object>)]
+    pub jwks: Option<serde_json::Value>,
     pub created_at: String,
     /// Until when the secret before the last rotation still works.
     pub previous_secret_valid_until: Option<String>,
@@ -70,6 +75,8 @@ impl ClientView {
             id_token_signed_response_alg: row.id_token_signed_response_alg.clone(),
             token_endpoint_auth_method: method.to_string(),
             resource_server: row.resource_server,
+            jwks_uri: row.jwks_uri.clone(),
+            jwks: row.jwks.as_deref().map(serde_json::from_str).transpose().map_err(Problem::internal)?,
             created_at: time(row.created_at),
             previous_secret_valid_until: row.previous_secret_expires_at.map(time),
         })
@@ -114,6 +121,10 @@ pub struct ClientCreate {
     pub id_token_signed_response_alg: Option<String>,
     /// private_key_jwt with the JWK Set at this URL instead of a secret.
     pub jwks_uri: Option<String>,
+    /// Or private_key_jwt with this JWK Set (public keys only), for a client without a URL of its
+    /// own; give `jwks` or `jwks_uri`, not both.
+    #[schema(value_type = Option<Object>)]
+    pub jwks: Option<serde_json::Value>,
     pub backchannel_logout_uri: Option<String>,
     #[serde(default)]
     pub jwt_access_tokens: bool,
@@ -209,6 +220,7 @@ pub async fn create(
         refresh_without_offline_access: body.refresh_without_offline_access,
         id_token_alg: body.id_token_signed_response_alg,
         jwks_uri: body.jwks_uri,
+        jwks: body.jwks.map(|jwks| jwks.to_string()),
         backchannel_logout_uri: body.backchannel_logout_uri,
         jwt_access_tokens: body.jwt_access_tokens,
         resource_server: body.resource_server,

@@ -1,5 +1,6 @@
 //! The admin API (`{issuer}/admin/v1/...`): JSON over the same admin services as the CLI, for a
-//! tenant's back office. One file per resource, `auth` (bearer tokens, scopes, the audit of every
+//! tenant's back office. One file per resource (a person's lifecycle and their sessions and
+//! factors apart from `users`), `auth` (bearer tokens, scopes, the audit of every
 //! call), `problem` (RFC 9457 errors) and `pagination` (cursors). The OpenAPI document is made
 //! from these handlers' annotations (utoipa), and only annotated handlers are routed.
 
@@ -9,6 +10,8 @@ mod clients;
 mod pagination;
 mod problem;
 mod tenant;
+mod user_lifecycle;
+mod user_sessions;
 mod users;
 
 use std::sync::LazyLock;
@@ -65,7 +68,14 @@ fn documented() -> OpenApiRouter<AppState> {
         .routes(routes!(clients::show, clients::update, clients::remove))
         .routes(routes!(clients::rotate_secret))
         .routes(routes!(users::list, users::create))
-        .routes(routes!(users::show, users::update))
+        .routes(routes!(users::show, users::update, user_lifecycle::remove))
+        .routes(routes!(user_lifecycle::disable))
+        .routes(routes!(user_lifecycle::enable))
+        .routes(routes!(user_lifecycle::reset_second_factor))
+        .routes(routes!(user_lifecycle::invite_again))
+        .routes(routes!(user_sessions::list_sessions, user_sessions::end_sessions))
+        .routes(routes!(user_sessions::end_session))
+        .routes(routes!(user_sessions::list_factors))
         .routes(routes!(audit::list))
 }
 

@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::admin::AdminError;
+use crate::admin::{AdminError, LifecycleError};
 use crate::store::StoreError;
 
 pub const CONTENT_TYPE: &str = "application/problem+json";
@@ -122,6 +122,9 @@ impl From<AdminError> for Problem {
                 "The resource changed",
                 "it was changed since the ETag given in If-Match; read it again and retry",
             ),
+            AdminError::Conflict(detail) => {
+                Self::new(StatusCode::CONFLICT, "invalid-state", "Not possible while it stands so", detail)
+            }
             AdminError::Store(StoreError::Duplicate(what)) => Self::new(
                 StatusCode::CONFLICT,
                 "conflict",
@@ -129,6 +132,22 @@ impl From<AdminError> for Problem {
                 format!("{what} already exists"),
             ),
             other => Self::internal(other),
+        }
+    }
+}
+
+impl From<LifecycleError> for Problem {
+    fn from(err: LifecycleError) -> Self {
+        match err {
+            LifecycleError::InvalidEmail(detail) => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid-value",
+                "A value is not acceptable",
+                detail,
+            ),
+            LifecycleError::UnknownUser { .. } => Self::not_found("no such user in this tenant"),
+            LifecycleError::UnknownSession => Self::not_found("the user has no live session with this sid"),
+            LifecycleError::Store(err) => Self::internal(err),
         }
     }
 }

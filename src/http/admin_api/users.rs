@@ -1,5 +1,6 @@
-//! `/users`: list (by email prefix), create with a password, read, change name or email address.
-//! Disabling, erasing and resetting a person are the account lifecycle's endpoints.
+//! `/users`: list (by email prefix and status), create with a password or by invitation, read,
+//! change name or email address. The lifecycle of a person (disable, erase, reset the second
+//! factor, invite again) is in `user_lifecycle`, their sessions and factors in `user_sessions`.
 
 use axum::Extension;
 use axum::extract::{Path, State};
@@ -13,10 +14,42 @@ use super::auth::{AdminCaller, USERS_READ, USERS_WRITE};
 use super::pagination;
 use super::problem::{ApiJson, ApiQuery, Problem, ProblemDocument, nullable};
 use super::{if_match, time, with_etag};
-use crate::admin::{self, Actor, UserChange, UserFilter};
+use crate::admin::{self, Actor, Status, UserChange, UserFilter};
 use crate::state::AppState;
 
 const LIST: &str = "users";
+
+/// Where a person stands.
+#[derive(Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum UserStatus {
+    /// May sign in.
+    Active,
+    /// Cannot sign in; every session and token ended when they were disabled.
+    Disabled,
+    /// Created by an invitation not accepted yet: no password of their own.
+    Invited,
+}
+
+impl From<Status> for UserStatus {
+    fn from(status: Status) -> Self {
+        match status {
+            Status::Active => Self::Active,
+            Status::Disabled => Self::Disabled,
+            Status::Invited => Self::Invited,
+        }
+    }
+}
+
+impl From<UserStatus> for Status {
+    fn from(status: UserStatus) -> Self {
+        match status {
+            UserStatus::Active => Self::Active,
+            UserStatus::Disabled => Self::Disabled,
+            UserStatus::Invited => Self::Invited,
+        }
+    }
+}
 
 #[derive(Serialize, ToSchema)]
 pub struct UserView {
@@ -25,6 +58,9 @@ pub struct UserView {
     pub email: String,
     pub email_verified: bool,
     pub name: Option<String>,
+    pub status: UserStatus,
+    /// When they were disabled; null unless `status` is `disabled`.
+    pub disabled_at: Option<String>,
     /// `totp`, `sms` or `security_key`; null: no second factor.
     pub two_factor_method: Option<String>,
     pub created_at: String,
@@ -32,17 +68,38 @@ pub struct UserView {
 }
 
 impl UserView {
-    fn of(row: &entity::user::Model) -> Self {
+    fn of(row: &entity::user::Model, status: Status) -> Self {
         Self {
             id: row.id.clone(),
             email: row.email.clone(),
             email_verified: row.email_verified,
             name: row.name.clone(),
+            status: status.into(),
+            disabled_at: row.disabled_at.map(time),
             two_factor_method: row.two_factor_method.map(|m| m.as_str().to_string()),
             created_at: time(row.created_at),
             updated_at: time(row.updated_at),
         }
     }
+}
+
+/// The user as they are now, with their ETag (the answer of a read and of every change to them).
+pub(super) async fn current(
+    state: &AppState,
+    caller: &AdminCaller,
+    user_id: &str,
+) -> Result<Response, Problem> {
+    let row = admin::user(state, &caller.tenant, user_id).await?;
+    answer(state, StatusCode::OK, &row).await
+}
+
+async fn answer(
+    state: &AppState,
+    status: StatusCode,
+    row: &entity::user::Model,
+) -> Result<Response, Problem> {
+    let standing = admin::status_of(state, row).await.map_err(Problem::internal)?;
+    Ok(with_etag(status, &admin::user_revision(row), UserView::of(row, standing)))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -58,12 +115,16 @@ pub struct UserPage {
 pub struct UserListQuery {
     /// Only addresses starting with this.
     pub email_prefix: Option<String>,
+    /// Only people who stand so.
+    pub status: Option<UserStatus>,
     /// 1-200 (default 50).
     pub limit: Option<u64>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
 }
 
+/// A new person: give either a `password`, or `"invite": true` to send them a link (valid 7
+/// days, once) to set their own.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserCreate {
@@ -71,7 +132,10 @@ pub struct UserCreate {
     pub name: Option<String>,
     /// The first password (the tenant's password rules apply); never shown again.
     #[schema(format = Password)]
-    pub password: String,
+    pub password: Option<String>,
+    /// Send an invitation by email instead of setting a password.
+    #[serde(default)]
+    pub invite: bool,
 }
 
 /// The fields to change; a field left out keeps its value.
@@ -88,7 +152,7 @@ pub struct UserPatch {
 
 #[derive(Deserialize)]
 pub struct UserPath {
-    user_id: String,
+    pub(super) user_id: String,
 }
 
 /// List the tenant's users in email order.
@@ -111,14 +175,15 @@ pub async fn list(
     caller.require(USERS_READ)?;
     let limit = pagination::limit(query.limit)?;
     let after = pagination::decode(LIST, query.cursor.as_deref())?;
-    let filter = UserFilter { email_prefix: query.email_prefix };
+    let filter = UserFilter { email_prefix: query.email_prefix, status: query.status.map(Status::from) };
     let page = admin::list_users(&state, &caller.tenant, &filter, after.as_deref(), limit).await?;
-    let items = page.items.iter().map(UserView::of).collect();
+    let standing = admin::statuses(&state, &page.items).await?;
+    let items = page.items.iter().zip(standing).map(|(row, status)| UserView::of(row, status)).collect();
     let next_cursor = page.next.map(|key| pagination::encode(LIST, &key));
     Ok(axum::Json(UserPage { items, next_cursor }).into_response())
 }
 
-/// Create a user with a password.
+/// Create a user with a password, or by invitation (an email with a link to set their own).
 #[utoipa::path(
     post, path = "/users", tag = "users",
     request_body = UserCreate,
@@ -138,15 +203,22 @@ pub async fn create(
     ApiJson(body): ApiJson<UserCreate>,
 ) -> Result<Response, Problem> {
     caller.require(USERS_WRITE)?;
-    let row = admin::create_user(
-        &state,
-        &caller.tenant,
-        &body.email,
-        body.name.as_deref(),
-        SecretString::from(body.password),
-    )
-    .await?;
-    let mut response = with_etag(StatusCode::CREATED, &admin::user_revision(&row), UserView::of(&row));
+    let (tenant, name) = (&caller.tenant, body.name.as_deref());
+    let row = match (body.password, body.invite) {
+        (Some(password), false) => {
+            admin::create_user(&state, tenant, &body.email, name, SecretString::from(password)).await?
+        }
+        (None, true) => {
+            let actor = Actor::ApiClient(caller.client_id());
+            admin::invite_new_user(&state, tenant, &body.email, name, actor).await?
+        }
+        _ => {
+            return Err(
+                admin::AdminError::Invalid("give either a password or \"invite\": true".into()).into()
+            );
+        }
+    };
+    let mut response = answer(&state, StatusCode::CREATED, &row).await?;
     if let Ok(value) = HeaderValue::from_str(&caller.tenant.url(&format!("/admin/v1/users/{}", row.id))) {
         response.headers_mut().insert(header::LOCATION, value);
     }
@@ -171,8 +243,7 @@ pub async fn show(
     Path(path): Path<UserPath>,
 ) -> Result<Response, Problem> {
     caller.require(USERS_READ)?;
-    let row = admin::user(&state, &caller.tenant, &path.user_id).await?;
-    Ok(with_etag(StatusCode::OK, &admin::user_revision(&row), UserView::of(&row)))
+    current(&state, &caller, &path.user_id).await
 }
 
 /// Change a user's name or email address.
@@ -214,5 +285,5 @@ pub async fn update(
         Actor::ApiClient(caller.client_id()),
     )
     .await?;
-    Ok(with_etag(StatusCode::OK, &admin::user_revision(&row), UserView::of(&row)))
+    answer(&state, StatusCode::OK, &row).await
 }

@@ -69,3 +69,20 @@ pub async fn has_used(db: &impl ConnectionTrait, user_id: &str, purpose: &str) -
         .await?
         .is_some())
 }
+
+/// Ends the person's other unused links (all but `keep_id`): after an address change they point at an
+/// address that is no longer theirs.
+pub async fn revoke_others(
+    db: &impl ConnectionTrait,
+    user_id: &str,
+    keep_id: &str,
+) -> Result<u64, StoreError> {
+    let result = email_link::Entity::delete_many()
+        .filter(email_link::Column::UserId.eq(user_id))
+        .filter(email_link::Column::Id.ne(keep_id))
+        // A used link stays: it records an accepted invitation (`has_used`).
+        .filter(email_link::Column::UsedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected)
+}

@@ -49,7 +49,8 @@ pub async fn request(
         let message = messages::email_change_taken(state, tenant, user, new.as_str(), lang, now)
             .await
             .map_err(corrupt)?;
-        store::email_outbox::insert(&state.db, message.clone()).await?;
+        // Like any second request, it ends the earlier link (to another address).
+        store::email_links::cancel_and_send(&state.db, &user.id, PURPOSE, message.clone()).await?;
         outbox::start(state, message);
     } else {
         let token = random_token(32);

@@ -27,6 +27,26 @@ pub async fn replace_and_send(
     Ok(())
 }
 
+/// Ends the user's unused links of `purpose` and queues `message` instead, together: a request
+/// that sends no link (an address change to a taken address) still replaces the earlier one.
+pub async fn cancel_and_send(
+    db: &Db,
+    user_id: &str,
+    purpose: &str,
+    message: email_outbox::Model,
+) -> Result<(), StoreError> {
+    let txn = db.begin().await?;
+    email_link::Entity::delete_many()
+        .filter(email_link::Column::UserId.eq(user_id))
+        .filter(email_link::Column::Purpose.eq(purpose))
+        .filter(email_link::Column::UsedAt.is_null())
+        .exec(&txn)
+        .await?;
+    outbox::insert(&txn, message).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
 /// A link by its token's hash, used or not (the page tells a used link from an unknown one).
 pub async fn find(
     db: &impl ConnectionTrait,

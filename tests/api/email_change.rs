@@ -191,9 +191,17 @@ async fn an_address_another_account_uses_is_not_revealed_and_not_taken(backend: 
     assert!(!mail.body.contains("An Patient"), "the asker stays unnamed: {}", mail.body);
     assert!(current_user(&app, EMAIL).await.is_some());
 
+    // A free address when asked, then a taken one: the second request ends the first link too.
+    ask_for_change(&app, &browser, "free.one@example.org").await;
+    let first = sink.wait_for(2, 15).await.remove(1).link_with("/email/change/");
+    ask_for_change(&app, &browser, other).await;
+    sink.wait_for(3, 15).await;
+    let (status, _) = follow(&app, &first).await;
+    assert_eq!(status, 410, "replaced by the later request");
+
     // A free address when asked, taken before the link is followed: refused, nothing changes.
     ask_for_change(&app, &browser, NEW).await;
-    let link = sink.wait_for(2, 15).await.remove(1).link_with("/email/change/");
+    let link = sink.wait_for(4, 15).await.remove(3).link_with("/email/change/");
     tessera::admin::create_user(&app.state, &tenant, NEW, None, secrecy::SecretString::from(PASSWORD))
         .await
         .unwrap();
@@ -202,7 +210,7 @@ async fn an_address_another_account_uses_is_not_revealed_and_not_taken(backend: 
     assert!(page.contains("already used by another account"), "{page}");
     assert!(current_user(&app, EMAIL).await.is_some());
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    assert_eq!(sink.received().len(), 2, "no notice: nothing changed");
+    assert_eq!(sink.received().len(), 4, "no notice: nothing changed");
 }
 both_backends!(an_address_another_account_uses_is_not_revealed_and_not_taken);
 

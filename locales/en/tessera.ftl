@@ -255,6 +255,7 @@ email-change-hint = You sign in with this address after the change.
 email-change-submit = Send link to new address
 email-change-invalid = Enter the new email address, like name@example.org.
 email-change-same = This is your email address already.
+email-change-throttled = You asked for too many links. Try again in an hour.
 email-change-confirm-title = Confirm your new email address
 email-change-confirm-intro = Change the email address of your account to { $email }?
 email-change-confirm-submit = Change email address

@@ -255,6 +255,7 @@ email-change-hint = Na de wijziging logt u met dit adres in.
 email-change-submit = Link naar nieuw adres sturen
 email-change-invalid = Vul het nieuwe e-mailadres in, zoals naam@voorbeeld.nl.
 email-change-same = Dit is al uw e-mailadres.
+email-change-throttled = U heeft te veel links aangevraagd. Probeer het over een uur opnieuw.
 email-change-confirm-title = Bevestig uw nieuwe e-mailadres
 email-change-confirm-intro = Het e-mailadres van uw account wijzigen in { $email }?
 email-change-confirm-submit = E-mailadres wijzigen

@@ -20,12 +20,25 @@ use crate::tenants::Tenant;
 pub const PURPOSE: &str = "change_email";
 pub const LINK_SECONDS: i64 = messages::VERIFY_LINK_MINUTES * 60;
 
+/// Change requests per person (refused ones count too), and emails per new address, in an hour: a signed-in person cannot flood
+/// an inbox, nor several accounts one address.
+const PER_PERSON: i32 = 5;
+const PER_ADDRESS: i32 = 3;
+const WINDOW_SECONDS: i64 = 3600;
+
+/// The person's counter of change requests (erased with them).
+pub fn throttle_key(tenant_id: &str, user_id: &str) -> String {
+    format!("email-change-user:{tenant_id}:{user_id}")
+}
+
 #[derive(Debug, PartialEq, Eq)]
 pub enum Requested {
     /// An email went to the new address: the link, or word that the address is taken.
     Sent,
     /// The new address is the person's own already.
     Unchanged,
+    /// Too many requests in the hour, by this person or for this address (whether taken or not).
+    Throttled,
 }
 
 /// Sends a change link to `new`; the person's earlier change link stops working.
@@ -40,6 +53,14 @@ pub async fn request(
 ) -> Result<Requested, AccountError> {
     if new.as_str() == user.email {
         return Ok(Requested::Unchanged);
+    }
+    let per_person = throttle_key(tenant.id(), &user.id);
+    let per_address = format!("email-change-address:{}:{}", tenant.id(), sha256_hex(new.as_str()));
+    for (key, limit) in [(&per_person, PER_PERSON), (&per_address, PER_ADDRESS)] {
+        store::throttles::forget_if_older(&state.db, key, now - WINDOW_SECONDS).await?;
+        if !store::throttles::take_under(&state.db, key, limit, now).await? {
+            return Ok(Requested::Throttled);
+        }
     }
     let corrupt =
         |e: crate::email::EmailError| AccountError::Store(store::StoreError::Corrupt(e.to_string()));

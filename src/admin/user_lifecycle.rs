@@ -252,6 +252,7 @@ pub async fn delete_user(
         user_throttles: vec![
             crate::authn::throttle::factor_key(tenant.id(), &user.id),
             format!("session-user:{}:{}", tenant.id(), user.id),
+            crate::account::email_change::throttle_key(tenant.id(), &user.id),
         ],
         personal_detail_fields: &PERSONAL_DETAIL_FIELDS,
     };

@@ -240,3 +240,39 @@ async fn a_link_works_only_at_its_tenant_and_for_an_active_person(backend: Backe
     assert!(current_user(&app, NEW).await.is_none());
 }
 both_backends!(a_link_works_only_at_its_tenant_and_for_an_active_person);
+
+/// A signed-in person cannot flood inboxes: five requests an hour (refused ones count too), three
+/// per new address.
+async fn requests_are_throttled_per_person_and_per_address(backend: Backend) {
+    let sink = SmtpSink::start().await;
+    let Some(app) = spawn_app_mailing_to(backend, sink.url()).await else { return };
+    let browser = signed_in(&app).await;
+    let url = format!("{}/account/email/change", app.issuer);
+    let ask = |new: &'static str| {
+        let (app, browser, url) = (&app, &browser, &url);
+        async move {
+            let (_, html) = app.get_html(browser, url).await;
+            let response = app.post_form(browser, url, &csrf_token(&html), &[("new_email", new)]).await;
+            (response.status().as_u16(), response.text().await.unwrap())
+        }
+    };
+    for _ in 0..3 {
+        assert_eq!(ask(NEW).await.0, 303);
+    }
+    let (status, page) = ask(NEW).await;
+    assert_eq!(status, 429, "a fourth link to one address");
+    assert!(page.contains("You asked for too many links."), "{page}");
+    // The refused request counted as the person's fourth: one more, then the sixth is refused.
+    assert_eq!(ask("second.new@example.org").await.0, 303);
+    assert_eq!(ask("third.new@example.org").await.0, 429, "a sixth request of the person");
+    sink.wait_for(4, 15).await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(sink.received().len(), 4);
+    // An hour later the person may ask again.
+    app.clock.advance(3601);
+    let browser = signed_in(&app).await;
+    let (_, html) = app.get_html(&browser, &url).await;
+    let response = app.post_form(&browser, &url, &csrf_token(&html), &[("new_email", NEW)]).await;
+    assert_eq!(response.status(), 303);
+}
+both_backends!(requests_are_throttled_per_person_and_per_address);

@@ -87,6 +87,10 @@ async fn request(
             let message = state.views.message(me.lang, "email-change-same");
             render(&state, &me, &body.new_email, Some(message), StatusCode::BAD_REQUEST).await
         }
+        Requested::Throttled => {
+            let message = state.views.message(me.lang, "email-change-throttled");
+            render(&state, &me, &body.new_email, Some(message), StatusCode::TOO_MANY_REQUESTS).await
+        }
     }
 }
 

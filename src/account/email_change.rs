@@ -20,8 +20,8 @@ use crate::tenants::Tenant;
 pub const PURPOSE: &str = "change_email";
 pub const LINK_SECONDS: i64 = messages::VERIFY_LINK_MINUTES * 60;
 
-/// Change requests per person (refused ones count too), and emails per new address, in an hour: a signed-in person cannot flood
-/// an inbox, nor several accounts one address.
+/// Change requests per person (refused ones count too), and emails per new address, in an hour:
+/// a signed-in person cannot flood an inbox, nor several accounts one address.
 const PER_PERSON: i32 = 5;
 const PER_ADDRESS: i32 = 3;
 const WINDOW_SECONDS: i64 = 3600;
@@ -64,9 +64,12 @@ pub async fn request(
     }
     let corrupt =
         |e: crate::email::EmailError| AccountError::Store(store::StoreError::Corrupt(e.to_string()));
-    let taken = store::users::find_by_email(&state.db, tenant.id(), new).await?.is_some();
-    if taken {
-        // The owner of the address learns that it is in use; the person who asked does not.
+    let owner = store::users::find_by_email(&state.db, tenant.id(), new).await?;
+    let taken = owner.is_some();
+    if let Some(owner) = owner {
+        // The owner of the address learns that it is in use (in their language); the person who
+        // asked does not.
+        let lang = messages::language(owner.locale.as_deref(), tenant);
         let message = messages::email_change_taken(state, tenant, user, new.as_str(), lang, now)
             .await
             .map_err(corrupt)?;

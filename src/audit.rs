@@ -197,11 +197,20 @@ pub enum Event {
     /// Detail: `client` (the calling `client_id`), `method`, `route` (the path template),
     /// `status` (the HTTP status answered).
     AdminApiCall,
+    /// "Change email address" on the account page sent a link to the new address, or (when
+    /// another account of the tenant uses it) word of the request to that address; the person
+    /// asking sees the same page either way.
+    /// Detail: `address_taken` (true: no link was sent). No address: the log keeps none.
+    EmailChangeRequested,
+    /// The person followed the link sent to their new address: the address changed, is
+    /// verified, and the old address was told.
+    /// Detail: `by` (`link`).
+    EmailChanged,
 }
 
 impl Event {
     /// Every event, in the order declared above.
-    pub const ALL: [Event; 51] = [
+    pub const ALL: [Event; 53] = [
         Event::LoginSucceeded,
         Event::LoginPasswordFailed,
         Event::LoginPasskeyFailed,
@@ -253,6 +262,8 @@ impl Event {
         Event::UserUpdated,
         Event::TenantSettingsChanged,
         Event::AdminApiCall,
+        Event::EmailChangeRequested,
+        Event::EmailChanged,
     ];
 
     /// The stored name: `area.action` (`logout` predates that form and keeps its name).
@@ -309,6 +320,8 @@ impl Event {
             Self::UserUpdated => "user.updated",
             Self::TenantSettingsChanged => "tenant.settings_changed",
             Self::AdminApiCall => "admin_api.call",
+            Self::EmailChangeRequested => "email.change_requested",
+            Self::EmailChanged => "email.changed",
         }
     }
 }
@@ -404,6 +417,8 @@ mod tests {
             Event::UserUpdated => 48,
             Event::TenantSettingsChanged => 49,
             Event::AdminApiCall => 50,
+            Event::EmailChangeRequested => 51,
+            Event::EmailChanged => 52,
         }
     }
 

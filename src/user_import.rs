@@ -108,6 +108,7 @@ fn rows(state: &AppState, tenant: &Tenant, batch: &[Parsed], now: i64) -> Result
             name: user.name.clone(),
             phone_number: None,
             disabled_at: None,
+            locale: None,
         });
     }
     Ok(ImportBatch { users: rows, totp_credentials: credentials })

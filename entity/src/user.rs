@@ -24,6 +24,9 @@ pub struct Model {
     /// When an administrator disabled the person (`tessera user disable`); `None`: active. A
     /// disabled person cannot sign in and their tokens are not active.
     pub disabled_at: Option<i64>,
+    /// The page language of the person's last sign-in (`en`, `nl`): the language of emails no
+    /// page asks for (an administrator's change). `None`: the tenant's default.
+    pub locale: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -20,6 +20,7 @@ mod m20261127_000002_logout_claims;
 mod m20261128_000001_email;
 mod m20261128_000002_user_lifecycle;
 mod m20261128_000004_admin_api;
+mod m20261129_000001_email_change;
 
 pub struct Migrator;
 
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000001_email::Migration),
             Box::new(m20261128_000002_user_lifecycle::Migration),
             Box::new(m20261128_000004_admin_api::Migration),
+            Box::new(m20261129_000001_email_change::Migration),
         ]
     }
 }

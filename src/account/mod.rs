@@ -1,6 +1,7 @@
 //! Self-service for a signed-in person: two-factor settings, backup codes, trusted devices and the
-//! password. Sensitive changes need a fresh sign-in (`is_fresh`), checked by the caller first.
+//! password and the email address. Sensitive changes need a fresh sign-in (`is_fresh`), checked by the caller first.
 
+pub mod email_change;
 pub mod email_verification;
 pub mod invitation;
 pub mod password_reset;

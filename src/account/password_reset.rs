@@ -110,6 +110,7 @@ async fn send_link(
         created_at: now,
         expires_at: now + LINK_SECONDS,
         used_at: None,
+        new_email: None,
     };
     store::email_links::replace_and_send(&state.db, link, message.clone()).await?;
     outbox::start(state, message);

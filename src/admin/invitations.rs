@@ -105,7 +105,8 @@ async fn send_invitation(
     let now = state.now();
     let token = random_token(32);
     let link_url = tenant.url(&format!("/invitation/{token}"));
-    let lang = messages::language(None, tenant);
+    // Invited again after a sign-in: the language they signed in with.
+    let lang = messages::language(user.locale.as_deref(), tenant);
     let message = messages::invitation(state, tenant, user, lang, &link_url, now)
         .await
         .map_err(|e| AdminError::Invalid(e.to_string()))?;
@@ -119,6 +120,7 @@ async fn send_invitation(
         created_at: now,
         expires_at: now + LINK_SECONDS,
         used_at: None,
+        new_email: None,
     };
     store::email_links::replace_and_send(&state.db, link, message.clone()).await?;
     outbox::start(state, message);

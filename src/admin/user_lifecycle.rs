@@ -308,6 +308,7 @@ pub async fn delete_user<'a>(
         user_throttles: vec![
             crate::authn::throttle::factor_key(tenant.id(), &user.id),
             format!("session-user:{}:{}", tenant.id(), user.id),
+            crate::account::email_change::throttle_key(tenant.id(), &user.id),
         ],
         personal_detail_fields: &PERSONAL_DETAIL_FIELDS,
     };

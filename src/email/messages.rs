@@ -65,7 +65,8 @@ impl SecurityEvent {
 /// The circumstances of a security notice: who did it from where, and when.
 pub struct Notice<'a> {
     pub event: SecurityEvent,
-    /// The page language of the change; `None`: the tenant's default (an administrator's change).
+    /// The page language of the change; `None` (an administrator's change): the person's own
+    /// (`users.locale`), else the tenant's default.
     pub lang: Option<&'a str>,
     /// The browser's User-Agent; `None` when no browser made the change (the command line).
     pub user_agent: Option<&'a str>,
@@ -77,7 +78,7 @@ pub struct Notice<'a> {
 pub struct Seen<'a> {
     /// The browser's User-Agent; `None` for the command line.
     pub user_agent: Option<&'a str>,
-    /// The page language; `None`: the tenant's default.
+    /// The page language; `None`: the person's own, else the tenant's default.
     pub lang: Option<&'a str>,
 }
 
@@ -168,7 +169,8 @@ pub async fn security_notice(
     user: &entity::user::Model,
     notice: &Notice<'_>,
 ) -> Result<email_outbox::Model, EmailError> {
-    let lang = language(notice.lang, tenant);
+    // The page's language when the person made the change, else the one they last signed in with.
+    let lang = language(notice.lang.or(user.locale.as_deref()), tenant);
     let what = match notice.event {
         SecurityEvent::BackupCodeUsed { remaining } => state.views.message_with(
             lang,
@@ -248,7 +250,7 @@ pub async fn password_reset(
     link: &str,
     now: i64,
 ) -> Result<email_outbox::Model, EmailError> {
-    link_email(state, tenant, user, lang, link, PASSWORD_RESET, now).await
+    link_email(state, tenant, user, &user.email, lang, link, PASSWORD_RESET, now).await
 }
 
 /// The invitation with its link, as an outbox row.
@@ -260,7 +262,7 @@ pub async fn invitation(
     link: &str,
     now: i64,
 ) -> Result<email_outbox::Model, EmailError> {
-    link_email(state, tenant, user, lang, link, INVITATION, now).await
+    link_email(state, tenant, user, &user.email, lang, link, INVITATION, now).await
 }
 
 /// The email with an address-verification link, as an outbox row.
@@ -272,13 +274,57 @@ pub async fn verify_email(
     link: &str,
     now: i64,
 ) -> Result<email_outbox::Model, EmailError> {
-    link_email(state, tenant, user, lang, link, VERIFY_EMAIL, now).await
+    link_email(state, tenant, user, &user.email, lang, link, VERIFY_EMAIL, now).await
 }
 
+const EMAIL_CHANGE: LinkEmail = LinkEmail {
+    message: "email_change",
+    subject_key: "email-change-subject",
+    template: "email/email_change.txt",
+    minutes: VERIFY_LINK_MINUTES,
+};
+const EMAIL_CHANGE_TAKEN: LinkEmail = LinkEmail {
+    message: "email_change_taken",
+    subject_key: "email-change-taken-subject",
+    template: "email/email_change_taken.txt",
+    minutes: 0,
+};
+
+/// The email with an address-change link, to the `new` address, as an outbox row.
+pub async fn email_change(
+    state: &AppState,
+    tenant: &Tenant,
+    user: &entity::user::Model,
+    new: &str,
+    lang: &'static str,
+    link: &str,
+    now: i64,
+) -> Result<email_outbox::Model, EmailError> {
+    link_email(state, tenant, user, new, lang, link, EMAIL_CHANGE, now).await
+}
+
+/// To an address someone asked to move their account to, which another account already uses:
+/// its owner learns of the request (and how to sign in), the one who asked learns nothing.
+pub async fn email_change_taken(
+    state: &AppState,
+    tenant: &Tenant,
+    user: &entity::user::Model,
+    new: &str,
+    lang: &'static str,
+    now: i64,
+) -> Result<email_outbox::Model, EmailError> {
+    // Not the asker's name: it would tell the address's owner who asked.
+    let anonymous = entity::user::Model { name: None, ..user.clone() };
+    let sign_in = tenant.url("/account");
+    link_email(state, tenant, &anonymous, new, lang, &sign_in, EMAIL_CHANGE_TAKEN, now).await
+}
+
+#[allow(clippy::too_many_arguments)]
 async fn link_email(
     state: &AppState,
     tenant: &Tenant,
     user: &entity::user::Model,
+    to: &str,
     lang: &'static str,
     link: &str,
     kind: LinkEmail,
@@ -298,7 +344,7 @@ async fn link_email(
         &[("tenant", tenant.row.display_name.as_str().into())],
     );
     let body = render(state, &tenant.row.theme, kind.template, &context).await?;
-    let draft = Draft { message: kind.message, to: user.email.clone(), subject, body };
+    let draft = Draft { message: kind.message, to: to.to_string(), subject, body };
     outbox::seal(state, tenant, draft, now)
 }
 
@@ -373,6 +419,28 @@ pub fn samples(lang: &'static str, theme: &str) -> Vec<(&'static str, minijinja:
                 name: None,
                 link: "https://login.example/t/x/email/verify/abc",
                 minutes: VERIFY_LINK_MINUTES,
+            }),
+        ),
+        (
+            "email/email_change.txt",
+            minijinja::Value::from_serialize(LinkContext {
+                lang,
+                theme,
+                tenant: "Kliniek <West>",
+                name: Some("An"),
+                link: "https://login.example/t/x/email/change/abc",
+                minutes: VERIFY_LINK_MINUTES,
+            }),
+        ),
+        (
+            "email/email_change_taken.txt",
+            minijinja::Value::from_serialize(LinkContext {
+                lang,
+                theme,
+                tenant: "Kliniek <West>",
+                name: None,
+                link: "https://login.example/t/x/account",
+                minutes: 0,
             }),
         ),
         (

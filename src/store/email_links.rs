@@ -27,6 +27,26 @@ pub async fn replace_and_send(
     Ok(())
 }
 
+/// Ends the user's unused links of `purpose` and queues `message` instead, together: a request
+/// that sends no link (an address change to a taken address) still replaces the earlier one.
+pub async fn cancel_and_send(
+    db: &Db,
+    user_id: &str,
+    purpose: &str,
+    message: email_outbox::Model,
+) -> Result<(), StoreError> {
+    let txn = db.begin().await?;
+    email_link::Entity::delete_many()
+        .filter(email_link::Column::UserId.eq(user_id))
+        .filter(email_link::Column::Purpose.eq(purpose))
+        .filter(email_link::Column::UsedAt.is_null())
+        .exec(&txn)
+        .await?;
+    outbox::insert(&txn, message).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
 /// A link by its token's hash, used or not (the page tells a used link from an unknown one).
 pub async fn find(
     db: &impl ConnectionTrait,
@@ -68,4 +88,21 @@ pub async fn has_used(db: &impl ConnectionTrait, user_id: &str, purpose: &str) -
         .one(db)
         .await?
         .is_some())
+}
+
+/// Ends the person's other unused links (all but `keep_id`): after an address change they point at an
+/// address that is no longer theirs.
+pub async fn revoke_others(
+    db: &impl ConnectionTrait,
+    user_id: &str,
+    keep_id: &str,
+) -> Result<u64, StoreError> {
+    let result = email_link::Entity::delete_many()
+        .filter(email_link::Column::UserId.eq(user_id))
+        .filter(email_link::Column::Id.ne(keep_id))
+        // A used link stays: it records an accepted invitation (`has_used`).
+        .filter(email_link::Column::UsedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected)
 }

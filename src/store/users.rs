@@ -44,6 +44,7 @@ pub async fn insert_with_verified(
         name: Set(name.map(str::to_string)),
         phone_number: Set(None),
         disabled_at: Set(None),
+        locale: Set(None),
     };
     model.insert(db).await.map_err(duplicate_as("a user with this email address"))
 }
@@ -195,6 +196,73 @@ pub async fn verify_email_with_link(
     set_email_verified(&txn, user_id, true, now).await?;
     txn.commit().await?;
     Ok(true)
+}
+
+/// What following an email-change link did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum EmailChange {
+    Changed,
+    /// Used meanwhile, expired, or its person disabled meanwhile.
+    LinkUnusable,
+    /// Another account of the tenant took the address meanwhile (the unique index said so).
+    AddressTaken,
+}
+
+/// Moves a person to the address an email-change link was sent to, all or nothing: the link is
+/// used (one conditional UPDATE), the address changes and counts as verified (the link reached
+/// it), their other links (sent to the old address) stop working, and `notice` (to the old
+/// address) is queued.
+pub async fn change_email_with_link(
+    db: &Db,
+    link_id: &str,
+    user_id: &str,
+    new: &Email,
+    notice: Option<entity::email_outbox::Model>,
+    now: i64,
+) -> Result<EmailChange, StoreError> {
+    let txn = db.begin().await?;
+    if !super::email_links::consume(&txn, link_id, now).await? {
+        txn.rollback().await?;
+        return Ok(EmailChange::LinkUnusable);
+    }
+    let changed = user::Entity::update_many()
+        .col_expr(user::Column::Email, Expr::value(new.as_str()))
+        .col_expr(user::Column::EmailVerified, Expr::value(true))
+        .col_expr(user::Column::UpdatedAt, Expr::value(now))
+        .filter(user::Column::Id.eq(user_id))
+        .filter(user::Column::DisabledAt.is_null())
+        .exec(&txn)
+        .await
+        .map_err(duplicate_as("a user with this email address"));
+    match changed {
+        Ok(result) if result.rows_affected == 1 => {}
+        Ok(_) => {
+            txn.rollback().await?;
+            return Ok(EmailChange::LinkUnusable);
+        }
+        Err(StoreError::Duplicate(_)) => {
+            txn.rollback().await?;
+            return Ok(EmailChange::AddressTaken);
+        }
+        Err(err) => return Err(err),
+    }
+    super::email_links::revoke_others(&txn, user_id, link_id).await?;
+    if let Some(notice) = notice {
+        super::email_outbox::insert(&txn, notice).await?;
+    }
+    txn.commit().await?;
+    Ok(EmailChange::Changed)
+}
+
+/// Remembers the page language of the person's sign-in, for emails no page asks for (an
+/// administrator's change, an invitation sent again).
+pub async fn set_locale(db: &impl ConnectionTrait, user_id: &str, lang: &str) -> Result<(), StoreError> {
+    user::Entity::update_many()
+        .col_expr(user::Column::Locale, Expr::value(lang))
+        .filter(user::Column::Id.eq(user_id))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 /// Marks the address verified (or not): a link followed, or `user create --email-verified`.

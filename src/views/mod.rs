@@ -23,7 +23,7 @@ pub use i18n::I18n;
 /// A page context as the templates see it (made once, before the render leaves the async worker).
 pub use minijinja::Value as PageContext;
 
-pub(crate) const TEMPLATES: [(&str, &str); 26] = [
+pub(crate) const TEMPLATES: [(&str, &str); 29] = [
     ("base.html", include_str!("../../themes/default/templates/base.html")),
     ("_error_summary.html", include_str!("../../themes/default/templates/_error_summary.html")),
     ("login.html", include_str!("../../themes/default/templates/login.html")),
@@ -45,11 +45,17 @@ pub(crate) const TEMPLATES: [(&str, &str); 26] = [
     ("security_keys.html", include_str!("../../themes/default/templates/security_keys.html")),
     ("password_forgot.html", include_str!("../../themes/default/templates/password_forgot.html")),
     ("password_reset.html", include_str!("../../themes/default/templates/password_reset.html")),
+    ("email_change.html", include_str!("../../themes/default/templates/email_change.html")),
     // Emails: plain text, not escaped (`new_environment`); a theme overrides them in templates/email/.
     ("email/security_notice.txt", include_str!("../../themes/default/templates/email/security_notice.txt")),
     ("email/password_reset.txt", include_str!("../../themes/default/templates/email/password_reset.txt")),
     ("email/verify_email.txt", include_str!("../../themes/default/templates/email/verify_email.txt")),
     ("email/invitation.txt", include_str!("../../themes/default/templates/email/invitation.txt")),
+    ("email/email_change.txt", include_str!("../../themes/default/templates/email/email_change.txt")),
+    (
+        "email/email_change_taken.txt",
+        include_str!("../../themes/default/templates/email/email_change_taken.txt"),
+    ),
     ("invitation.html", include_str!("../../themes/default/templates/invitation.html")),
 ];
 

@@ -32,3 +32,24 @@ fn every_theme_names_the_forget_button_by_the_page_word() {
         }
     }
 }
+
+/// PRODUCT.md names the account page's `Change email address` a button (with its own page: the
+/// field `New email address`), in every theme and language.
+#[test]
+fn every_theme_offers_the_email_change_button_and_field() {
+    let views = shipped_themes();
+    for name in views.theme_names() {
+        for lang in i18n::SUPPORTED {
+            let frame = pages::Frame::sample(lang, views.links(&name));
+            let samples = samples::pages(frame);
+            let html = |template: &str| {
+                let (_, context) = samples.iter().find(|(t, _)| *t == template).unwrap();
+                views.render(template, context.clone()).unwrap()
+            };
+            let button = format!(">{}</button>", views.message(lang, "account-change-email"));
+            assert!(html("account.html").contains(&button), "{name} {lang}: {button}");
+            let label = format!(">{}</label>", views.message(lang, "email-change-new"));
+            assert!(html("email_change.html").contains(&label), "{name} {lang}: {label}");
+        }
+    }
+}

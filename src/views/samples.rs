@@ -257,6 +257,18 @@ pub fn pages(frame: Frame) -> Vec<(&'static str, Value)> {
             }),
         ),
         (
+            "email_change.html",
+            Value::from_serialize(EmailChangePage {
+                frame: f(),
+                action: "/a".into(),
+                csrf_token: "c".into(),
+                error: Some("e".into()),
+                current: "an@example.org".into(),
+                new_email: "an.new@example.org".into(),
+                cancel_url: "/x".into(),
+            }),
+        ),
+        (
             "password_change.html",
             Value::from_serialize(PasswordChangePage {
                 frame: f(),

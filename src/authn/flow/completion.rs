@@ -68,11 +68,15 @@ pub async fn finish(
     };
     // Whatever path led here (a password reset, a second factor typed after an administrator
     // disabled the person meanwhile), a disabled person gets no session: the attempt ends.
-    let enabled =
-        store::users::find(&state.db, tenant.id(), user_id).await?.is_some_and(|u| u.disabled_at.is_none());
-    if !enabled {
+    let person = store::users::find(&state.db, tenant.id(), user_id).await?;
+    let Some(person) = person.filter(|u| u.disabled_at.is_none()) else {
         store::attempts::finish(&state.db, &attempt.id_hash).await?;
         return Err(FlowError::AttemptGone);
+    };
+    // The language they signed in with is theirs for emails no page asks for (an administrator's
+    // change): `email::messages::security_notice`.
+    if person.locale.as_deref() != Some(visitor.lang) {
+        store::users::set_locale(&state.db, user_id, visitor.lang).await?;
     }
     let consent_first = match &attempt.purpose {
         Purpose::Authorize(request) => consent::needed(state, request, user_id).await?,

@@ -1,8 +1,10 @@
-//! The account pages: overview, trusted devices, apps, password, and the two-factor settings.
+//! The account pages: overview, trusted devices, apps, password, email address, and the
+//! two-factor settings.
 //! Every page needs a session (`signed_in`); changing what protects the account needs a fresh
 //! sign-in.
 
 mod email;
+mod email_change;
 mod overview;
 mod password;
 mod security_keys;
@@ -26,6 +28,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .merge(overview::router())
         .merge(email::router())
+        .merge(email_change::router())
         .merge(password::router())
         .merge(two_factor::router())
         .merge(sms::router())

@@ -32,7 +32,8 @@ pub fn router() -> Router<AppState> {
 }
 
 /// `?done=` keys and the confirmation each shows (unknown keys show nothing).
-const DONE_MESSAGES: [(&str, &str); 10] = [
+const DONE_MESSAGES: [(&str, &str); 11] = [
+    ("email-change-sent", "account-email-change-sent"),
     ("verification-sent", "account-verification-sent"),
     ("security-key-on", "account-security-key-method"),
     ("phone-changed", "account-phone-changed"),

@@ -1,4 +1,5 @@
-//! The account overview (second factor, trusted devices, allowed apps) and the password change.
+//! The account overview (second factor, trusted devices, allowed apps), the password change and
+//! the email address change.
 
 use serde::Serialize;
 
@@ -41,6 +42,21 @@ pub struct AppRow {
     pub id: String,
     pub name: String,
     pub scopes: Vec<String>,
+}
+
+/// "Change email address": the new address, to which a link goes.
+#[derive(Serialize)]
+pub struct EmailChangePage {
+    #[serde(flatten)]
+    pub frame: Frame,
+    pub action: String,
+    pub csrf_token: String,
+    pub error: Option<String>,
+    /// The address the person has now.
+    pub current: String,
+    /// What was typed, shown again after an error.
+    pub new_email: String,
+    pub cancel_url: String,
 }
 
 #[derive(Serialize)]

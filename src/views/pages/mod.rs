@@ -12,7 +12,7 @@ mod second_factor;
 mod security_keys;
 mod webauthn_form;
 
-pub use account::{AccountPage, AppRow, DeviceRow, PasswordChangePage};
+pub use account::{AccountPage, AppRow, DeviceRow, EmailChangePage, PasswordChangePage};
 pub use consent::ConsentPage;
 pub use factor_setup::{
     BackupCodesPage, MethodChoicePage, MethodOption, SmsConfirmPage, SmsSetupPage, TotpSetupPage,

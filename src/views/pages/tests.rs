@@ -42,7 +42,7 @@ fn every_template_renders_in_every_language() {
             .unwrap();
         assert!(error.contains("role=\"alert\""));
     }
-    assert_eq!(Views::template_names().count(), 26);
+    assert_eq!(Views::template_names().count(), 29);
 }
 
 #[test]

@@ -53,9 +53,15 @@ impl TokenWriter {
             // The writer's runtime has ended (a test's): write directly.
             return tokens::issue_one(&self.db, job.write).await;
         }
-        answered
+        let result = answered
             .await
-            .map_err(|_| StoreError::Db(DbErr::Custom("the token writer stopped before answering".into())))?
+            .map_err(|_| StoreError::Db(DbErr::Custom("the token writer stopped before answering".into())))?;
+        // The writer noted an outage in its own task; the request's watch (`outage::watch`, a
+        // task-local) must see it too, so the answer is a fast 503 rather than a 500.
+        if let Err(StoreError::Db(err)) = &result {
+            super::outage::note(err);
+        }
+        result
     }
 }
 

@@ -156,6 +156,35 @@ async fn a_postgres_outage_is_answered_503_at_once_and_recovers_by_itself() {
     assert_eq!(app.exchange_portal_code(&code, &again.verifier).await.status(), 200);
 }
 
+/// The client and the tenant are remembered, so during an outage the only database work of a
+/// client_credentials grant is the token writer's (another task): its outage must still make
+/// the answer a fast 503, not a 500.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_grant_whose_only_database_work_is_the_token_write_is_a_503_in_an_outage() {
+    let proxy = DatabaseProxy::start(postgres_server(), true).await;
+    let Some(app) = spawn_app_routed(Backend::Postgres, |_| {}, |url| proxy.route(url)).await else { return };
+    let grant = [("grant_type", "client_credentials")];
+    let response = app.token_request(&grant, Some((PORTAL, &app.portal_secret))).await;
+    assert_eq!(response.status(), 200, "before the outage");
+
+    proxy.cut();
+    let (response, took) = timed(app.token_request(&grant, Some((PORTAL, &app.portal_secret)))).await;
+    assert_eq!(response.status(), 503, "client_credentials during the outage");
+    assert!(took < OUTAGE_BOUND, "took {took:?}");
+    assert_eq!(response.json::<serde_json::Value>().await.unwrap()["error"], "temporarily_unavailable");
+
+    proxy.restore();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let response = app.token_request(&grant, Some((PORTAL, &app.portal_secret))).await;
+        if response.status() == 200 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no token 15 s after the database came back");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 /// Runs `tessera` with a fresh data folder and the given extra environment.
 fn tessera(dir: &std::path::Path, args: &[&str], env: &[(&str, String)]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_tessera"));

@@ -8,7 +8,7 @@
 //! thread's malloc arena keep a freed 19 MiB block, so a burst of sign-ins left the server at
 //! hundreds of MiB (measured with tessera-bench).
 
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::Arc;
 
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 use argon2::password_hash::{Output, PasswordHash, SaltString};
@@ -41,7 +41,7 @@ pub struct PasswordHasher {
     /// One per hashing thread: a burst of sign-ins queues here (as futures) instead of filling
     /// memory, and the async workers never run a hash themselves.
     permits: Arc<tokio::sync::Semaphore>,
-    jobs: mpsc::Sender<Job>,
+    jobs: flume::Sender<Job>,
 }
 
 impl PasswordHasher {
@@ -124,12 +124,28 @@ impl PasswordHasher {
     }
 }
 
+/// Makes glibc's malloc serve every block of 4 MiB or more (the Argon2 memories) from a mapping
+/// of its own and unmap it when freed. By default glibc raises that threshold to the size of the
+/// largest mapped block freed, so after the first idle spell the next 19 MiB came from a thread's
+/// heap, which keeps freed memory: each spell of sign-ins left the process larger (review of
+/// issue 17: 72, 95, 115, 134 MiB; tests/argon_memory). A fixed threshold turns that off.
+fn map_large_blocks() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes a tuning parameter of the allocator; it takes plain integers,
+    // touches no memory of ours, and glibc serialises it with its own locks.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 4 << 20);
+    }
+}
+
 /// A hashing thread with no sign-in for this long gives its Argon2 memory back.
 const IDLE: std::time::Duration = std::time::Duration::from_secs(2);
 
-fn start_threads(count: usize, blocks: usize) -> Result<mpsc::Sender<Job>, PasswordError> {
-    let (sender, receiver) = mpsc::channel::<Job>();
-    let receiver = Arc::new(Mutex::new(receiver));
+fn start_threads(count: usize, blocks: usize) -> Result<flume::Sender<Job>, PasswordError> {
+    map_large_blocks();
+    // Every thread waits on the queue itself (no lock held while waiting), so each one notices
+    // its own idle spell.
+    let (sender, receiver) = flume::unbounded::<Job>();
     for index in 0..count {
         let receiver = receiver.clone();
         std::thread::Builder::new()
@@ -137,11 +153,7 @@ fn start_threads(count: usize, blocks: usize) -> Result<mpsc::Sender<Job>, Passw
             .spawn(move || {
                 let mut memory = Vec::new();
                 loop {
-                    let job = match receiver.lock() {
-                        Ok(receiver) => receiver.recv_timeout(IDLE),
-                        Err(_) => return,
-                    };
-                    match job {
+                    match receiver.recv_timeout(IDLE) {
                         Ok(job) => {
                             // Allocated at the first sign-in of a busy spell, then kept.
                             if memory.is_empty() {
@@ -149,9 +161,9 @@ fn start_threads(count: usize, blocks: usize) -> Result<mpsc::Sender<Job>, Passw
                             }
                             job(&mut memory)
                         }
-                        // Idle: the memory goes back (a 19 MiB block is its own mapping).
-                        Err(mpsc::RecvTimeoutError::Timeout) => memory = Vec::new(),
-                        Err(mpsc::RecvTimeoutError::Disconnected) => return, // every sender is gone
+                        // Idle: the memory goes back to the system (see `map_large_blocks`).
+                        Err(flume::RecvTimeoutError::Timeout) => memory = Vec::new(),
+                        Err(flume::RecvTimeoutError::Disconnected) => return, // every sender is gone
                     }
                 }
             })

@@ -4,6 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::crypto::sha256_hex;
+use crate::oauth::client_memory;
 use crate::state::AppState;
 use crate::store::{self, StoreError};
 use crate::tenants::Tenant;
@@ -23,13 +24,15 @@ pub async fn introspect(
     if let Some(row) =
         store::access_tokens::find_active_of_enabled(&state.db, tenant.id(), &hash, now).await?
         && (row.client_id == caller.id || caller.resource_server)
+        // A token of a deleted client is not active, also one minted by another instance while
+        // it still remembered the client (within `client_memory::SECONDS`).
+        && let Some(client) = client_memory::find_by_row_id(state, &row.client_id).await?
     {
-        let client = crate::oauth::client_memory::find_by_row_id(state, &row.client_id).await?;
         let mut answer = json!({
             "active": true,
             "token_type": "Bearer",
             "scope": row.scope,
-            "client_id": client.map(|c| c.client_id.clone()),
+            "client_id": client.client_id,
             "exp": row.expires_at,
             "iat": row.created_at,
             "iss": tenant.issuer,
@@ -46,13 +49,13 @@ pub async fn introspect(
         && now < row.expires_at
         && now < row.idle_expires_at
         && user_enabled(state, tenant, Some(&row.user_id)).await?
+        && let Some(client) = client_memory::find_by_row_id(state, &row.client_id).await?
     {
-        let client = crate::oauth::client_memory::find_by_row_id(state, &row.client_id).await?;
         return Ok(json!({
             "active": true,
             "token_type": "refresh_token",
             "scope": row.scope,
-            "client_id": client.map(|c| c.client_id.clone()),
+            "client_id": client.client_id,
             "sub": row.user_id,
             "exp": row.idle_expires_at.min(row.expires_at),
             "iat": row.created_at,

@@ -15,6 +15,14 @@ pub async fn claims(state: &AppState, tenant: &Tenant, access_token: &str) -> Re
         .await
         .map_err(OAuthError::internal)?
         .ok_or_else(|| OAuthError::invalid_token("the access token is invalid or expired"))?;
+    // A token of a deleted client is not active (see `oauth::introspection`).
+    if crate::oauth::client_memory::find_by_row_id(state, &token.client_id)
+        .await
+        .map_err(OAuthError::internal)?
+        .is_none()
+    {
+        return Err(OAuthError::invalid_token("the access token is invalid or expired"));
+    }
     let user_id = token
         .user_id
         .ok_or_else(|| OAuthError::invalid_token("the access token does not belong to a user"))?;

@@ -4,6 +4,8 @@
 //! Store errors travel up through the flows as values of many types; rather than teach each of
 //! them about outages, the store notes one here when it sees it (`StoreError: From<DbErr>`), in a
 //! flag that lives as long as the request (`watch`), and the HTTP layer reads it at the end.
+//! The flag is a task-local: store work done for a request in another task (the token writer)
+//! must be noted again in the request's task when its error comes back.
 
 use std::cell::Cell;
 use std::future::Future;

@@ -7,16 +7,21 @@
 //!
 //! Guarantees kept: a request is answered only after the commit that stored its tokens (nothing
 //! is lost on a crash once the client has its answer); the uses are the same conditional UPDATEs
-//! as before, so single use holds across instances; a batch that fails is tried again grant by
-//! grant, all at once, so one bad grant fails alone and an outage is met once, not once per grant.
+//! as before, so single use holds across instances; a batch that fails for another reason than an
+//! outage is tried again grant by grant, all at once, so one bad grant fails alone; an outage is
+//! told to every grant of the batch at once and noted for each request (a fast 503).
+//!
+//! Unlike one transaction per request, a grant once queued is committed even if its request is
+//! cancelled meanwhile (the client hung up): its tokens then stay unused, and a code used that way
+//! counts as used (docs/decisions.md, "Token endpoint throughput").
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
-use sea_orm::DbErr;
-use tokio::sync::{mpsc, oneshot};
+use sea_orm::{ConnAcquireErr, DbBackend, DbErr};
+use tokio::sync::{Semaphore, mpsc, oneshot};
 
 use super::tokens::{self, Consume, GrantWrite};
-use super::{Db, StoreError};
+use super::{Db, StoreError, outage};
 
 /// At most this many grants in one transaction (bounds the statements' parameters: 128 access
 /// rows of 10 columns stay far below SQLite's and PostgreSQL's limits).
@@ -65,12 +70,32 @@ impl TokenWriter {
     }
 }
 
+/// Batches in flight at once. SQLite commits one writer at a time, and a second batch would
+/// only sleep in its busy handler; PostgreSQL overlaps one batch's commit with the next one's
+/// statements, and a batch stuck on a lock or a dead connection does not hold up every grant.
+fn in_flight(db: &Db) -> usize {
+    match db.get_database_backend() {
+        DbBackend::Sqlite => 1,
+        _ => 4,
+    }
+}
+
 fn start(db: Db) -> mpsc::UnboundedSender<Job> {
     let (queue, mut jobs) = mpsc::unbounded_channel::<Job>();
+    let permits = Arc::new(Semaphore::new(in_flight(&db)));
     tokio::spawn(async move {
-        let mut batch = Vec::with_capacity(MAX_BATCH);
-        while jobs.recv_many(&mut batch, MAX_BATCH).await > 0 {
-            write(&db, std::mem::take(&mut batch)).await;
+        loop {
+            // A permit first: while every batch is busy, grants gather into the next one.
+            let Ok(permit) = permits.clone().acquire_owned().await else { return };
+            let mut batch = Vec::with_capacity(MAX_BATCH);
+            if jobs.recv_many(&mut batch, MAX_BATCH).await == 0 {
+                return; // every sender is gone
+            }
+            let db = db.clone();
+            tokio::spawn(async move {
+                write(&db, batch).await;
+                drop(permit);
+            });
         }
     });
     queue
@@ -83,6 +108,17 @@ async fn write(db: &Db, batch: Vec<Job>) {
             for (answer, won) in answers.into_iter().zip(won) {
                 // The request may have gone (its client hung up): its tokens simply stay unused.
                 let _ = answer.send(Ok(won));
+            }
+        }
+        // The database cannot be reached: every grant is told at once (each request answers a fast
+        // 503), rather than each waiting out the outage again on its own.
+        Err(StoreError::Db(err)) if outage::is_outage(&err) => {
+            let mut answers = answers.into_iter();
+            if let Some(first) = answers.next() {
+                let _ = first.send(Err(StoreError::Db(err)));
+            }
+            for answer in answers {
+                let _ = answer.send(Err(StoreError::Db(DbErr::ConnectionAcquire(ConnAcquireErr::Timeout))));
             }
         }
         Err(err) => {

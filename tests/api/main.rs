@@ -14,6 +14,7 @@ mod backchannel_logout;
 mod branding;
 mod cli;
 mod cli_email;
+mod client_memory;
 mod code_flow;
 mod consent;
 mod cross_tenant_links;

@@ -538,3 +538,36 @@ async fn graceful_shutdown_ends_within_its_deadline_with_a_half_open_client_conn
         .unwrap();
     assert!(started.elapsed() < Duration::from_secs(3), "shutdown took {:?}", started.elapsed());
 }
+
+/// Grants that come while the writer already waits for a dead database are told within the
+/// bound too: a batch that meets an outage answers all its grants at once (no one-by-one retry),
+/// and on PostgreSQL a stuck batch does not hold up the next one. (From the review of issue 17.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn grants_arriving_during_an_outage_are_answered_within_the_bound() {
+    let proxy = DatabaseProxy::start(postgres_server(), true).await;
+    let Some(app) = spawn_app_routed(Backend::Postgres, |_| {}, |url| proxy.route(url)).await else { return };
+    let grant = [("grant_type", "client_credentials")];
+    assert_eq!(app.token_request(&grant, Some((PORTAL, &app.portal_secret))).await.status(), 200);
+    proxy.cut();
+    let first = {
+        let url = format!("{}/token", app.issuer);
+        let secret = app.portal_secret.clone();
+        tokio::spawn(timed(async move {
+            let response = reqwest::Client::new()
+                .post(url)
+                .basic_auth(PORTAL, Some(secret))
+                .form(&[("grant_type", "client_credentials")])
+                .send()
+                .await
+                .unwrap();
+            response.status()
+        }))
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let (response, took) = timed(app.token_request(&grant, Some((PORTAL, &app.portal_secret)))).await;
+    let (first_status, first_took) = first.await.unwrap();
+    assert_eq!(first_status, 503);
+    assert!(first_took < OUTAGE_BOUND, "the first grant took {first_took:?}");
+    assert_eq!(response.status(), 503);
+    assert!(took < OUTAGE_BOUND, "the second grant took {took:?}");
+}

@@ -14,6 +14,7 @@ use crate::config::{ConfigError, Mode, Settings};
 use crate::crypto::{MasterKey, MasterKeyError};
 use crate::keys::KeyStore;
 use crate::notify::ConfiguredSender;
+use crate::oauth::sealed_token::{SealError, SealedTokens};
 use crate::state::{AppState, Inner};
 use crate::store::{self, StoreError};
 use crate::views::i18n::CatalogueError;
@@ -42,6 +43,8 @@ pub enum StartupError {
     Catalogue(#[from] CatalogueError),
     #[error(transparent)]
     Password(#[from] PasswordError),
+    #[error(transparent)]
+    Seal(#[from] SealError),
 }
 
 /// Connects (creating the SQLite file when needed), migrates, and assembles the state.
@@ -88,6 +91,8 @@ async fn build(settings: Settings, clock: Arc<dyn Clock>, wait: bool) -> Result<
         db,
         settings,
         clock,
+        sealed_tokens: SealedTokens::new(&master)?,
+        revoked: Default::default(),
         keys: KeyStore::new(master),
         views,
         passwords,

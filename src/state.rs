@@ -35,6 +35,10 @@ pub struct Inner {
     pub tenant_memory: crate::tenants::memory::Memory,
     /// Client rows for a few seconds (see `oauth::client_memory`).
     pub client_memory: crate::oauth::client_memory::Memory,
+    /// Seals and opens self-contained access tokens (`oauth::sealed_token`).
+    pub sealed_tokens: crate::oauth::sealed_token::SealedTokens,
+    /// The revocations of self-contained access tokens (`oauth::revoked`).
+    pub revoked: crate::oauth::revoked::Revoked,
     /// Serialised discovery documents of path-mounted tenants.
     pub discovery: crate::oidc::discovery::Documents,
 }

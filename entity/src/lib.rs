@@ -21,6 +21,7 @@ pub mod signing_key;
 pub mod sms_code;
 pub mod sms_send;
 pub mod tenant;
+pub mod token_revocation;
 pub mod totp_credential;
 pub mod trusted_device;
 pub mod two_factor_method;

@@ -21,6 +21,7 @@ mod m20261128_000001_email;
 mod m20261128_000002_user_lifecycle;
 mod m20261128_000004_admin_api;
 mod m20261129_000001_email_change;
+mod m20261130_000001_token_revocations;
 
 pub struct Migrator;
 
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000002_user_lifecycle::Migration),
             Box::new(m20261128_000004_admin_api::Migration),
             Box::new(m20261129_000001_email_change::Migration),
+            Box::new(m20261130_000001_token_revocations::Migration),
         ]
     }
 }

@@ -257,7 +257,17 @@ pub async fn disable_user<'a>(
     let now = state.now();
     let deliveries = logout_deliveries(state, tenant, &user.id, now).await?;
     let audit = audit_row(tenant, &user.id, Event::UserDisabled, actor, json!({}), now);
-    match store::user_lifecycle::disable(&state.db, &user.id, deliveries.clone(), audit, now).await? {
+    match store::user_lifecycle::disable(
+        &state.db,
+        tenant.id(),
+        &user.id,
+        deliveries.clone(),
+        audit,
+        now,
+        crate::oauth::revoked::tokens_live_until(state, now),
+    )
+    .await?
+    {
         Some(ended) => {
             backchannel::dispatch(state, deliveries);
             Ok(Disabled::Disabled(Done { user_id: user.id, signed_out: ended.into() }))
@@ -313,7 +323,16 @@ pub async fn delete_user<'a>(
         personal_detail_fields: &PERSONAL_DETAIL_FIELDS,
     };
     let audit = audit_row(tenant, &user.id, Event::UserDeleted, actor, json!({}), now);
-    if !store::user_lifecycle::erase(&state.db, erasure, deliveries.clone(), audit, now).await? {
+    if !store::user_lifecycle::erase(
+        &state.db,
+        erasure,
+        deliveries.clone(),
+        audit,
+        now,
+        crate::oauth::revoked::tokens_live_until(state, now),
+    )
+    .await?
+    {
         return Err(LifecycleError::UnknownUser { tenant: tenant.slug().to_string() });
     }
     backchannel::dispatch(state, deliveries);

@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::crypto::sha256_hex;
-use crate::oauth::client_memory;
+use crate::oauth::{active_token, client_memory};
 use crate::state::AppState;
 use crate::store::{self, StoreError};
 use crate::tenants::Tenant;
@@ -20,9 +20,7 @@ pub async fn introspect(
     token: &str,
     now: i64,
 ) -> Result<Value, StoreError> {
-    let hash = sha256_hex(token);
-    if let Some(row) =
-        store::access_tokens::find_active_of_enabled(&state.db, tenant.id(), &hash, now).await?
+    if let Some(row) = active_token::find(state, tenant, token, now).await?
         && (row.client_id == caller.id || caller.resource_server)
         // A token of a deleted client is not active, also one minted by another instance while
         // it still remembered the client (within `client_memory::SECONDS`).
@@ -34,7 +32,7 @@ pub async fn introspect(
             "scope": row.scope,
             "client_id": client.client_id,
             "exp": row.expires_at,
-            "iat": row.created_at,
+            "iat": row.issued_at,
             "iss": tenant.issuer,
         });
         if let Some(user_id) = row.user_id {
@@ -42,6 +40,8 @@ pub async fn introspect(
         }
         return Ok(answer);
     }
+    // Refresh tokens are random and always stored.
+    let hash = sha256_hex(token);
     if let Some(row) = store::refresh_tokens::find(&state.db, tenant.id(), &hash).await?
         && row.client_id == caller.id
         && row.revoked_at.is_none()

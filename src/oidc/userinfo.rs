@@ -2,7 +2,6 @@
 
 use serde_json::{Value, json};
 
-use crate::crypto::sha256_hex;
 use crate::domain::Scope;
 use crate::error::OAuthError;
 use crate::state::AppState;
@@ -11,7 +10,7 @@ use crate::tenants::Tenant;
 
 pub async fn claims(state: &AppState, tenant: &Tenant, access_token: &str) -> Result<Value, OAuthError> {
     let now = state.now();
-    let token = store::access_tokens::find_active(&state.db, tenant.id(), &sha256_hex(access_token), now)
+    let token = crate::oauth::active_token::find(state, tenant, access_token, now)
         .await
         .map_err(OAuthError::internal)?
         .ok_or_else(|| OAuthError::invalid_token("the access token is invalid or expired"))?;

@@ -2,27 +2,12 @@ use entity::{access_token, user};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter};
 
-use super::StoreError;
+use super::{StoreError, token_revocations};
 
 pub async fn insert(db: &impl ConnectionTrait, model: access_token::Model) -> Result<(), StoreError> {
     let active: access_token::ActiveModel = model.into();
     active.insert(db).await?;
     Ok(())
-}
-
-/// The token with this hash at this tenant, if it is neither expired nor revoked.
-pub async fn find_active(
-    db: &impl ConnectionTrait,
-    tenant_id: &str,
-    token_hash: &str,
-    now: i64,
-) -> Result<Option<access_token::Model>, StoreError> {
-    Ok(access_token::Entity::find_by_id(token_hash.to_string())
-        .filter(access_token::Column::TenantId.eq(tenant_id))
-        .filter(access_token::Column::ExpiresAt.gt(now))
-        .filter(access_token::Column::RevokedAt.is_null())
-        .one(db)
-        .await?)
 }
 
 /// What introspection describes, in one query: the token with this hash at this tenant, if it is
@@ -56,6 +41,7 @@ pub async fn find_active_of_enabled(
 
 /// Revokes everything issued for an authorization code (RFC 6749 4.1.2: a replayed code).
 pub async fn revoke_by_code(db: &impl ConnectionTrait, code_hash: &str, now: i64) -> Result<u64, StoreError> {
+    token_revocations::record_tokens_where(db, access_token::Column::CodeHash.eq(code_hash), now).await?;
     let result = access_token::Entity::update_many()
         .col_expr(access_token::Column::RevokedAt, Expr::value(now))
         .filter(access_token::Column::CodeHash.eq(code_hash))
@@ -67,6 +53,7 @@ pub async fn revoke_by_code(db: &impl ConnectionTrait, code_hash: &str, now: i64
 
 /// Revokes every access token that came from a refresh-token family.
 pub async fn revoke_family(db: &impl ConnectionTrait, family_id: &str, now: i64) -> Result<u64, StoreError> {
+    token_revocations::record_tokens_where(db, access_token::Column::FamilyId.eq(family_id), now).await?;
     let result = access_token::Entity::update_many()
         .col_expr(access_token::Column::RevokedAt, Expr::value(now))
         .filter(access_token::Column::FamilyId.eq(family_id))
@@ -77,6 +64,7 @@ pub async fn revoke_family(db: &impl ConnectionTrait, family_id: &str, now: i64)
 }
 
 pub async fn revoke(db: &impl ConnectionTrait, token_hash: &str, now: i64) -> Result<(), StoreError> {
+    token_revocations::record_tokens_where(db, access_token::Column::TokenHash.eq(token_hash), now).await?;
     access_token::Entity::update_many()
         .col_expr(access_token::Column::RevokedAt, Expr::value(now))
         .filter(access_token::Column::TokenHash.eq(token_hash))

@@ -240,6 +240,12 @@ pub async fn delete(
         txn.rollback().await?;
         return Ok(false);
     }
+    super::token_revocations::record_tokens_where(
+        &txn,
+        access_token::Column::ClientId.eq(client_row_id),
+        now,
+    )
+    .await?;
     access_token::Entity::update_many()
         .col_expr(access_token::Column::RevokedAt, Expr::value(now))
         .filter(access_token::Column::ClientId.eq(client_row_id))

@@ -94,6 +94,8 @@ pub async fn purge(
                 .filter(session_client::Column::CreatedAt.lt(now - session_lifetime))
                 .exec(db)
                 .await?
-                .rows_affected,
+                .rows_affected
+            // Each revocation is kept until the tokens it names have expired.
+            + super::token_revocations::purge(db, now).await?,
     })
 }

@@ -26,6 +26,7 @@ pub mod signing_keys;
 pub mod sms;
 pub mod tenants;
 pub mod throttles;
+pub mod token_revocations;
 pub mod token_writer;
 pub mod tokens;
 pub mod totp_credentials;

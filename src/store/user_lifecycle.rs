@@ -45,6 +45,7 @@ async fn end_sign_ins(
         .filter(refresh_token::Column::RevokedAt.is_null())
         .exec(txn)
         .await?;
+    super::token_revocations::record_tokens_where(txn, access_token::Column::UserId.eq(user_id), now).await?;
     let access_tokens = access_token::Entity::update_many()
         .col_expr(access_token::Column::RevokedAt, Expr::value(now))
         .filter(access_token::Column::UserId.eq(user_id))
@@ -167,12 +168,17 @@ async fn remove_factors(txn: &DatabaseTransaction, user_id: &str) -> Result<(), 
 
 /// Disables the user (only when active: true if this call did it) and ends every sign-in;
 /// records `audit` when it changed something.
+///
+/// `tokens_live_until`: when every access token issued until now will have expired; the person's
+/// self-contained tokens are revoked as a whole until then (`token_revocations::record_user`).
 pub async fn disable(
     db: &Db,
+    tenant_id: &str,
     user_id: &str,
     deliveries: Vec<logout_delivery::Model>,
     audit: audit_event::Model,
     now: i64,
+    tokens_live_until: i64,
 ) -> Result<Option<Ended>, StoreError> {
     let txn = db.begin().await?;
     let changed = user::Entity::update_many()
@@ -187,6 +193,7 @@ pub async fn disable(
         return Ok(None);
     }
     let ended = end_sign_ins(&txn, user_id, deliveries, now).await?;
+    super::token_revocations::record_user(&txn, tenant_id, user_id, now, tokens_live_until).await?;
     // A reset or invitation link must not set a disabled person's password either.
     email_link::Entity::delete_many().filter(email_link::Column::UserId.eq(user_id)).exec(&txn).await?;
     audit_events::insert(&txn, audit).await?;
@@ -233,12 +240,14 @@ pub struct Erasure<'a> {
 /// counters; their earlier audit events keep only the pseudonymous user id (client address and
 /// personal detail fields removed). Back-channel logouts are queued; `audit` is recorded. False
 /// when there was no such user.
+/// `tokens_live_until` as for `disable`.
 pub async fn erase(
     db: &Db,
     erasure: Erasure<'_>,
     deliveries: Vec<logout_delivery::Model>,
     audit: audit_event::Model,
     now: i64,
+    tokens_live_until: i64,
 ) -> Result<bool, StoreError> {
     let user_id = erasure.user_id;
     let txn = db.begin().await?;
@@ -252,6 +261,7 @@ pub async fn erase(
     }
     remove_factors(&txn, user_id).await?;
     end_sign_ins(&txn, user_id, deliveries, now).await?;
+    super::token_revocations::record_user(&txn, erasure.tenant_id, user_id, now, tokens_live_until).await?;
     // Revoked above; the rows go too (they name the person).
     refresh_token::Entity::delete_many().filter(refresh_token::Column::UserId.eq(user_id)).exec(&txn).await?;
     access_token::Entity::delete_many().filter(access_token::Column::UserId.eq(user_id)).exec(&txn).await?;

@@ -156,19 +156,35 @@ async fn a_postgres_outage_is_answered_503_at_once_and_recovers_by_itself() {
     assert_eq!(app.exchange_portal_code(&code, &again.verifier).await.status(), 200);
 }
 
+/// A client whose client_credentials tokens are RFC 9068 JWTs, which are stored (by the token
+/// writer); self-contained tokens are stored nowhere.
+const JWT_SERVICE: &str = "jwt-service";
+
+async fn jwt_service(app: &TestApp) -> String {
+    use secrecy::ExposeSecret;
+    let tenant = tessera::admin::tenant(&app.state, "acme").await.unwrap();
+    let request = tessera::admin::NewClientRequest {
+        jwt_access_tokens: true,
+        ..tessera::admin::NewClientRequest::new(JWT_SERVICE, &["https://service.example.org/cb"])
+    };
+    let (_, secret) = tessera::admin::create_client(&app.state, &tenant, request).await.unwrap();
+    secret.unwrap().expose_secret().to_string()
+}
+
 /// The client and the tenant are remembered, so during an outage the only database work of a
-/// client_credentials grant is the token writer's (another task): its outage must still make
-/// the answer a fast 503, not a 500.
+/// client_credentials grant of a JWT client is the token writer's (another task): its outage must
+/// still make the answer a fast 503, not a 500.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_grant_whose_only_database_work_is_the_token_write_is_a_503_in_an_outage() {
     let proxy = DatabaseProxy::start(postgres_server(), true).await;
     let Some(app) = spawn_app_routed(Backend::Postgres, |_| {}, |url| proxy.route(url)).await else { return };
+    let secret = jwt_service(&app).await;
     let grant = [("grant_type", "client_credentials")];
-    let response = app.token_request(&grant, Some((PORTAL, &app.portal_secret))).await;
+    let response = app.token_request(&grant, Some((JWT_SERVICE, &secret))).await;
     assert_eq!(response.status(), 200, "before the outage");
 
     proxy.cut();
-    let (response, took) = timed(app.token_request(&grant, Some((PORTAL, &app.portal_secret)))).await;
+    let (response, took) = timed(app.token_request(&grant, Some((JWT_SERVICE, &secret)))).await;
     assert_eq!(response.status(), 503, "client_credentials during the outage");
     assert!(took < OUTAGE_BOUND, "took {took:?}");
     assert_eq!(response.json::<serde_json::Value>().await.unwrap()["error"], "temporarily_unavailable");
@@ -176,7 +192,7 @@ async fn a_grant_whose_only_database_work_is_the_token_write_is_a_503_in_an_outa
     proxy.restore();
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
-        let response = app.token_request(&grant, Some((PORTAL, &app.portal_secret))).await;
+        let response = app.token_request(&grant, Some((JWT_SERVICE, &secret))).await;
         if response.status() == 200 {
             break;
         }
@@ -546,16 +562,17 @@ async fn graceful_shutdown_ends_within_its_deadline_with_a_half_open_client_conn
 async fn grants_arriving_during_an_outage_are_answered_within_the_bound() {
     let proxy = DatabaseProxy::start(postgres_server(), true).await;
     let Some(app) = spawn_app_routed(Backend::Postgres, |_| {}, |url| proxy.route(url)).await else { return };
+    let secret = jwt_service(&app).await;
     let grant = [("grant_type", "client_credentials")];
-    assert_eq!(app.token_request(&grant, Some((PORTAL, &app.portal_secret))).await.status(), 200);
+    assert_eq!(app.token_request(&grant, Some((JWT_SERVICE, &secret))).await.status(), 200);
     proxy.cut();
     let first = {
         let url = format!("{}/token", app.issuer);
-        let secret = app.portal_secret.clone();
+        let secret = secret.clone();
         tokio::spawn(timed(async move {
             let response = reqwest::Client::new()
                 .post(url)
-                .basic_auth(PORTAL, Some(secret))
+                .basic_auth(JWT_SERVICE, Some(secret))
                 .form(&[("grant_type", "client_credentials")])
                 .send()
                 .await
@@ -564,10 +581,60 @@ async fn grants_arriving_during_an_outage_are_answered_within_the_bound() {
         }))
     };
     tokio::time::sleep(Duration::from_millis(100)).await;
-    let (response, took) = timed(app.token_request(&grant, Some((PORTAL, &app.portal_secret)))).await;
+    let (response, took) = timed(app.token_request(&grant, Some((JWT_SERVICE, &secret)))).await;
     let (first_status, first_took) = first.await.unwrap();
     assert_eq!(first_status, 503);
     assert!(first_took < OUTAGE_BOUND, "the first grant took {first_took:?}");
     assert_eq!(response.status(), 503);
     assert!(took < OUTAGE_BOUND, "the second grant took {took:?}");
+}
+
+/// A self-contained client token needs no database to be issued (the client and tenant are
+/// remembered), but its check needs a recent list of revocations: once the list could not be
+/// read for `STALE_AFTER` (3 s), introspection answers a fast 503 instead of trusting it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_self_contained_token_is_not_trusted_on_a_list_of_revocations_that_cannot_be_read() {
+    let proxy = DatabaseProxy::start(postgres_server(), true).await;
+    let Some(app) = spawn_app_routed(Backend::Postgres, |_| {}, |url| proxy.route(url)).await else { return };
+    let grant = [("grant_type", "client_credentials")];
+    let introspect = |token: String| {
+        let url = format!("{}/introspect", app.issuer);
+        let secret = app.portal_secret.clone();
+        async move {
+            reqwest::Client::new()
+                .post(url)
+                .basic_auth(PORTAL, Some(secret))
+                .form(&[("token", token)])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let response = app.token_request(&grant, Some((PORTAL, &app.portal_secret))).await;
+    let token =
+        response.json::<serde_json::Value>().await.unwrap()["access_token"].as_str().unwrap().to_string();
+    assert_eq!(introspect(token.clone()).await.status(), 200);
+
+    proxy.cut();
+    let (response, took) = timed(app.token_request(&grant, Some((PORTAL, &app.portal_secret)))).await;
+    assert_eq!(response.status(), 200, "a self-contained client token needs no database");
+    assert!(took < OUTAGE_BOUND, "took {took:?}");
+
+    tokio::time::sleep(Duration::from_millis(3300)).await;
+    let (response, took) = timed(introspect(token.clone())).await;
+    assert_eq!(response.status(), 503, "introspection on a stale list of revocations");
+    assert!(took < OUTAGE_BOUND, "took {took:?}");
+    assert_eq!(response.json::<serde_json::Value>().await.unwrap()["error"], "temporarily_unavailable");
+
+    proxy.restore();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let response = introspect(token.clone()).await;
+        if response.status() == 200 {
+            assert_eq!(response.json::<serde_json::Value>().await.unwrap()["active"], true);
+            break;
+        }
+        assert!(Instant::now() < deadline, "no introspection 15 s after the database came back");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }

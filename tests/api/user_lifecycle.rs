@@ -4,6 +4,7 @@
 use sea_orm::{ConnectionTrait, Statement};
 use secrecy::ExposeSecret;
 use tessera::admin::{self, Actor, Disabled, Enabled, FactorKind, NewClientRequest, Status};
+use tessera::clock::Clock;
 
 use crate::both_backends;
 use crate::helpers::*;
@@ -401,11 +402,16 @@ async fn a_session_or_token_that_escaped_the_change_still_gets_nothing(backend: 
     let pkce = crate::helpers::pkce();
     let response = browser.get(app.authorize_url(&AuthRequest::portal(&pkce))).send().await.unwrap();
     let code = redirect_params(&response, PORTAL_REDIRECT);
-    // Disabled behind the service's back: sessions, codes and tokens are all still there.
+    // Disabled behind the service's back: sessions, codes and tokens are all still there. What the
+    // disable's transaction does record is the person in the list of revocations, which covers
+    // self-contained access tokens stored just after it (`store::token_revocations::record_user`).
     let id = user_id(&app).await;
     let db = &app.state.db;
     let sql = format!("UPDATE users SET disabled_at = 1 WHERE id = '{id}'");
     db.execute_raw(Statement::from_string(db.get_database_backend(), sql)).await.unwrap();
+    let now = app.clock.now();
+    let tenant = acme(&app).await;
+    tessera::store::token_revocations::record_user(db, tenant.id(), &id, now, now + 600).await.unwrap();
 
     let response = app.exchange_portal_code(&code["code"], &pkce.verifier).await;
     assert_eq!(response.status(), 400, "the code");

@@ -11,7 +11,6 @@ use serde_json::json;
 
 use super::problem::Problem;
 use crate::audit::{self, AuditEvent, Event};
-use crate::crypto::sha256_hex;
 use crate::domain::Scope;
 use crate::error::PageError;
 use crate::http::client_ip::ClientIp;
@@ -139,7 +138,7 @@ async fn caller(
     }
     let now = state.now();
     // Tokens are found by their hash within this tenant: another tenant's token is unknown here.
-    let row = store::access_tokens::find_active(&state.db, tenant.id(), &sha256_hex(token), now)
+    let row = crate::oauth::active_token::find(state, &tenant, token, now)
         .await
         .map_err(Problem::internal)?
         .ok_or_else(|| invalid_token("the token is unknown, expired or revoked"))?;

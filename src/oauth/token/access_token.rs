@@ -1,6 +1,6 @@
-//! Minting access tokens: 256 random bits by default, or an RFC 9068 JWT for clients that ask for
-//! one (resource servers can then verify locally). Both are stored by hash, so revocation and
-//! introspection work the same for either.
+//! Minting access tokens: self-contained by default (`oauth::sealed_token`: checked without a
+//! database read, revoked through `oauth::revoked`), or an RFC 9068 JWT for clients that ask for
+//! one (resource servers can then verify locally; stored by hash and checked by its row).
 
 use serde_json::json;
 
@@ -8,6 +8,7 @@ use crate::crypto::random_token;
 use crate::domain::AuthContext;
 use crate::error::OAuthError;
 use crate::keys::Alg;
+use crate::oauth::sealed_token::Claims;
 use crate::state::AppState;
 use crate::tenants::Tenant;
 
@@ -28,7 +29,14 @@ pub async fn mint(
     expires_in: i64,
 ) -> Result<String, OAuthError> {
     if !client.jwt_access_tokens {
-        return Ok(random_token(32));
+        let claims = Claims {
+            client_id: client.id.clone(),
+            user_id: subject.map(|s| s.user_id.to_string()),
+            scope: scope.to_string(),
+            issued_at: now,
+            expires_at: now + expires_in,
+        };
+        return state.sealed_tokens.seal(tenant.id(), &claims).map_err(OAuthError::internal);
     }
     let alg = Alg::parse(&client.id_token_signed_response_alg).unwrap_or(Alg::Rs256);
     let key = state.keys.signer(&state.db, tenant.id(), alg, now).await.map_err(OAuthError::internal)?;

@@ -7,6 +7,7 @@ use super::TokenResponse;
 use crate::crypto::sha256_hex;
 use crate::domain::Scope;
 use crate::error::OAuthError;
+use crate::oauth::sealed_token::SealedTokens;
 use crate::state::AppState;
 use crate::store;
 use crate::tenants::Tenant;
@@ -37,12 +38,36 @@ pub async fn grant(
     let expires_in = state.settings.tokens.access_token_seconds;
     let access_token =
         super::access_token::mint(state, tenant, client, &scope, None, now, expires_in).await?;
+    // A self-contained token is checked by what it says: nothing to store, nothing to wait for.
+    if !SealedTokens::is_sealed(&access_token) {
+        store_jwt(state, tenant, client, &access_token, &scope, now, expires_in).await?;
+    }
+    Ok(TokenResponse {
+        access_token,
+        token_type: "Bearer",
+        expires_in,
+        id_token: None,
+        refresh_token: None,
+        scope,
+    })
+}
+
+/// An RFC 9068 JWT access token is checked by its row (introspection, revocation).
+async fn store_jwt(
+    state: &AppState,
+    tenant: &Tenant,
+    client: &entity::client::Model,
+    access_token: &str,
+    scope: &str,
+    now: i64,
+    expires_in: i64,
+) -> Result<(), OAuthError> {
     let access = entity::access_token::Model {
-        token_hash: sha256_hex(&access_token),
+        token_hash: sha256_hex(access_token),
         tenant_id: tenant.id().to_string(),
         client_id: client.id.clone(),
         user_id: None,
-        scope: scope.clone(),
+        scope: scope.to_string(),
         code_hash: None,
         created_at: now,
         expires_at: now + expires_in,
@@ -54,12 +79,5 @@ pub async fn grant(
         .issue(store::tokens::Consume::Nothing, access, None, now)
         .await
         .map_err(OAuthError::internal)?;
-    Ok(TokenResponse {
-        access_token,
-        token_type: "Bearer",
-        expires_in,
-        id_token: None,
-        refresh_token: None,
-        scope,
-    })
+    Ok(())
 }

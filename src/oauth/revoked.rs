@@ -1,0 +1,168 @@
+//! The revocations of self-contained access tokens (`oauth::sealed_token`), in memory on every
+//! instance. A sealed token is checked without a database read: it is active unless this memory
+//! names it (by its SHA-256) or its person (disabled or erased until a time).
+//!
+//! How revocations reach the memory (docs/decisions.md, "Self-contained access tokens"):
+//! - the store records them in the same transaction that marks the tokens' rows revoked
+//!   (`store::token_revocations`), and bumps a counter of this process; the next check here then
+//!   reads the new rows first, so on the instance that revoked, the revocation holds for every
+//!   request that starts after the revoking one was answered;
+//! - every instance reads the rows recorded in the last `OVERLAP` seconds each `POLL` (a
+//!   revocation made elsewhere counts here within about a second) and all of them each `RELOAD`
+//!   (which also forgets expired ones);
+//! - a memory not brought up to date for `STALE_AFTER` is not trusted: the next check reads the
+//!   rows itself, and fails like any other database read when it cannot (an outage's 503), so a
+//!   revoked token is never taken for active because the database could not be read.
+
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock, RwLock};
+use std::time::{Duration, Instant};
+
+use crate::clock::Clock;
+use crate::state::AppState;
+use crate::store::{Db, StoreError, token_revocations};
+
+const POLL: Duration = Duration::from_secs(1);
+const RELOAD: Duration = Duration::from_secs(60);
+const STALE_AFTER: Duration = Duration::from_secs(3);
+/// Rows are read again this long after their `revoked_at`: a transaction that stamped its row
+/// before a poll but committed after it is still seen (and clocks of instances may differ a bit).
+const OVERLAP: i64 = 30;
+/// A person's revocation also covers tokens stamped this long after it: a grant that checked the
+/// person just before the change may store its token just after it (and clocks may differ).
+const USER_MARGIN: i64 = 30;
+
+#[derive(Default)]
+pub struct Revoked(Arc<Shared>);
+
+#[derive(Default)]
+struct Shared {
+    memory: RwLock<Memory>,
+    /// One reader of the database at a time; the others wait for its result.
+    syncing: tokio::sync::Mutex<()>,
+    poller: OnceLock<()>,
+}
+
+#[derive(Default)]
+struct Memory {
+    /// Token SHA-256 → its expiry.
+    tokens: HashMap<String, i64>,
+    /// User id → (revoked at, kept until).
+    users: HashMap<String, (i64, i64)>,
+    /// When the memory was last brought up to date, and the store's counter seen then.
+    synced: Option<(Instant, u64)>,
+}
+
+/// The token being checked.
+pub struct Checked<'a> {
+    pub token_hash: &'a str,
+    pub user_id: Option<&'a str>,
+    pub issued_at: i64,
+}
+
+/// When every access token issued until `now` will have expired: how long a person's revocation
+/// must be kept.
+pub fn tokens_live_until(state: &AppState, now: i64) -> i64 {
+    now + state.settings.tokens.access_token_seconds + USER_MARGIN
+}
+
+impl Revoked {
+    /// Whether the token is revoked. Reads the new revocations first when this process recorded
+    /// some since the last read or the memory is stale; an error means they could not be read.
+    pub async fn is_revoked(&self, state: &AppState, token: Checked<'_>) -> Result<bool, StoreError> {
+        let shared = &self.0;
+        shared.poller.get_or_init(|| start_poller(self.0.clone(), state.db.clone(), state.clock.clone()));
+        let now = state.now();
+        if shared.needs_sync() {
+            shared.sync(&state.db, now, Read::IfNeeded).await?;
+        }
+        let memory = shared.memory.read().map_err(|_| poisoned())?;
+        if memory.tokens.get(token.token_hash).is_some_and(|expires| now < *expires) {
+            return Ok(true);
+        }
+        Ok(token
+            .user_id
+            .and_then(|user| memory.users.get(user))
+            .is_some_and(|(revoked_at, until)| now < *until && token.issued_at <= revoked_at + USER_MARGIN))
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Read {
+    /// The rows of the last `OVERLAP` seconds, unless another caller just read them.
+    IfNeeded,
+    /// The rows of the last `OVERLAP` seconds.
+    Recent,
+    /// Every row, replacing the memory (which forgets the expired ones).
+    All,
+}
+
+fn poisoned() -> StoreError {
+    StoreError::Corrupt("revocation memory poisoned".into())
+}
+
+impl Shared {
+    fn needs_sync(&self) -> bool {
+        let recorded = token_revocations::recorded();
+        match self.memory.read().ok().and_then(|m| m.synced) {
+            Some((at, seen)) => seen != recorded || at.elapsed() > STALE_AFTER,
+            None => true,
+        }
+    }
+
+    async fn sync(&self, db: &Db, now: i64, read: Read) -> Result<(), StoreError> {
+        let _one = self.syncing.lock().await;
+        // Another request may have done it while this one waited.
+        if read == Read::IfNeeded && !self.needs_sync() {
+            return Ok(());
+        }
+        let full = read == Read::All;
+        // Read before the rows: a revocation recorded meanwhile makes the next check read again.
+        let recorded = token_revocations::recorded();
+        let started = Instant::now();
+        let rows = if full {
+            token_revocations::unexpired(db, now).await?
+        } else {
+            token_revocations::since(db, now - OVERLAP, now).await?
+        };
+        let mut memory = self.memory.write().map_err(|_| poisoned())?;
+        if full {
+            memory.tokens.clear();
+            memory.users.clear();
+        }
+        for row in rows {
+            match row.kind.as_str() {
+                token_revocations::TOKEN => {
+                    memory.tokens.insert(row.subject, row.expires_at);
+                }
+                token_revocations::USER => {
+                    memory.users.insert(row.subject, (row.revoked_at, row.expires_at));
+                }
+                _ => {}
+            }
+        }
+        memory.synced = Some((started, recorded));
+        Ok(())
+    }
+}
+
+/// Reads the recent rows each `POLL` and all of them each `RELOAD`, for as long as the runtime
+/// that served the first check runs. A failed read is logged; the memory then turns stale and
+/// checks read for themselves.
+fn start_poller(shared: Arc<Shared>, db: Db, clock: Arc<dyn Clock>) {
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+    runtime.spawn(async move {
+        let mut last_reload = Instant::now();
+        let mut ticks = tokio::time::interval(POLL);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            let read = if last_reload.elapsed() >= RELOAD { Read::All } else { Read::Recent };
+            match shared.sync(&db, clock.now(), read).await {
+                Ok(()) if read == Read::All => last_reload = Instant::now(),
+                Ok(()) => {}
+                Err(err) => tracing::warn!(error = %err, "cannot read the token revocations"),
+            }
+        }
+    });
+}

@@ -8,8 +8,12 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import * as http from 'node:http';
 
 import Provider from 'oidc-provider';
-// The library's own in-memory store, named explicitly (the default prints a development warning).
-import { createMemoryAdapter } from 'oidc-provider/lib/adapters/memory_adapter.js';
+// The library's own in-memory store, named explicitly (the default prints a development warning),
+// over its own LRU with room for 50,000 entries instead of its default 1,000: with 1,000, the
+// refresh chains' grants were evicted under load and the peer answered some of its own refreshes
+// invalid_grant (docs/benchmarks.md).
+import MemoryAdapter from 'oidc-provider/lib/adapters/memory_adapter.js';
+import LRU from 'oidc-provider/lib/helpers/lru.js';
 
 const port = Number(process.env.PEER_PORT);
 const issuer = `http://127.0.0.1:${port}`;
@@ -68,7 +72,7 @@ const configuration = {
   jwks: { keys: [signingKey] },
   scopes: ['openid', 'email', 'offline_access', 'api.read'],
   claims: { openid: ['sub'], email: ['email', 'email_verified'] },
-  adapter: createMemoryAdapter(),
+  adapter: ((store) => (model) => new MemoryAdapter(model, store))(new LRU({ maxSize: 50_000 })),
   features: {
     clientCredentials: { enabled: true },
     devInteractions: { enabled: false },

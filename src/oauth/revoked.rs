@@ -18,6 +18,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
+use sea_orm::{ConnAcquireErr, DbErr};
+
 use crate::clock::Clock;
 use crate::state::AppState;
 use crate::store::{Db, StoreError, token_revocations};
@@ -31,6 +33,7 @@ const OVERLAP: i64 = 30;
 /// A person's revocation also covers tokens stamped this long after it: a grant that checked the
 /// person just before the change may store its token just after it (and clocks may differ).
 const USER_MARGIN: i64 = 30;
+const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(1);
 
 #[derive(Default)]
 pub struct Revoked(Arc<Shared>);
@@ -51,6 +54,9 @@ struct Memory {
     users: HashMap<String, (i64, i64)>,
     /// When the memory was last brought up to date, and the store's counter seen then.
     synced: Option<(Instant, u64)>,
+    /// When a read last failed: for `RETRY_AFTER_FAILURE` checks fail at once rather than each
+    /// wait for the database again (an outage stays a fast 503 under load).
+    failed: Option<Instant>,
 }
 
 /// The token being checked.
@@ -112,20 +118,33 @@ impl Shared {
 
     async fn sync(&self, db: &Db, now: i64, read: Read) -> Result<(), StoreError> {
         let _one = self.syncing.lock().await;
-        // Another request may have done it while this one waited.
-        if read == Read::IfNeeded && !self.needs_sync() {
-            return Ok(());
+        if read == Read::IfNeeded {
+            // Another request may have done it while this one waited, or just failed to.
+            if !self.needs_sync() {
+                return Ok(());
+            }
+            let failed = self.memory.read().ok().and_then(|m| m.failed);
+            if failed.is_some_and(|at| at.elapsed() < RETRY_AFTER_FAILURE) {
+                return Err(StoreError::from(DbErr::ConnectionAcquire(ConnAcquireErr::Timeout)));
+            }
         }
         let full = read == Read::All;
         // Read before the rows: a revocation recorded meanwhile makes the next check read again.
         let recorded = token_revocations::recorded();
         let started = Instant::now();
         let rows = if full {
-            token_revocations::unexpired(db, now).await?
+            token_revocations::unexpired(db, now).await
         } else {
-            token_revocations::since(db, now - OVERLAP, now).await?
+            token_revocations::since(db, now - OVERLAP, now).await
         };
         let mut memory = self.memory.write().map_err(|_| poisoned())?;
+        let rows = match rows {
+            Ok(rows) => rows,
+            Err(err) => {
+                memory.failed = Some(Instant::now());
+                return Err(err);
+            }
+        };
         if full {
             memory.tokens.clear();
             memory.users.clear();
@@ -142,6 +161,7 @@ impl Shared {
             }
         }
         memory.synced = Some((started, recorded));
+        memory.failed = None;
         Ok(())
     }
 }

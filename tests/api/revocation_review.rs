@@ -161,3 +161,34 @@ async fn review_a_deleted_clients_own_token_is_inactive_at_once_on_every_instanc
     );
 }
 both_backends!(review_a_deleted_clients_own_token_is_inactive_at_once_on_every_instance);
+
+/// Instances whose clocks differ by more than 30 s: a revocation made on the instance that is
+/// behind is never read by the poll of the instance that is ahead (it reads the rows stamped in
+/// its own last 30 s), only by its full read each minute. The row-based check did not depend on
+/// the instances' clocks.
+async fn review_a_revocation_reaches_an_instance_whose_clock_is_31_s_ahead(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else { return };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let ahead = format!("http://{}/t/acme", listener.local_addr().unwrap());
+    let clock = std::sync::Arc::new(tessera::clock::ManualClock::new());
+    clock.advance(app.clock.now() - clock.now() + 31);
+    let state = tessera::startup::build_state(app.state.settings.clone(), clock).await.unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(tessera::startup::serve(state, listener, async {
+        let _ = stopped.await;
+    }));
+    std::mem::forget(stop);
+
+    let token = client_token(&app).await;
+    let portal = (PORTAL, app.portal_secret.as_str());
+    assert_eq!(introspect_at(&ahead, portal, &token).await["active"], json!(true));
+    revoke(&app, &token).await;
+    // Past the stated bound (one poll, about a second).
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    assert_eq!(
+        introspect_at(&ahead, portal, &token).await,
+        json!({ "active": false }),
+        "an instance 31 s ahead takes a token revoked 2.5 s ago for active"
+    );
+}
+both_backends!(review_a_revocation_reaches_an_instance_whose_clock_is_31_s_ahead);

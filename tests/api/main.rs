@@ -33,6 +33,7 @@ mod private_key_jwt;
 mod refresh_and_tokens;
 mod refresh_retry;
 mod resilience;
+mod revocation_review;
 mod sealed_tokens;
 mod second_factor;
 mod security_keys;

@@ -642,3 +642,65 @@ async fn a_self_contained_token_is_not_trusted_on_a_list_of_revocations_that_can
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
+
+/// Review of e4c08b3: an instance cut from the database for more than 30 s (here: 31 s of its
+/// clock) misses a revocation another instance made meanwhile. Once the database is back, the
+/// stale memory is brought up to date with the rows of the last 30 s only, so the token revoked
+/// at the start of the outage is answered active until the next full read (up to 60 s).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn review_a_revocation_made_elsewhere_during_a_long_outage_counts_once_the_database_is_back() {
+    let proxy = DatabaseProxy::start(postgres_server(), true).await;
+    let mut direct = String::new();
+    let routed = |url: &str| {
+        direct = url.to_string();
+        proxy.route(url)
+    };
+    let Some(app) = spawn_app_routed(Backend::Postgres, |_| {}, routed).await else { return };
+    let introspect = |token: String| {
+        let url = format!("{}/introspect", app.issuer);
+        let secret = app.portal_secret.clone();
+        async move {
+            reqwest::Client::new()
+                .post(url)
+                .basic_auth(PORTAL, Some(secret))
+                .form(&[("token", token)])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let grant = [("grant_type", "client_credentials")];
+    let response = app.token_request(&grant, Some((PORTAL, &app.portal_secret))).await;
+    let token =
+        response.json::<serde_json::Value>().await.unwrap()["access_token"].as_str().unwrap().to_string();
+    let answer = introspect(token.clone()).await.json::<serde_json::Value>().await.unwrap();
+    assert_eq!(answer["active"], true);
+
+    proxy.cut();
+    // Another instance, which still reaches the database, revokes the token (RFC 7009).
+    let mut settings = app.state.settings.clone();
+    settings.set_database_url(direct);
+    let other = tessera::startup::build_state(settings, app.clock.clone()).await.unwrap();
+    let tenant = tessera::admin::tenant(&other, "acme").await.unwrap();
+    let portal = tessera::store::clients::find(&other.db, tenant.id(), PORTAL).await.unwrap().unwrap();
+    tessera::oauth::revocation::revoke(&other, &tenant, &portal, &token, app.clock.now()).await.unwrap();
+
+    // The outage lasts 31 s.
+    app.clock.advance(31);
+    tokio::time::sleep(Duration::from_millis(3300)).await;
+    proxy.restore();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let response = introspect(token.clone()).await;
+        if response.status() == 200 {
+            assert_eq!(
+                response.json::<serde_json::Value>().await.unwrap(),
+                serde_json::json!({ "active": false }),
+                "a token revoked during the outage is active once the database is back"
+            );
+            break;
+        }
+        assert!(Instant::now() < deadline, "no introspection 15 s after the database came back");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}

@@ -21,6 +21,9 @@ impl MigrationTrait for Migration {
                     .col(string("tenant_id"))
                     .col(big_integer("revoked_at"))
                     .col(big_integer("expires_at"))
+                    // The database's own clock (Unix seconds) when the row was written: instances
+                    // read the new rows by it, so their clocks never enter into it.
+                    .col(big_integer("recorded_at"))
                     .primary_key(Index::create().col("kind").col("subject"))
                     .to_owned(),
             )
@@ -28,9 +31,9 @@ impl MigrationTrait for Migration {
         manager
             .create_index(
                 Index::create()
-                    .name("token_revocations_revoked_at")
+                    .name("token_revocations_recorded_at")
                     .table("token_revocations")
-                    .col("revoked_at")
+                    .col("recorded_at")
                     .to_owned(),
             )
             .await

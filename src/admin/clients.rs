@@ -394,7 +394,16 @@ pub async fn delete_client(
         },
         now,
     );
-    if !store::clients::delete(&state.db, tenant.id(), &old.id, now, event).await? {
+    if !store::clients::delete(
+        &state.db,
+        tenant.id(),
+        &old.id,
+        now,
+        crate::oauth::revoked::tokens_live_until(state, now),
+        event,
+    )
+    .await?
+    {
         return Err(AdminError::NotFound("client"));
     }
     state.client_memory.forget_all();

@@ -39,8 +39,12 @@ pub async fn find(
         if now >= claims.expires_at {
             return Ok(None);
         }
-        let checked =
-            Checked { token_hash: &hash, user_id: claims.user_id.as_deref(), issued_at: claims.issued_at };
+        let checked = Checked {
+            token_hash: &hash,
+            client_id: &claims.client_id,
+            user_id: claims.user_id.as_deref(),
+            issued_at: claims.issued_at,
+        };
         if state.revoked.is_revoked(state, checked).await? {
             return Ok(None);
         }

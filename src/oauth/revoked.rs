@@ -30,9 +30,10 @@ const STALE_AFTER: Duration = Duration::from_secs(3);
 /// Rows are read again this long after their `revoked_at`: a transaction that stamped its row
 /// before a poll but committed after it is still seen (and clocks of instances may differ a bit).
 const OVERLAP: i64 = 30;
-/// A person's revocation also covers tokens stamped this long after it: a grant that checked the
-/// person just before the change may store its token just after it (and clocks may differ).
-const USER_MARGIN: i64 = 30;
+/// A person's or client's revocation also covers tokens stamped this long after it: a grant that
+/// checked the person (or an instance that still remembered the client, for up to
+/// `client_memory::SECONDS`) just before the change may store its token just after it.
+const MARGIN: i64 = 30;
 const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(1);
 
 #[derive(Default)]
@@ -52,6 +53,11 @@ struct Memory {
     tokens: HashMap<String, i64>,
     /// User id → (revoked at, kept until).
     users: HashMap<String, (i64, i64)>,
+    /// Client row id (deleted clients) → (revoked at, kept until).
+    clients: HashMap<String, (i64, i64)>,
+    /// The database's clock when the last successful read began: the next reads from there
+    /// (less `OVERLAP`); `None`: nothing read yet, the next read takes every row.
+    read_up_to: Option<i64>,
     /// When the memory was last brought up to date, and the store's counter seen then.
     synced: Option<(Instant, u64)>,
     /// When a read last failed: for `RETRY_AFTER_FAILURE` checks fail at once rather than each
@@ -62,6 +68,8 @@ struct Memory {
 /// The token being checked.
 pub struct Checked<'a> {
     pub token_hash: &'a str,
+    /// The client's row id.
+    pub client_id: &'a str,
     pub user_id: Option<&'a str>,
     pub issued_at: i64,
 }
@@ -69,7 +77,7 @@ pub struct Checked<'a> {
 /// When every access token issued until `now` will have expired: how long a person's revocation
 /// must be kept.
 pub fn tokens_live_until(state: &AppState, now: i64) -> i64 {
-    now + state.settings.tokens.access_token_seconds + USER_MARGIN
+    now + state.settings.tokens.access_token_seconds + MARGIN
 }
 
 impl Revoked {
@@ -86,10 +94,12 @@ impl Revoked {
         if memory.tokens.get(token.token_hash).is_some_and(|expires| now < *expires) {
             return Ok(true);
         }
-        Ok(token
-            .user_id
-            .and_then(|user| memory.users.get(user))
-            .is_some_and(|(revoked_at, until)| now < *until && token.issued_at <= revoked_at + USER_MARGIN))
+        // A person or client revoked as a whole: every token issued until then (and a margin).
+        let covers = |entry: Option<&(i64, i64)>| {
+            entry.is_some_and(|(revoked_at, until)| now < *until && token.issued_at <= revoked_at + MARGIN)
+        };
+        Ok(covers(token.user_id.and_then(|user| memory.users.get(user)))
+            || covers(memory.clients.get(token.client_id)))
     }
 }
 
@@ -132,22 +142,28 @@ impl Shared {
         // Read before the rows: a revocation recorded meanwhile makes the next check read again.
         let recorded = token_revocations::recorded();
         let started = Instant::now();
-        let rows = if full {
-            token_revocations::unexpired(db, now).await
-        } else {
-            token_revocations::since(db, now - OVERLAP, now).await
-        };
+        let read_up_to = self.memory.read().map_err(|_| poisoned())?.read_up_to;
+        let rows = async {
+            let database_now = token_revocations::database_now(db).await?;
+            let rows = match read_up_to {
+                Some(up_to) if !full => token_revocations::since(db, up_to - OVERLAP, now).await?,
+                _ => token_revocations::unexpired(db, now).await?,
+            };
+            Ok::<_, StoreError>((database_now, rows))
+        }
+        .await;
         let mut memory = self.memory.write().map_err(|_| poisoned())?;
-        let rows = match rows {
-            Ok(rows) => rows,
+        let (database_now, rows) = match rows {
+            Ok(read) => read,
             Err(err) => {
                 memory.failed = Some(Instant::now());
                 return Err(err);
             }
         };
-        if full {
+        if full || read_up_to.is_none() {
             memory.tokens.clear();
             memory.users.clear();
+            memory.clients.clear();
         }
         for row in rows {
             match row.kind.as_str() {
@@ -157,10 +173,14 @@ impl Shared {
                 token_revocations::USER => {
                     memory.users.insert(row.subject, (row.revoked_at, row.expires_at));
                 }
+                token_revocations::CLIENT => {
+                    memory.clients.insert(row.subject, (row.revoked_at, row.expires_at));
+                }
                 _ => {}
             }
         }
         memory.synced = Some((started, recorded));
+        memory.read_up_to = Some(database_now);
         memory.failed = None;
         Ok(())
     }
@@ -172,14 +192,16 @@ impl Shared {
 fn start_poller(shared: Arc<Shared>, db: Db, clock: Arc<dyn Clock>) {
     let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
     runtime.spawn(async move {
-        let mut last_reload = Instant::now();
+        // The first read takes every row.
+        let mut last_reload: Option<Instant> = None;
         let mut ticks = tokio::time::interval(POLL);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticks.tick().await;
-            let read = if last_reload.elapsed() >= RELOAD { Read::All } else { Read::Recent };
+            let due = last_reload.is_none_or(|at| at.elapsed() >= RELOAD);
+            let read = if due { Read::All } else { Read::Recent };
             match shared.sync(&db, clock.now(), read).await {
-                Ok(()) if read == Read::All => last_reload = Instant::now(),
+                Ok(()) if read == Read::All => last_reload = Some(Instant::now()),
                 Ok(()) => {}
                 Err(err) => tracing::warn!(error = %err, "cannot read the token revocations"),
             }

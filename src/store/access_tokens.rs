@@ -41,35 +41,16 @@ pub async fn find_active_of_enabled(
 
 /// Revokes everything issued for an authorization code (RFC 6749 4.1.2: a replayed code).
 pub async fn revoke_by_code(db: &impl ConnectionTrait, code_hash: &str, now: i64) -> Result<u64, StoreError> {
-    token_revocations::record_tokens_where(db, access_token::Column::CodeHash.eq(code_hash), now).await?;
-    let result = access_token::Entity::update_many()
-        .col_expr(access_token::Column::RevokedAt, Expr::value(now))
-        .filter(access_token::Column::CodeHash.eq(code_hash))
-        .filter(access_token::Column::RevokedAt.is_null())
-        .exec(db)
-        .await?;
-    Ok(result.rows_affected)
+    token_revocations::revoke_access_tokens_where(db, access_token::Column::CodeHash.eq(code_hash), now).await
 }
 
 /// Revokes every access token that came from a refresh-token family.
 pub async fn revoke_family(db: &impl ConnectionTrait, family_id: &str, now: i64) -> Result<u64, StoreError> {
-    token_revocations::record_tokens_where(db, access_token::Column::FamilyId.eq(family_id), now).await?;
-    let result = access_token::Entity::update_many()
-        .col_expr(access_token::Column::RevokedAt, Expr::value(now))
-        .filter(access_token::Column::FamilyId.eq(family_id))
-        .filter(access_token::Column::RevokedAt.is_null())
-        .exec(db)
-        .await?;
-    Ok(result.rows_affected)
+    token_revocations::revoke_access_tokens_where(db, access_token::Column::FamilyId.eq(family_id), now).await
 }
 
 pub async fn revoke(db: &impl ConnectionTrait, token_hash: &str, now: i64) -> Result<(), StoreError> {
-    token_revocations::record_tokens_where(db, access_token::Column::TokenHash.eq(token_hash), now).await?;
-    access_token::Entity::update_many()
-        .col_expr(access_token::Column::RevokedAt, Expr::value(now))
-        .filter(access_token::Column::TokenHash.eq(token_hash))
-        .filter(access_token::Column::RevokedAt.is_null())
-        .exec(db)
+    token_revocations::revoke_access_tokens_where(db, access_token::Column::TokenHash.eq(token_hash), now)
         .await?;
     Ok(())
 }

@@ -222,11 +222,14 @@ pub async fn rotate_secret(
 /// Deletes a client in one transaction: its access and refresh tokens are revoked first (so
 /// introspection by a resource server says inactive), its unused codes and consents go with it.
 /// False when there was no such client.
+/// `tokens_live_until`: when every access token issued until now will have expired (how long the
+/// client's revocation is kept).
 pub async fn delete(
     db: &Db,
     tenant_id: &str,
     client_row_id: &str,
     now: i64,
+    tokens_live_until: i64,
     audit: entity::audit_event::Model,
 ) -> Result<bool, StoreError> {
     use entity::{access_token, authorization_code, consent, refresh_token, session_client};
@@ -240,18 +243,14 @@ pub async fn delete(
         txn.rollback().await?;
         return Ok(false);
     }
-    super::token_revocations::record_tokens_where(
+    super::token_revocations::revoke_access_tokens_where(
         &txn,
         access_token::Column::ClientId.eq(client_row_id),
         now,
     )
     .await?;
-    access_token::Entity::update_many()
-        .col_expr(access_token::Column::RevokedAt, Expr::value(now))
-        .filter(access_token::Column::ClientId.eq(client_row_id))
-        .filter(access_token::Column::RevokedAt.is_null())
-        .exec(&txn)
-        .await?;
+    // Its own (client_credentials) tokens have no rows: the client is recorded as a whole.
+    super::token_revocations::record_client(&txn, tenant_id, client_row_id, now, tokens_live_until).await?;
     refresh_token::Entity::update_many()
         .col_expr(refresh_token::Column::RevokedAt, Expr::value(now))
         .filter(refresh_token::Column::ClientId.eq(client_row_id))
@@ -269,5 +268,6 @@ pub async fn delete(
         .await?;
     super::audit_events::insert(&txn, audit).await?;
     txn.commit().await?;
+    super::token_revocations::committed();
     Ok(true)
 }

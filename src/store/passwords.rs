@@ -22,6 +22,7 @@ pub async fn change(
         email_outbox::insert(&txn, notice).await?;
     }
     txn.commit().await?;
+    super::token_revocations::committed();
     Ok(())
 }
 
@@ -46,5 +47,6 @@ pub async fn reset(
     refresh_tokens::end_offline_for_user(&txn, user_id, now).await?;
     email_outbox::insert(&txn, notice).await?;
     txn.commit().await?;
+    super::token_revocations::committed();
     Ok(true)
 }

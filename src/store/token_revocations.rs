@@ -1,16 +1,27 @@
-//! Revocations of self-contained access tokens (`oauth::revoked` keeps them in memory). Every
-//! statement that revokes access-token rows records the unexpired ones here first, in the same
-//! transaction, so a self-contained token is revoked exactly when its row is; a person disabled or
-//! erased is recorded as a whole (`user`), which also covers a token stored in the moment between
-//! a grant's check of the person and the change.
+//! Revocations of self-contained access tokens (`oauth::revoked` keeps them in memory). Access
+//! tokens are revoked only here (`revoke_access_tokens_where`): one `UPDATE ... RETURNING` marks
+//! their rows and the very rows it returns are recorded, in the caller's transaction, so a
+//! self-contained token is revoked exactly when its row is. A person disabled or erased, and a
+//! deleted client, are recorded as a whole (`user`, `client`), which also covers a token stored in
+//! the moment after the change by a grant that checked just before it.
+//!
+//! Every row carries the database's own clock (`recorded_at`), and instances read the new rows by
+//! it: their own clocks never decide what they see.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use entity::{access_token, token_revocation};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query, SimpleExpr};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter};
 
 use super::StoreError;
+
+pub const TOKEN: &str = "token";
+pub const USER: &str = "user";
+pub const CLIENT: &str = "client";
+
+/// Rows per INSERT when a revocation records many tokens (a person's sign-out everywhere).
+const CHUNK: usize = 200;
 
 /// Counts the revocations this process recorded, so its own memory of them (`oauth::revoked`)
 /// knows to read the new rows before the next check.
@@ -20,44 +31,93 @@ pub fn recorded() -> u64 {
     RECORDED.load(Ordering::Acquire)
 }
 
-pub const TOKEN: &str = "token";
-pub const USER: &str = "user";
+/// To be called after committing a transaction that may have recorded revocations: the count is
+/// also bumped when a row is written, but a check of this process that read between the write and
+/// the commit did not see the row, and this makes the next check read again.
+pub fn committed() {
+    RECORDED.fetch_add(1, Ordering::AcqRel);
+}
 
-/// Records the unexpired, unrevoked access tokens that `condition` selects as revoked at `now`.
-/// Call it before the statement that marks their rows revoked.
-pub async fn record_tokens_where(
+/// The database's clock in Unix seconds, as SQL.
+fn database_clock(backend: DbBackend) -> SimpleExpr {
+    match backend {
+        DbBackend::Postgres => Expr::cust("CAST(EXTRACT(EPOCH FROM clock_timestamp()) AS BIGINT)"),
+        _ => Expr::cust("CAST(strftime('%s', 'now') AS INTEGER)"),
+    }
+}
+
+/// The database's clock now (Unix seconds).
+pub async fn database_now(db: &impl ConnectionTrait) -> Result<i64, StoreError> {
+    let statement = Query::select().expr_as(database_clock(db.get_database_backend()), "now").to_owned();
+    let row = db
+        .query_one(&statement)
+        .await?
+        .ok_or_else(|| StoreError::Corrupt("the database did not tell its time".into()))?;
+    Ok(row.try_get::<i64>("", "now")?)
+}
+
+/// Marks revoked at `now` the unrevoked access tokens that `condition` selects and records the
+/// unexpired ones among them; how many rows it marked.
+pub async fn revoke_access_tokens_where(
     db: &impl ConnectionTrait,
     condition: SimpleExpr,
     now: i64,
-) -> Result<(), StoreError> {
-    let select = Query::select()
-        .expr(Expr::val(TOKEN))
-        .column(access_token::Column::TokenHash)
-        .column(access_token::Column::TenantId)
-        .expr(Expr::val(now))
-        .column(access_token::Column::ExpiresAt)
-        .from(access_token::Entity)
+) -> Result<u64, StoreError> {
+    let statement = Query::update()
+        .table(access_token::Entity)
+        .value(access_token::Column::RevokedAt, now)
         .and_where(condition)
         .and_where(Expr::col(access_token::Column::RevokedAt).is_null())
-        .and_where(Expr::col(access_token::Column::ExpiresAt).gt(now))
+        .returning(Query::returning().columns([
+            access_token::Column::TokenHash,
+            access_token::Column::TenantId,
+            access_token::Column::ExpiresAt,
+        ]))
         .to_owned();
-    let insert = Query::insert()
-        .into_table(token_revocation::Entity)
-        .columns(columns())
-        .select_from(select)
-        .map_err(|e| StoreError::Corrupt(format!("token revocations: {e}")))?
-        .on_conflict(
+    let rows = db.query_all(&statement).await?;
+    let marked = rows.len() as u64;
+    let mut tokens = Vec::new();
+    for row in rows {
+        let expires_at = row.try_get::<i64>("", "expires_at")?;
+        if expires_at > now {
+            tokens.push((
+                row.try_get::<String>("", "token_hash")?,
+                row.try_get::<String>("", "tenant_id")?,
+                expires_at,
+            ));
+        }
+    }
+    let clock = database_clock(db.get_database_backend());
+    for chunk in tokens.chunks(CHUNK) {
+        let mut insert = Query::insert();
+        insert.into_table(token_revocation::Entity).columns(columns());
+        for (hash, tenant_id, expires_at) in chunk {
+            insert
+                .values([
+                    TOKEN.into(),
+                    hash.as_str().into(),
+                    tenant_id.as_str().into(),
+                    now.into(),
+                    (*expires_at).into(),
+                    clock.clone(),
+                ])
+                .map_err(|e| StoreError::Corrupt(format!("token revocations: {e}")))?;
+        }
+        insert.on_conflict(
             OnConflict::columns([token_revocation::Column::Kind, token_revocation::Column::Subject])
                 .do_nothing()
                 .to_owned(),
-        )
-        .to_owned();
-    db.execute(&insert).await?;
-    RECORDED.fetch_add(1, Ordering::AcqRel);
-    Ok(())
+        );
+        db.execute(&insert).await?;
+    }
+    if !tokens.is_empty() {
+        RECORDED.fetch_add(1, Ordering::AcqRel);
+    }
+    Ok(marked)
 }
 
-/// Records one token (by its SHA-256 hex) as revoked until it expires.
+/// Records one token (by its SHA-256 hex) as revoked until it expires (a self-contained token
+/// without a row: a client's own).
 pub async fn record_token(
     db: &impl ConnectionTrait,
     tenant_id: &str,
@@ -80,6 +140,17 @@ pub async fn record_user(
     upsert(db, USER, user_id, tenant_id, now, tokens_live_until).await
 }
 
+/// Records that every token of the (deleted) client is revoked, as `record_user`.
+pub async fn record_client(
+    db: &impl ConnectionTrait,
+    tenant_id: &str,
+    client_row_id: &str,
+    now: i64,
+    tokens_live_until: i64,
+) -> Result<(), StoreError> {
+    upsert(db, CLIENT, client_row_id, tenant_id, now, tokens_live_until).await
+}
+
 async fn upsert(
     db: &impl ConnectionTrait,
     kind: &str,
@@ -91,11 +162,22 @@ async fn upsert(
     let insert = Query::insert()
         .into_table(token_revocation::Entity)
         .columns(columns())
-        .values([kind.into(), subject.into(), tenant_id.into(), now.into(), expires_at.into()])
+        .values([
+            kind.into(),
+            subject.into(),
+            tenant_id.into(),
+            now.into(),
+            expires_at.into(),
+            database_clock(db.get_database_backend()),
+        ])
         .map_err(|e| StoreError::Corrupt(format!("token revocations: {e}")))?
         .on_conflict(
             OnConflict::columns([token_revocation::Column::Kind, token_revocation::Column::Subject])
-                .update_columns([token_revocation::Column::RevokedAt, token_revocation::Column::ExpiresAt])
+                .update_columns([
+                    token_revocation::Column::RevokedAt,
+                    token_revocation::Column::ExpiresAt,
+                    token_revocation::Column::RecordedAt,
+                ])
                 .to_owned(),
         )
         .to_owned();
@@ -104,24 +186,26 @@ async fn upsert(
     Ok(())
 }
 
-fn columns() -> [token_revocation::Column; 5] {
+fn columns() -> [token_revocation::Column; 6] {
     [
         token_revocation::Column::Kind,
         token_revocation::Column::Subject,
         token_revocation::Column::TenantId,
         token_revocation::Column::RevokedAt,
         token_revocation::Column::ExpiresAt,
+        token_revocation::Column::RecordedAt,
     ]
 }
 
-/// The revocations recorded at or after `since` that still matter at `now`.
+/// The revocations the database recorded at or after `recorded_since` (its clock) that still
+/// matter at `now`.
 pub async fn since(
     db: &impl ConnectionTrait,
-    since: i64,
+    recorded_since: i64,
     now: i64,
 ) -> Result<Vec<token_revocation::Model>, StoreError> {
     Ok(token_revocation::Entity::find()
-        .filter(token_revocation::Column::RevokedAt.gte(since))
+        .filter(token_revocation::Column::RecordedAt.gte(recorded_since))
         .filter(token_revocation::Column::ExpiresAt.gt(now))
         .all(db)
         .await?)

@@ -40,6 +40,7 @@ pub async fn switch_off_notifying(
     trusted_devices::forget_all(&txn, user_id).await?;
     users::set_two_factor_method(&txn, user_id, None, now).await?;
     txn.commit().await?;
+    super::token_revocations::committed();
     Ok(())
 }
 

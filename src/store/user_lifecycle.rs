@@ -45,13 +45,12 @@ async fn end_sign_ins(
         .filter(refresh_token::Column::RevokedAt.is_null())
         .exec(txn)
         .await?;
-    super::token_revocations::record_tokens_where(txn, access_token::Column::UserId.eq(user_id), now).await?;
-    let access_tokens = access_token::Entity::update_many()
-        .col_expr(access_token::Column::RevokedAt, Expr::value(now))
-        .filter(access_token::Column::UserId.eq(user_id))
-        .filter(access_token::Column::RevokedAt.is_null())
-        .exec(txn)
-        .await?;
+    let access_tokens = super::token_revocations::revoke_access_tokens_where(
+        txn,
+        access_token::Column::UserId.eq(user_id),
+        now,
+    )
+    .await?;
     authorization_code::Entity::delete_many()
         .filter(authorization_code::Column::UserId.eq(user_id))
         .filter(authorization_code::Column::ConsumedAt.is_null())
@@ -64,7 +63,7 @@ async fn end_sign_ins(
     Ok(Ended {
         sessions: sessions.rows_affected,
         refresh_tokens: refresh_tokens.rows_affected,
-        access_tokens: access_tokens.rows_affected,
+        access_tokens,
     })
 }
 
@@ -80,6 +79,7 @@ pub async fn sign_out(
     let ended = end_sign_ins(&txn, user_id, deliveries, now).await?;
     audit_events::insert(&txn, audit).await?;
     txn.commit().await?;
+    super::token_revocations::committed();
     Ok(ended)
 }
 
@@ -115,6 +115,7 @@ pub async fn end_session(
     }
     audit_events::insert(&txn, audit).await?;
     txn.commit().await?;
+    super::token_revocations::committed();
     Ok(Some(ended))
 }
 
@@ -144,6 +145,7 @@ pub async fn reset_two_factor(
         super::email_outbox::insert(&txn, notice).await?;
     }
     txn.commit().await?;
+    super::token_revocations::committed();
     Ok(ended)
 }
 
@@ -198,6 +200,7 @@ pub async fn disable(
     email_link::Entity::delete_many().filter(email_link::Column::UserId.eq(user_id)).exec(&txn).await?;
     audit_events::insert(&txn, audit).await?;
     txn.commit().await?;
+    super::token_revocations::committed();
     Ok(Some(ended))
 }
 
@@ -219,6 +222,7 @@ pub async fn enable(db: &Db, user_id: &str, audit: audit_event::Model, now: i64)
     end_sign_ins(&txn, user_id, Vec::new(), now).await?;
     audit_events::insert(&txn, audit).await?;
     txn.commit().await?;
+    super::token_revocations::committed();
     Ok(true)
 }
 
@@ -296,6 +300,7 @@ pub async fn erase(
     scrub_audit_events(&txn, user_id, erasure.personal_detail_fields).await?;
     audit_events::insert(&txn, audit).await?;
     txn.commit().await?;
+    super::token_revocations::committed();
     Ok(true)
 }
 

@@ -1,6 +1,8 @@
 //! Review of issue 17's self-contained access tokens (commit e4c08b3): revocations that the
 //! row-based check honoured at once on every instance, and that the in-memory list of
-//! revocations (`oauth::revoked`) does not. Each test fails on e4c08b3.
+//! revocations (`oauth::revoked`) did not. Each test failed on e4c08b3 and passes since the fix
+//! that followed (rows read by the database clock from the last successful read, deleted clients
+//! recorded).
 
 use crate::both_backends;
 use crate::helpers::*;

@@ -107,11 +107,12 @@ async fn a_revocation_recorded_elsewhere_is_seen_within_the_poll(backend: Backen
     assert_eq!(introspect(&app, &token).await["active"], json!(true));
     let tenant = tessera::store::tenants::find_by_slug(&app.state.db, "acme").await.unwrap().unwrap();
     let now = app.clock.now();
+    let recorded = tessera::store::token_revocations::database_now(&app.state.db).await.unwrap();
     app.state
         .db
         .execute_unprepared(&format!(
-            "INSERT INTO token_revocations (kind, subject, tenant_id, revoked_at, expires_at) \
-             VALUES ('token', '{}', '{}', {now}, {})",
+            "INSERT INTO token_revocations (kind, subject, tenant_id, revoked_at, expires_at, recorded_at) \
+             VALUES ('token', '{}', '{}', {now}, {}, {recorded})",
             sha256_hex(&token),
             tenant.id,
             now + 300

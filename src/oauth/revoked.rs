@@ -4,12 +4,13 @@
 //!
 //! How revocations reach the memory (docs/decisions.md, "Self-contained access tokens"):
 //! - the store records them in the same transaction that marks the tokens' rows revoked
-//!   (`store::token_revocations`), and bumps a counter of this process; the next check here then
-//!   reads the new rows first, so on the instance that revoked, the revocation holds for every
-//!   request that starts after the revoking one was answered;
-//! - every instance reads the rows recorded in the last `OVERLAP` seconds each `POLL` (a
-//!   revocation made elsewhere counts here within about a second) and all of them each `RELOAD`
-//!   (which also forgets expired ones);
+//!   (`store::token_revocations`), and bumps a counter of this process (when the row is written
+//!   and after the commit); the next check here then reads the new rows first, so on the instance
+//!   that revoked, the revocation holds from the next request answered after it;
+//! - every row carries the database's clock; each `POLL` every instance reads the rows recorded
+//!   since the database time its last successful read began, less `OVERLAP` (a revocation made
+//!   elsewhere counts here within about a second, and after an outage everything missed is read),
+//!   and all of them each `RELOAD` and at the first read (which also forgets expired ones);
 //! - a memory not brought up to date for `STALE_AFTER` is not trusted: the next check reads the
 //!   rows itself, and fails like any other database read when it cannot (an outage's 503), so a
 //!   revoked token is never taken for active because the database could not be read.
@@ -27,8 +28,8 @@ use crate::store::{Db, StoreError, token_revocations};
 const POLL: Duration = Duration::from_secs(1);
 const RELOAD: Duration = Duration::from_secs(60);
 const STALE_AFTER: Duration = Duration::from_secs(3);
-/// Rows are read again this long after their `revoked_at`: a transaction that stamped its row
-/// before a poll but committed after it is still seen (and clocks of instances may differ a bit).
+/// Rows are read again this long after their `recorded_at` (database clock): a transaction that
+/// stamped its row before a read began but committed after it is still seen.
 const OVERLAP: i64 = 30;
 /// A person's or client's revocation also covers tokens stamped this long after it: a grant that
 /// checked the person (or an instance that still remembered the client, for up to

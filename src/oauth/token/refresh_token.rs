@@ -29,10 +29,11 @@ pub async fn grant(
         .filter(|t| !t.is_empty())
         .ok_or_else(|| OAuthError::invalid_request("refresh_token is required"))?;
     let hash = sha256_hex(token);
-    let (row, session_live) = store::refresh_tokens::find_with_session(&state.db, tenant.id(), &hash, now)
+    let read = store::refresh_tokens::find_for_refresh(&state.db, tenant.id(), &hash, now)
         .await
         .map_err(OAuthError::internal)?
         .ok_or_else(|| OAuthError::invalid_grant("the refresh token is invalid"))?;
+    let (row, session_live) = (read.token, read.session_live);
     if row.revoked_at.is_some() {
         return Err(OAuthError::invalid_grant("the refresh token was revoked"));
     }
@@ -51,7 +52,8 @@ pub async fn grant(
         token: successor,
     };
     let consume = Consume::RefreshToken(&hash);
-    match answer(state, tenant, client, form, &row, Some(session_live), refresh, consume, now).await? {
+    let read = Read { session_live: Some(session_live), user: Some(read.user) };
+    match answer(state, tenant, client, form, &row, read, refresh, consume, now).await? {
         Issued::Tokens(tokens) => Ok(tokens),
         // Another request rotated it first (a retry that overtook the first try, or a copy).
         Issued::AlreadyUsed => {
@@ -67,9 +69,17 @@ pub async fn grant(
     }
 }
 
+/// What the caller already read with `row`; `None`: read it in `answer`.
+#[derive(Default)]
+struct Read {
+    /// Whether `row`'s session lives.
+    session_live: Option<bool>,
+    /// `row`'s person (`Some(None)`: erased).
+    user: Option<Option<entity::user::Model>>,
+}
+
 /// The checks every refresh makes of the token it answers for (`row`: the presented token, or
-/// on a retry its successor), then the tokens minted and stored with `consume`. `session_live`:
-/// whether `row`'s session lives, when the caller read it with the row; `None`: read it here.
+/// on a retry its successor), then the tokens minted and stored with `consume`.
 #[allow(clippy::too_many_arguments)]
 async fn answer(
     state: &AppState,
@@ -77,11 +87,12 @@ async fn answer(
     client: &entity::client::Model,
     form: &HashMap<String, String>,
     row: &entity::refresh_token::Model,
-    session_live: Option<bool>,
+    read: Read,
     refresh: Refresh,
     consume: Consume<'_>,
     now: i64,
 ) -> Result<Issued, OAuthError> {
+    let session_live = read.session_live;
     if now >= row.expires_at || now >= row.idle_expires_at {
         return Err(OAuthError::invalid_grant("the refresh token has expired"));
     }
@@ -107,10 +118,13 @@ async fn answer(
         }
         None => granted.clone(),
     };
-    let user = store::users::find(&state.db, tenant.id(), &row.user_id)
-        .await
-        .map_err(OAuthError::internal)?
-        .ok_or_else(|| OAuthError::invalid_grant("the user no longer exists"))?;
+    let user = match read.user {
+        Some(user) => user,
+        None => {
+            store::users::find(&state.db, tenant.id(), &row.user_id).await.map_err(OAuthError::internal)?
+        }
+    }
+    .ok_or_else(|| OAuthError::invalid_grant("the user no longer exists"))?;
     // A disabled person's grants ended with the change; this closes the gap of one made meanwhile.
     if user.disabled_at.is_some() {
         return Err(OAuthError::invalid_grant("the refresh token was revoked"));
@@ -183,7 +197,7 @@ async fn again_or_reused(
     };
     let refresh = Refresh::Again { family_id: next.family_id.clone(), token: successor };
     let consume = Consume::Unused(&successor_hash);
-    match answer(state, tenant, client, form, &next, None, refresh, consume, now).await? {
+    match answer(state, tenant, client, form, &next, Read::default(), refresh, consume, now).await? {
         Issued::Tokens(tokens) => {
             let event = AuditEvent {
                 tenant_id: Some(tenant.id()),

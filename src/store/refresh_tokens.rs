@@ -2,7 +2,7 @@ use entity::{refresh_token, session, user};
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, FromQueryResult, IdenStatic,
-    Iterable, JoinType, QueryFilter, QuerySelect, QueryTrait, Related, RelationDef, RelationTrait,
+    Iterable, JoinType, QueryFilter, QuerySelect, QueryTrait, RelationDef,
 };
 
 use super::{StoreError, access_tokens};

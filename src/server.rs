@@ -17,7 +17,6 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::Router;
 use axum::extract::ConnectInfo;
 use axum::http::{HeaderValue, header};
 use http_body_util::BodyExt;
@@ -27,7 +26,6 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Notify, Semaphore, watch};
 use tokio::task::JoinSet;
-use tower::Service;
 
 /// What the accept loop enforces; from `[server]` in the settings.
 #[derive(Clone, Debug)]
@@ -136,7 +134,7 @@ impl Drop for Busy {
 /// Serves `app` on `listener` until `shutdown` resolves, then shuts down as described above.
 pub async fn run(
     listener: TcpListener,
-    app: Router,
+    app: crate::http::App,
     limits: Limits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
@@ -261,7 +259,7 @@ pub async fn run(
 /// The router for one connection: the peer address for `ConnectInfo`, and each request counted
 /// as in flight until its response body is done.
 async fn handle(
-    mut app: Router,
+    mut app: crate::http::App,
     peer: SocketAddr,
     busy: Arc<AtomicUsize>,
     stopping: watch::Receiver<bool>,
@@ -269,7 +267,7 @@ async fn handle(
 ) -> Result<axum::response::Response, Infallible> {
     let guard = Busy::new(&busy);
     request.extensions_mut().insert(ConnectInfo(peer));
-    let mut response = app.call(request.map(axum::body::Body::new)).await?;
+    let mut response = app.call(request.map(axum::body::Body::new)).await;
     // Shutting down: this connection closes after the response (hyper honours the header).
     if *stopping.borrow() {
         response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));

@@ -203,7 +203,7 @@ pub async fn serve(
     // Back-channel logout retries, and deliveries another instance left, on every instance.
     let logout_deliveries = tokio::spawn(crate::oidc::backchannel::run(state.clone()));
     let limits = crate::server::Limits::from_settings(&state.settings.server);
-    let app = crate::http::router(state);
+    let app = crate::http::app(state);
     let result = crate::server::run(listener, app, limits, shutdown)
         .await
         .map_err(|e| StartupError::Io("server failed".into(), e));

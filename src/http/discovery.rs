@@ -21,10 +21,12 @@ pub fn router() -> Router<AppState> {
         .route("/jwks.json", get(jwks))
 }
 
-fn cache_for(response: &mut Response, seconds: u32) {
-    if let Ok(value) = HeaderValue::from_str(&format!("public, max-age={seconds}")) {
-        response.headers_mut().insert(header::CACHE_CONTROL, value);
-    }
+/// Relying parties may keep the discovery document an hour, the JWK Set five minutes.
+pub const DISCOVERY_CACHE_CONTROL: &str = "public, max-age=3600";
+pub const JWKS_CACHE_CONTROL: &str = "public, max-age=300";
+
+fn cache_for(response: &mut Response, cache_control: &'static str) {
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(cache_control));
 }
 
 /// Served from memory after the first request for a `/t/{slug}` tenant (see `Documents`).
@@ -51,7 +53,7 @@ async fn configuration(State(state): State<AppState>, mut parts: Parts) -> Resul
     };
     let mut response =
         ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response();
-    cache_for(&mut response, 3600);
+    cache_for(&mut response, DISCOVERY_CACHE_CONTROL);
     Ok(response)
 }
 
@@ -82,6 +84,6 @@ async fn jwks(
     };
     let mut response =
         ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response();
-    cache_for(&mut response, 300);
+    cache_for(&mut response, JWKS_CACHE_CONTROL);
     Ok(response)
 }

@@ -18,7 +18,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use hyper::body::{Body as HttpBody, Frame, SizeHint};
 use serde_json::json;
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, SemaphorePermit};
 use tokio::time::Sleep;
 
 use crate::config::ServerSettings;
@@ -47,6 +47,12 @@ impl Limits {
             body_read: Duration::from_secs(settings.body_read_timeout_seconds),
             request: Duration::from_secs(settings.request_timeout_seconds),
         })
+    }
+
+    /// A place among the requests in flight, for an answer given without `bound_request` (one
+    /// from memory, which never waits): none when `bound_request` would answer 503.
+    pub fn admit(&self) -> Option<SemaphorePermit<'_>> {
+        self.in_flight.try_acquire().ok()
     }
 }
 

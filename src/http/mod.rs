@@ -10,6 +10,7 @@ mod browser;
 mod client_ip;
 mod cookies;
 mod discovery;
+mod documents_from_memory;
 mod error_pages;
 mod form;
 mod health;
@@ -28,15 +29,20 @@ mod tenant;
 mod token;
 mod userinfo;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use axum::body::Body;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{Method, header};
+use axum::http::{Method, Request, header};
 use axum::middleware;
+use axum::response::Response;
+use tower::Service;
 use tower_http::cors::{Any, CorsLayer};
 use tower_http::trace::TraceLayer;
 
+use self::documents_from_memory::DocumentsFromMemory;
 use crate::state::AppState;
 
 /// Form posts are small; anything larger is refused before a handler sees it.
@@ -49,16 +55,48 @@ pub fn metrics_router(state: AppState) -> Router {
     metrics::router(state)
 }
 
-pub fn router(state: AppState) -> Router {
-    // Browser apps (SPAs with PKCE) call these from their own origin; no cookies are involved.
-    let protocol =
-        Router::new().merge(discovery::router()).merge(token::router()).merge(userinfo::router()).layer(
-            CorsLayer::new()
-                .allow_origin(Any)
-                .allow_methods([Method::GET, Method::POST])
-                .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
-                .max_age(Duration::from_secs(600)),
-        );
+/// What the accept loop serves (`server::run`): discovery documents and JWK Sets from memory
+/// when the router would answer them the same, everything else through the router.
+#[derive(Clone)]
+pub struct App {
+    router: Router,
+    from_memory: Arc<DocumentsFromMemory>,
+}
+
+impl App {
+    pub async fn call(&mut self, request: Request<Body>) -> Response {
+        if let Some(response) = self.from_memory.answer(&request) {
+            return response;
+        }
+        match self.router.call(request).await {
+            Ok(response) => response,
+            Err(never) => match never {},
+        }
+    }
+}
+
+pub fn app(state: AppState) -> App {
+    let limits = limits::Limits::new(&state.settings.server);
+    let from_memory = Arc::new(DocumentsFromMemory::new(state.clone(), limits.clone(), &protocol_cors()));
+    App { router: router(state, limits), from_memory }
+}
+
+/// Browser apps (SPAs with PKCE) call the protocol routes from their own origin; no cookies are
+/// involved.
+fn protocol_cors() -> CorsLayer {
+    CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+        .max_age(Duration::from_secs(600))
+}
+
+fn router(state: AppState, limits: Arc<limits::Limits>) -> Router {
+    let protocol = Router::new()
+        .merge(discovery::router())
+        .merge(token::router())
+        .merge(userinfo::router())
+        .layer(protocol_cors());
     let tenant_routes = Router::new()
         .merge(protocol)
         .merge(authorize::router())
@@ -77,10 +115,7 @@ pub fn router(state: AppState) -> Router {
         .merge(assets::router())
         .fallback(error_pages::not_found)
         // Inside the error pages: its 503 page for people is rendered like any other.
-        .layer(middleware::from_fn_with_state(
-            limits::Limits::new(&state.settings.server),
-            limits::bound_request,
-        ))
+        .layer(middleware::from_fn_with_state(limits, limits::bound_request))
         .layer(middleware::from_fn_with_state(state.clone(), error_pages::render_error_pages))
         .layer(middleware::from_fn_with_state(state.clone(), language::remember_language))
         .layer(middleware::from_fn_with_state(state.clone(), security_headers::add_security_headers))

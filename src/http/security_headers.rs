@@ -2,7 +2,7 @@
 //! referrer, HSTS over https, and no caching unless a handler says otherwise.
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderName, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
 
@@ -16,7 +16,13 @@ const CSP: &str = "default-src 'none'; script-src 'self'; connect-src 'self'; st
 
 pub async fn add_security_headers(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
-    let headers = response.headers_mut();
+    apply(response.headers_mut(), state.settings.public_url.scheme() == "https");
+    response
+}
+
+/// The headers above, added to a response's own (also for the answers given from memory before
+/// the router, `documents_from_memory`).
+pub fn apply(headers: &mut HeaderMap, https: bool) {
     let fixed: [(HeaderName, &'static str); 5] = [
         (header::CONTENT_SECURITY_POLICY, CSP),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
@@ -30,11 +36,10 @@ pub async fn add_security_headers(State(state): State<AppState>, request: Reques
     if !headers.contains_key(header::CACHE_CONTROL) {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
-    if state.settings.public_url.scheme() == "https" {
+    if https {
         headers.insert(
             header::STRICT_TRANSPORT_SECURITY,
             HeaderValue::from_static("max-age=31536000; includeSubDomains"),
         );
     }
-    response
 }

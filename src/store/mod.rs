@@ -100,11 +100,13 @@ pub async fn connect(url: &str, settings: &DatabaseSettings) -> Result<Db, Store
 /// that bound.
 async fn pool(url: &str, settings: &DatabaseSettings) -> Result<Db, StoreError> {
     let mut options = ConnectOptions::new(url.to_string());
-    // SQLite commits one writer at a time, and each pooled connection is a thread of its own
-    // with up to 2 MiB of page cache: a few per core are enough.
+    // SQLite commits one writer at a time, and each pooled connection is a thread of its own with
+    // up to 2 MiB of page cache and its own prepared statements (about 2 MiB under token load,
+    // one per batch size of the token writer's INSERT): two per core, the token writer's and a
+    // reader's on one core (docs/decisions.md, "Lean protocol path and memory").
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let sqlite = url.starts_with("sqlite:");
-    let max_connections = if sqlite { (2 * cores).max(4) as u32 } else { settings.max_connections };
+    let max_connections = if sqlite { (2 * cores) as u32 } else { settings.max_connections };
     let acquire =
         if sqlite { SQLITE_ACQUIRE_TIMEOUT } else { Duration::from_millis(settings.acquire_timeout_ms) };
     let synchronous = match settings.sqlite_synchronous {

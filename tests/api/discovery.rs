@@ -100,3 +100,31 @@ async fn metrics_count_grants_and_sign_ins_on_the_operators_listener_only(backen
     assert!(text.contains("tessera_token_grants_total{grant=\"authorization_code\"} 1"), "{text}");
 }
 both_backends!(metrics_count_grants_and_sign_ins_on_the_operators_listener_only);
+
+/// The second request of each is answered from memory before the router
+/// (`http::documents_from_memory`): the same headers and body as the router's first answer.
+async fn documents_from_memory_are_the_routers_answers(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else { return };
+    let client = reqwest::Client::new();
+    for path in ["/.well-known/openid-configuration", "/jwks.json"] {
+        let mut answers = Vec::new();
+        for _ in 0..3 {
+            let response = client.get(format!("{}{path}", app.issuer)).send().await.unwrap();
+            let status = response.status();
+            let mut headers = response.headers().clone();
+            headers.remove("date");
+            answers.push((status, headers, response.bytes().await.unwrap()));
+        }
+        assert_eq!(answers[0].0, 200, "{path}");
+        assert!(answers[0].1.contains_key("content-security-policy"), "{path}");
+        assert_eq!(answers[0].1["access-control-allow-origin"], "*", "{path}");
+        assert_eq!(answers[0], answers[1], "{path}");
+        assert_eq!(answers[1], answers[2], "{path}");
+        // A request the memory does not answer still gets all the router does (here the
+        // language cookie of `?lang=`).
+        let response = client.get(format!("{}{path}?lang=nl", app.issuer)).send().await.unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+        assert!(response.headers()["set-cookie"].to_str().unwrap().starts_with("tessera-lang=nl"), "{path}");
+    }
+}
+both_backends!(documents_from_memory_are_the_routers_answers);

@@ -123,13 +123,13 @@ pub async fn issue_many(db: &Db, writes: &[GrantWrite]) -> Result<Vec<bool>, Sto
         .collect();
     let stored = || writes.iter().zip(&won).filter(|(_, won)| **won).map(|(write, _)| write);
     let access: Vec<access_token::ActiveModel> = stored().map(|w| w.access.clone().into()).collect();
-    if !access.is_empty() {
-        access_token::Entity::insert_many(access).exec_without_returning(&txn).await?;
+    for run in fixed_size_runs(&access) {
+        access_token::Entity::insert_many(run.to_vec()).exec_without_returning(&txn).await?;
     }
     let refresh: Vec<refresh_token::ActiveModel> =
         stored().filter_map(|w| w.refresh.clone()).map(Into::into).collect();
-    if !refresh.is_empty() {
-        refresh_token::Entity::insert_many(refresh).exec_without_returning(&txn).await?;
+    for run in fixed_size_runs(&refresh) {
+        refresh_token::Entity::insert_many(run.to_vec()).exec_without_returning(&txn).await?;
     }
     txn.commit().await?;
     Ok(won)
@@ -162,35 +162,65 @@ async fn consume_many(
                 _ => None,
             })
             .collect();
-        if hashes.is_empty() {
-            continue;
-        }
-        let statement = match kind {
-            Kind::Code => Query::update()
-                .table(authorization_code::Entity)
-                .value(authorization_code::Column::ConsumedAt, now)
-                .and_where(Expr::col(authorization_code::Column::CodeHash).is_in(hashes))
-                .and_where(Expr::col(authorization_code::Column::ConsumedAt).is_null())
-                .returning_col(authorization_code::Column::CodeHash)
-                .to_owned(),
-            Kind::RefreshToken => Query::update()
-                .table(refresh_token::Entity)
-                .value(refresh_token::Column::UsedAt, now)
-                .and_where(Expr::col(refresh_token::Column::TokenHash).is_in(hashes))
-                .and_where(Expr::col(refresh_token::Column::UsedAt).is_null())
-                .and_where(Expr::col(refresh_token::Column::RevokedAt).is_null())
-                .returning_col(refresh_token::Column::TokenHash)
-                .to_owned(),
-        };
-        let column = match kind {
-            Kind::Code => "code_hash",
-            Kind::RefreshToken => "token_hash",
-        };
-        for row in db.query_all(&statement).await? {
-            won.insert(row.try_get::<String>("", column)?);
+        for run in fixed_size_runs(&hashes) {
+            won.extend(consume_run(db, run.to_vec(), kind, now).await?);
         }
     }
     Ok(won)
+}
+
+/// One conditional UPDATE ... RETURNING of `consume_many`.
+async fn consume_run(
+    db: &impl ConnectionTrait,
+    hashes: Vec<&str>,
+    kind: Kind,
+    now: i64,
+) -> Result<Vec<String>, StoreError> {
+    let mut won = Vec::new();
+    let statement = match kind {
+        Kind::Code => Query::update()
+            .table(authorization_code::Entity)
+            .value(authorization_code::Column::ConsumedAt, now)
+            .and_where(Expr::col(authorization_code::Column::CodeHash).is_in(hashes))
+            .and_where(Expr::col(authorization_code::Column::ConsumedAt).is_null())
+            .returning_col(authorization_code::Column::CodeHash)
+            .to_owned(),
+        Kind::RefreshToken => Query::update()
+            .table(refresh_token::Entity)
+            .value(refresh_token::Column::UsedAt, now)
+            .and_where(Expr::col(refresh_token::Column::TokenHash).is_in(hashes))
+            .and_where(Expr::col(refresh_token::Column::UsedAt).is_null())
+            .and_where(Expr::col(refresh_token::Column::RevokedAt).is_null())
+            .returning_col(refresh_token::Column::TokenHash)
+            .to_owned(),
+    };
+    let column = match kind {
+        Kind::Code => "code_hash",
+        Kind::RefreshToken => "token_hash",
+    };
+    for row in db.query_all(&statement).await? {
+        won.push(row.try_get::<String>("", column)?);
+    }
+    Ok(won)
+}
+
+/// Longest run of `fixed_size_runs`.
+const MAX_RUN: usize = 64;
+
+/// `items` cut into runs of 64, 32, ..., 2 or 1 rows: each connection keeps a prepared statement
+/// per distinct number of rows or parameters, so a batch of any size uses at most seven shapes of
+/// each statement instead of one per size (each shape held in every pooled connection's SQLite
+/// memory; docs/decisions.md, "Lean protocol path and memory").
+fn fixed_size_runs<T>(mut items: &[T]) -> Vec<&[T]> {
+    let mut runs = Vec::new();
+    while !items.is_empty() {
+        let largest = items.len().min(MAX_RUN);
+        let size = 1usize << (usize::BITS - 1 - largest.leading_zeros());
+        let (run, rest) = items.split_at(size);
+        runs.push(run);
+        items = rest;
+    }
+    runs
 }
 
 /// The retries' successors that are still unused and unrevoked, held like
@@ -206,20 +236,35 @@ async fn hold_unused_many(
             _ => None,
         })
         .collect();
-    if hashes.is_empty() {
-        return Ok(HashSet::new());
-    }
-    let statement = Query::update()
-        .table(refresh_token::Entity)
-        .value(refresh_token::Column::TokenHash, Expr::col(refresh_token::Column::TokenHash))
-        .and_where(Expr::col(refresh_token::Column::TokenHash).is_in(hashes))
-        .and_where(Expr::col(refresh_token::Column::UsedAt).is_null())
-        .and_where(Expr::col(refresh_token::Column::RevokedAt).is_null())
-        .returning_col(refresh_token::Column::TokenHash)
-        .to_owned();
     let mut held = HashSet::new();
-    for row in db.query_all(&statement).await? {
-        held.insert(row.try_get::<String>("", "token_hash")?);
+    for run in fixed_size_runs(&hashes) {
+        let statement = Query::update()
+            .table(refresh_token::Entity)
+            .value(refresh_token::Column::TokenHash, Expr::col(refresh_token::Column::TokenHash))
+            .and_where(Expr::col(refresh_token::Column::TokenHash).is_in(run.to_vec()))
+            .and_where(Expr::col(refresh_token::Column::UsedAt).is_null())
+            .and_where(Expr::col(refresh_token::Column::RevokedAt).is_null())
+            .returning_col(refresh_token::Column::TokenHash)
+            .to_owned();
+        for row in db.query_all(&statement).await? {
+            held.insert(row.try_get::<String>("", "token_hash")?);
+        }
     }
     Ok(held)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fixed_size_runs;
+
+    #[test]
+    fn batches_are_cut_into_a_few_fixed_sizes() {
+        let sizes = |n: usize| fixed_size_runs(&vec![0u8; n]).iter().map(|r| r.len()).collect::<Vec<_>>();
+        assert_eq!(sizes(0), Vec::<usize>::new());
+        assert_eq!(sizes(1), vec![1]);
+        assert_eq!(sizes(37), vec![32, 4, 1]);
+        assert_eq!(sizes(64), vec![64]);
+        assert_eq!(sizes(128), vec![64, 64]);
+        assert_eq!(sizes(127), vec![64, 32, 16, 8, 4, 2, 1]);
+    }
 }

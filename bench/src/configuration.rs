@@ -79,14 +79,18 @@ pub async fn run(plan: &Plan<'_>, backend: Backend, count: usize) -> Fallible<Co
         ));
     }
 
+    // The refresh chains (RS256 and EdDSA) take people from the end of the list, the login
+    // scenario takes turns among the others (`LoginPeople`).
     let next_user = Arc::new(AtomicUsize::new(0));
+    let chain_people = 2 * plan.connections;
+    let people = Arc::new(driver::LoginPeople::new(users.with_totp().saturating_sub(chain_people).max(1)));
     let rs256 = driver::Target::new(&tessera.base_url, &tessera.issuer, &portal);
     let ed = driver::Target::new(&tessera.base_url, &tessera.issuer, &eddsa);
     let mut login = Runs::new(pid);
     for _ in 0..plan.runs {
         login
             .measure_async(async {
-                Ok(driver::login_load(&rs256, &users, &next_user, plan.login_users, plan.duration).await)
+                Ok(driver::login_load(&rs256, &users, &people, plan.login_users, plan.duration).await)
             })
             .await;
     }

@@ -3,6 +3,7 @@
 //! and refresh-token chains where each request needs the token the previous one returned.
 
 use std::sync::Arc;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
@@ -40,8 +41,52 @@ pub struct Tokens {
     pub refresh_token: String,
 }
 
+/// The people of the login scenario: the first `pool` people with an authenticator app, taken in
+/// turn. tessera accepts a code of the current and of the previous 30-s step, each step once per
+/// person, so each person can sign in twice per step (the previous step's code first): a pool of
+/// N people serves 2N logins every 30 s, and the scenario never runs out of people however long
+/// it runs (the refresh chains take theirs from the other end of the list).
+pub struct LoginPeople {
+    pool: usize,
+    /// The next person to try, and each person's last step used.
+    turns: Mutex<(usize, Vec<i64>)>,
+}
+
+impl LoginPeople {
+    pub fn new(pool: usize) -> Self {
+        Self { pool, turns: Mutex::new((0, vec![i64::MIN; pool])) }
+    }
+
+    /// A person and the time whose code they type; `None` while everyone has used both steps.
+    fn take(&self, now: i64) -> Option<(usize, i64)> {
+        let step = now / 30;
+        // Near the end of a step the previous step's code would be two steps old on arrival.
+        let previous_is_safe = now % 30 < 25;
+        let mut turns = self.turns.lock().ok()?;
+        let (cursor, last) = &mut *turns;
+        for _ in 0..self.pool {
+            let index = *cursor;
+            *cursor = (index + 1) % self.pool;
+            if previous_is_safe && last[index] < step - 1 {
+                last[index] = step - 1;
+                return Some((index, (step - 1) * 30));
+            }
+            if last[index] < step {
+                last[index] = step;
+                return Some((index, step * 30));
+            }
+        }
+        None
+    }
+}
+
 /// One person signing in, in a browser of their own: seven requests.
 pub async fn login(target: &Target, users: &Users, index: usize) -> Fallible<Tokens> {
+    login_at(target, users, index, unix_now()).await
+}
+
+/// `login` typing the authenticator code of the step that contains `code_time`.
+async fn login_at(target: &Target, users: &Users, index: usize, code_time: i64) -> Fallible<Tokens> {
     let browser = reqwest::Client::builder()
         .cookie_store(true)
         .redirect(Policy::none())
@@ -75,7 +120,7 @@ pub async fn login(target: &Target, users: &Users, index: usize) -> Fallible<Tok
     }
 
     let html = expect_page(browser.get(&login_url).send().await, "second-factor page").await?;
-    let code = users.totp_code(index, unix_now())?;
+    let code = users.totp_code(index, code_time)?;
     let form = [("code", code), ("csrf_token", csrf(&html)?)];
     let response =
         browser.post(format!("{login_url}/code")).form(&form).send().await.map_err(|e| e.to_string())?;
@@ -114,11 +159,11 @@ async fn token_request(http: &reqwest::Client, target: &Target, form: &[(&str, &
     Ok(Tokens { access_token: field("access_token")?, refresh_token: field("refresh_token")? })
 }
 
-/// Logins by `concurrency` virtual users, each with distinct people, for `duration`.
+/// Logins by `concurrency` virtual users, each a new browser, for `duration`.
 pub async fn login_load(
     target: &Target,
     users: &Arc<Users>,
-    next_user: &Arc<AtomicUsize>,
+    people: &Arc<LoginPeople>,
     concurrency: usize,
     duration: Duration,
 ) -> Measured {
@@ -126,18 +171,18 @@ pub async fn login_load(
     let start = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..concurrency {
-        let (target, users, next_user) = (target.clone(), users.clone(), next_user.clone());
+        let (target, users, people) = (target.clone(), users.clone(), people.clone());
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
             let mut errors = Vec::new();
             while Instant::now() < deadline {
-                let index = next_user.fetch_add(1, Ordering::Relaxed);
-                if index >= users.with_totp() {
-                    errors.push("ran out of users with an authenticator app".to_string());
-                    break;
-                }
+                // Everyone has signed in twice this step: the next step brings new codes.
+                let Some((index, code_time)) = people.take(unix_now()) else {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                };
                 let began = Instant::now();
-                match login(&target, &users, index).await {
+                match login_at(&target, &users, index, code_time).await {
                     Ok(_) => latencies.push(began.elapsed()),
                     Err(err) => errors.push(err),
                 }
@@ -159,10 +204,11 @@ pub async fn refresh_families(
     for _ in 0..chains {
         let (target, users, next_user) = (target.clone(), users.clone(), next_user.clone());
         tasks.push(tokio::spawn(async move {
-            let index = next_user.fetch_add(1, Ordering::Relaxed);
-            if index >= users.with_totp() {
+            // From the end of the list: the login scenario's people are at its start.
+            let taken = next_user.fetch_add(1, Ordering::Relaxed);
+            let Some(index) = users.with_totp().checked_sub(taken + 1) else {
                 return Err("ran out of users with an authenticator app".to_string());
-            }
+            };
             login(&target, &users, index).await
         }));
     }

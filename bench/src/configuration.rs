@@ -27,6 +27,14 @@ pub struct Plan<'a> {
     pub login_users: usize,
     pub password_hash: &'a str,
     pub peer: Option<&'a Installation>,
+    /// Only these scenarios (empty: all).
+    pub only: &'a [String],
+}
+
+impl Plan<'_> {
+    fn wanted(&self, scenario: &str) -> bool {
+        self.only.is_empty() || self.only.iter().any(|name| name == scenario)
+    }
 }
 
 /// One server under load: its process (for the peak RSS) and where it answers.
@@ -68,6 +76,9 @@ pub async fn run(plan: &Plan<'_>, backend: Backend, count: usize) -> Fallible<Co
         ("discovery", "/.well-known/openid-configuration", "/.well-known/openid-configuration"),
         ("jwks", "/jwks.json", "/jwks"),
     ] {
+        if !plan.wanted(name) {
+            continue;
+        }
         let url = format!("{}{path}", tessera.issuer);
         let peer_url = peer_side.as_ref().map(|p| format!("{}{peer_path}", p.issuer));
         let peer_request = peer_url.as_deref().map(wrk::Request::get);
@@ -87,36 +98,42 @@ pub async fn run(plan: &Plan<'_>, backend: Backend, count: usize) -> Fallible<Co
     let rs256 = driver::Target::new(&tessera.base_url, &tessera.issuer, &portal);
     let ed = driver::Target::new(&tessera.base_url, &tessera.issuer, &eddsa);
     let mut login = Runs::new(pid);
-    for _ in 0..plan.runs {
+    for _ in 0..if plan.wanted("login") { plan.runs } else { 0 } {
         login
             .measure_async(async {
                 Ok(driver::login_load(&rs256, &users, &people, plan.login_users, plan.duration).await)
             })
             .await;
     }
-    scenarios.push(Scenario {
-        name: "login",
-        measured: login.median(),
-        at_latency_connections: None,
-        peer: None,
-    });
+    if plan.wanted("login") {
+        scenarios.push(Scenario {
+            name: "login",
+            measured: login.median(),
+            at_latency_connections: None,
+            peer: None,
+        });
+    }
 
     let families = driver::refresh_families(&rs256, &users, &next_user, plan.connections).await;
     let access_token = families.as_ref().ok().and_then(|f| f.first()).map(|t| t.access_token.clone());
     let peer_portal = peer.as_ref().map(|p| driver::Target::new(&p.issuer, &p.issuer, &p.portal));
     let peer_refresh = match (&peer, &peer_portal) {
-        (Some(peer), Some(target)) => Some(Chains {
+        (Some(peer), Some(target)) if plan.wanted("refresh_rs256") => Some(Chains {
             pid: peer.pid,
             target,
             families: driver::redirect_families(target, plan.connections).await,
         }),
         _ => None,
     };
-    settle_after_sign_ins().await;
-    scenarios.push(bench.refresh("refresh_rs256", pid, &rs256, families, peer_refresh).await);
-    let families = driver::refresh_families(&ed, &users, &next_user, plan.connections).await;
-    settle_after_sign_ins().await;
-    scenarios.push(bench.refresh("refresh_eddsa", pid, &ed, families, None).await);
+    if plan.wanted("refresh_rs256") {
+        settle_after_sign_ins().await;
+        scenarios.push(bench.refresh("refresh_rs256", pid, &rs256, families, peer_refresh).await);
+    }
+    if plan.wanted("refresh_eddsa") {
+        let families = driver::refresh_families(&ed, &users, &next_user, plan.connections).await;
+        settle_after_sign_ins().await;
+        scenarios.push(bench.refresh("refresh_eddsa", pid, &ed, families, None).await);
+    }
 
     let form = ("Content-Type", "application/x-www-form-urlencoded".to_string());
     let url = format!("{}/token", tessera.issuer);
@@ -133,12 +150,14 @@ pub async fn run(plan: &Plan<'_>, backend: Backend, count: usize) -> Fallible<Co
         headers: vec![("Authorization", basic(&p.service)), form.clone()],
         body: Some("grant_type=client_credentials&scope=api.read".into()),
     });
-    scenarios.push(bench.wrk(
-        "client_credentials",
-        &tessera,
-        &request,
-        peer_side.as_ref().zip(peer_request.as_ref()),
-    ));
+    if plan.wanted("client_credentials") {
+        scenarios.push(bench.wrk(
+            "client_credentials",
+            &tessera,
+            &request,
+            peer_side.as_ref().zip(peer_request.as_ref()),
+        ));
+    }
 
     // wrk sees only status codes: check once that each token is active and userinfo answers. The
     // peer's token comes from a sign-in made now: its in-memory store keeps only the last few
@@ -149,8 +168,9 @@ pub async fn run(plan: &Plan<'_>, backend: Backend, count: usize) -> Fallible<Co
         Some(token) => token_is_active(&introspect, &userinfo, &portal, &token).await.map(|()| token),
         None => Err("no access token from the refresh set-up".to_string()),
     };
+    let token_scenarios = plan.wanted("introspection") || plan.wanted("userinfo");
     let peer_token = match (&peer, &peer_portal) {
-        (Some(peer), Some(target)) => Some(match driver::redirect_login(target).await {
+        (Some(peer), Some(target)) if token_scenarios => Some(match driver::redirect_login(target).await {
             Ok(tokens) => token_is_active(
                 &peer.url("/token/introspection"),
                 &peer.url("/me"),
@@ -166,6 +186,9 @@ pub async fn run(plan: &Plan<'_>, backend: Backend, count: usize) -> Fallible<Co
     for (name, path, peer_path) in
         [("introspection", "/introspect", "/token/introspection"), ("userinfo", "/userinfo", "/me")]
     {
+        if !plan.wanted(name) {
+            continue;
+        }
         let url = format!("{}{path}", tessera.issuer);
         let scenario = match &tessera_token {
             Ok(token) => {
@@ -219,10 +242,11 @@ struct Bench<'a> {
 }
 
 impl Bench<'_> {
-    /// Separate runs at `LATENCY_CONNECTIONS` only for the token endpoints, and only when the
-    /// main runs use more connections than that.
+    /// Separate runs at `LATENCY_CONNECTIONS` only for the token endpoints (and the EdDSA refresh,
+    /// without a target: beside RS256 it shows what the signatures add to the tail), and only when
+    /// the main runs use more connections than that.
     fn latency_runs(&self, name: &str) -> bool {
-        is_token_endpoint(name) && self.plan.connections > LATENCY_CONNECTIONS
+        (is_token_endpoint(name) || name == "refresh_eddsa") && self.plan.connections > LATENCY_CONNECTIONS
     }
 
     /// A wrk scenario against tessera and, when given, the peer with its own request.

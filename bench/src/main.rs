@@ -73,6 +73,10 @@ struct Args {
     /// PostgreSQL server (a database is created per configuration and dropped afterwards).
     #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432", env = "TESSERA_BENCH_POSTGRES_URL")]
     postgres_url: String,
+    /// Only these scenarios, comma-separated (default: all): to profile one scenario alone, e.g.
+    /// `--only refresh_rs256` under `perf record -a -C 0` (the server's core).
+    #[arg(long, value_delimiter = ',', value_name = "SCENARIOS")]
+    only: Vec<String>,
     /// Also write the Markdown report to this file.
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
@@ -149,6 +153,9 @@ async fn run(args: Args, cores: Cores) -> Fallible<Report> {
             bin.display()
         ));
     }
+    if let Some(unknown) = args.only.iter().find(|name| !report::SCENARIOS.contains(&name.as_str())) {
+        return Err(format!("--only {unknown:?}: one of {}", report::SCENARIOS.join(", ")));
+    }
     let backends = match args.backend.as_str() {
         "sqlite" => vec![Backend::Sqlite],
         "postgres" => vec![Backend::Postgres],
@@ -205,6 +212,7 @@ async fn run(args: Args, cores: Cores) -> Fallible<Report> {
         login_users: args.login_users,
         password_hash: &password_hash,
         peer: peer.as_ref(),
+        only: &args.only,
     };
     let mut configurations = Vec::new();
     for &backend in &backends {

@@ -67,6 +67,18 @@ pub struct Report {
     pub configurations: Vec<Configuration>,
 }
 
+/// Every scenario, in the order a configuration runs them.
+pub const SCENARIOS: [&str; 8] = [
+    "discovery",
+    "jwks",
+    "login",
+    "refresh_rs256",
+    "refresh_eddsa",
+    "client_credentials",
+    "introspection",
+    "userinfo",
+];
+
 /// The connections of the second latency target (p99 under 10 ms).
 pub const LATENCY_CONNECTIONS: usize = 8;
 const RSS_TARGET_MIB: f64 = 32.0;
@@ -393,6 +405,19 @@ impl Report {
             );
         }
         out.push('\n');
+        // The separate runs at 8 connections: their throughput and median beside the p99 show
+        // whether a tail is queueing behind the other connections' work or a stall of its own.
+        let at_few: Vec<String> = configuration
+            .scenarios
+            .iter()
+            .filter_map(|s| s.at_latency_connections.as_ref().map(|m| (s.name, m)))
+            .map(|(name, m)| {
+                format!("{name} {:.1}/s, p50 {:.2} ms, p99 {:.2} ms", m.per_second, m.p50_ms, m.p99_ms)
+            })
+            .collect();
+        if !at_few.is_empty() {
+            let _ = writeln!(out, "At {LATENCY_CONNECTIONS} connections: {}.\n", at_few.join("; "));
+        }
     }
 
     /// Throughput with the most users against the fewest, per backend: issue 8's target, kept as
